@@ -1,0 +1,91 @@
+"""The root Typer app, shared options, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from alerts.errors import AlertError
+from monitor.errors import MonitorError
+from monitor.log import configure_logging
+from monitor.settings import Settings, load_settings
+from storage.errors import StorageError
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+REPORTED_ERRORS = (MonitorError, StorageError, AlertError)
+
+
+@dataclass
+class CliState:
+    debug: bool = False
+
+
+class _ErrorReportingGroup(TyperGroup):
+    """Print our own errors as one line plus a hint and exit non-zero; ``--debug`` re-raises."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except REPORTED_ERRORS as exc:
+            state = ctx.find_object(CliState)
+            if state is not None and state.debug:
+                raise
+            err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+            if exc.hint:
+                err_console.print(f"[yellow]hint:[/] {exc.hint}", soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+
+
+app = typer.Typer(
+    cls=_ErrorReportingGroup,
+    name="monitor",
+    help="Monitor public Telegram channels: archive posts and photos, flag watched entities, "
+    "alert the desk.\n\nExample: monitor demo",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+) -> None:
+    ctx.obj = CliState(debug=debug)
+
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory (default $MONITOR_DATA_DIR or ./data).",
+                 show_default=False),
+]
+ChannelsOption = Annotated[
+    Path | None,
+    typer.Option("--channels", help="Watchlist file (default $MONITOR_CHANNELS_FILE or "
+                 "./channels.yaml).", show_default=False),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
+
+
+def make_settings(
+    ctx: typer.Context | None = None,
+    *,
+    data_dir: Path | None = None,
+    channels: Path | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Settings from the environment with this command's options on top; configures logging."""
+    settings = load_settings(data_dir=data_dir, channels_file=channels, **overrides)
+    debug = bool(ctx and ctx.find_object(CliState) and ctx.find_object(CliState).debug)  # type: ignore[union-attr]
+    configure_logging(fmt=settings.log_format, level="DEBUG" if debug else settings.log_level)
+    return settings
