@@ -72,11 +72,15 @@ class PostRecord:
 
     @property
     def content_hash(self) -> str:
-        """SHA-256 over what makes a version: text, edit date and the media hashes."""
+        """SHA-256 over what makes a version: text, edit date and which media are attached.
+
+        Media count by Telegram id, not by bytes, so a re-check that does not download photos
+        yields the same hash as the original capture.
+        """
         material = {
             "text": self.text,
             "edited_at": self.edited_at.isoformat() if self.edited_at else None,
-            "media": [m.sha256 or f"{m.kind}:{m.telegram_id}" for m in self.media],
+            "media": [f"{m.kind}:{m.telegram_id}" for m in self.media],
         }
         encoded = json.dumps(material, ensure_ascii=False, sort_keys=True).encode()
         return hashlib.sha256(encoded).hexdigest()

@@ -1,0 +1,221 @@
+"""Collector commands: ``run`` (the daemon), ``collect`` (one pass), ``status`` and ``login``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from monitor.cli.app import (
+    ChannelsOption,
+    DataDirOption,
+    JsonOption,
+    app,
+    console,
+    make_settings,
+)
+from monitor.config import ChannelSpec, Watchlist, canonical_handle, load_watchlist
+from monitor.errors import ConfigError
+from monitor.pipeline import ChannelReport
+from monitor.service import open_runtime, run_daemon
+from monitor.settings import Settings
+from monitor.telegram import CREDENTIALS_HINT
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    data_dir: DataDirOption = None,
+    channels: ChannelsOption = None,
+) -> None:
+    """Run the monitor: poll every enabled channel on its schedule until SIGTERM.
+
+    Edit channels.yaml while it runs: changes apply on save (or `kill -HUP`).
+
+    Example: MONITOR_TELEGRAM_API_ID=123 MONITOR_TELEGRAM_API_HASH=... monitor run
+    """
+    settings = make_settings(ctx, data_dir=data_dir, channels=channels)
+    _require_telegram(settings)
+    summary = asyncio.run(run_daemon(settings))
+    console.print(summary.line())
+
+
+@app.command("collect")
+def collect(
+    ctx: typer.Context,
+    channel: Annotated[
+        list[str] | None,
+        typer.Option("--channel", "-c", help="Only this channel (handle as in channels.yaml)."),
+    ] = None,
+    backfill: Annotated[
+        int | None,
+        typer.Option(help="On a channel's first pass, collect this many recent posts."),
+    ] = None,
+    data_dir: DataDirOption = None,
+    channels: ChannelsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Collect every enabled channel once (new posts since the last pass) and exit.
+
+    Example: monitor collect --channel @some_channel --backfill 1000
+    """
+    settings = make_settings(ctx, data_dir=data_dir, channels=channels)
+    _require_telegram(settings)
+    watchlist = load_watchlist(settings.channels_file)
+    specs = select_channels(watchlist, channel)
+    reports = asyncio.run(_collect(settings, watchlist, specs, backfill, show_progress=not as_json))
+    print_reports(reports, as_json=as_json)
+    if any(r.error for r in reports):
+        raise typer.Exit(1)
+
+
+def select_channels(watchlist: Watchlist, wanted: list[str] | None) -> list[ChannelSpec]:
+    if not wanted:
+        return watchlist.enabled_channels()
+    by_key = {spec.key: spec for spec in watchlist.channels}
+    chosen = []
+    for handle in wanted:
+        key = canonical_handle(handle)
+        if key not in by_key:
+            raise ConfigError(
+                f"no channel {handle!r} in {watchlist.source}",
+                hint="add it to channels.yaml or check `monitor channels list`",
+            )
+        chosen.append(by_key[key])
+    return chosen
+
+
+async def _collect(
+    settings: Settings,
+    watchlist: Watchlist,
+    specs: list[ChannelSpec],
+    backfill: int | None,
+    *,
+    show_progress: bool,
+) -> list[ChannelReport]:
+    reports = []
+    async with open_runtime(settings, watchlist=watchlist) as runtime:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not show_progress,
+            transient=True,
+        ) as progress:
+            for spec in specs:
+                total = backfill if backfill is not None else None
+                task = progress.add_task(f"@{spec.key}", total=total)
+                report = await runtime.pipeline.collect(
+                    runtime.client,
+                    spec,
+                    backfill=backfill,
+                    on_progress=lambda n, task=task: progress.advance(task, n),
+                )
+                reports.append(report)
+    return reports
+
+
+def print_reports(reports: list[ChannelReport], *, as_json: bool) -> None:
+    if as_json:
+        for r in reports:
+            console.print_json(
+                json.dumps(
+                    {
+                        "channel": r.key,
+                        "channel_id": r.channel_id,
+                        "new": r.new,
+                        "changed": r.changed,
+                        "photos": r.photos,
+                        "parked_until": r.parked_until.isoformat() if r.parked_until else None,
+                        "error": r.error,
+                    }
+                ),
+                indent=None,
+            )
+        return
+    table = Table("channel", "new posts", "edits", "photos", "state")
+    for r in reports:
+        state = "ok"
+        if r.parked_until:
+            state = f"flood wait until {r.parked_until:%H:%M:%S} UTC"
+        elif r.error:
+            state = f"[red]{r.error}[/]"
+        table.add_row(f"@{r.key}", str(r.new), str(r.changed), str(r.photos), state)
+    console.print(table)
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    data_dir: DataDirOption = None,
+    channels: ChannelsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Per channel: posts stored, last post, last and next poll, flood wait, errors.
+
+    Example: monitor status --json | jq 'select(.errors > 0)'
+    """
+    from monitor.status import collect_status
+
+    settings = make_settings(ctx, data_dir=data_dir, channels=channels)
+    rows = asyncio.run(collect_status(settings))
+    if as_json:
+        for row in rows:
+            console.print_json(json.dumps(row, default=_iso), indent=None)
+        return
+    table = Table("channel", "posts", "last post", "last poll", "next poll", "errors", "note")
+    for row in rows:
+        table.add_row(
+            f"@{row['channel']}",
+            str(row["posts"]),
+            _short(row["last_post_at"]),
+            _short(row["last_poll_at"]),
+            _short(row["next_poll_at"]),
+            str(row["errors"]),
+            row["note"] or "",
+        )
+    console.print(table)
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def _short(value: datetime | None) -> str:
+    return "—" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _require_telegram(settings: Settings) -> None:
+    if settings.telegram_server or settings.has_telegram_credentials:
+        return
+    raise ConfigError(
+        "no Telegram credentials: MONITOR_TELEGRAM_API_ID and MONITOR_TELEGRAM_API_HASH are not set",
+        hint=CREDENTIALS_HINT,
+    )
+
+
+@app.command("login")
+def login(
+    ctx: typer.Context,
+    phone: Annotated[str | None, typer.Option(help="Phone number, international format.")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Log in to Telegram once (phone, code, 2FA password) and save the session file (mode 0600).
+
+    Example: monitor login --phone +15551234567
+    """
+    from monitor.telegram import login_interactive
+
+    settings = make_settings(ctx, data_dir=data_dir)
+    _require_telegram(settings)
+    name = asyncio.run(login_interactive(settings, phone=phone))
+    console.print(f"logged in as {name}; session saved to {settings.session_file}")

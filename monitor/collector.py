@@ -1,0 +1,358 @@
+"""Collector: talks to Telegram through a connected TelegramClient and yields plain records.
+
+No database access here. The pipeline decides what to fetch (cursor, cached access hash) and
+stores what this module returns. Photos are downloaded and written content-addressed to the media
+store (files only; the pipeline records them in the database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from telethon import TelegramClient, errors, functions, types
+from telethon.tl.custom.message import Message
+
+from monitor.errors import CollectorError
+from storage.media import MediaStore
+from storage.records import ChannelRecord, ForwardedFrom, MediaRecord, PostRecord
+
+log = structlog.get_logger(__name__)
+
+PAGE_SIZE = 100  # Telegram's maximum for messages.getHistory and channels.getMessages
+DOWNLOAD_CONCURRENCY = 4
+
+_MEDIA_KINDS = {
+    types.MessageMediaPhoto: "photo",
+    types.MessageMediaDocument: "document",
+    types.MessageMediaWebPage: "webpage",
+    types.MessageMediaGeo: "geo",
+    types.MessageMediaPoll: "poll",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedChannel:
+    """A channel's input peer plus what Telegram told us about it when we resolved it."""
+
+    peer: types.InputPeerChannel
+    record: ChannelRecord
+
+
+def input_peer(channel_id: int, access_hash: int) -> types.InputPeerChannel:
+    """Build the peer from a cached access hash: no request to Telegram."""
+    return types.InputPeerChannel(channel_id=channel_id, access_hash=access_hash)
+
+
+async def resolve_channel(client: TelegramClient, key: str) -> ResolvedChannel:
+    """Resolve a canonical handle (``username`` or numeric id) with one request.
+
+    Raises :class:`CollectorError` when the channel does not exist or is not reachable.
+    """
+    try:
+        if key.isdigit():
+            peer = await client.get_input_entity(types.PeerChannel(int(key)))
+            result = await client(functions.channels.GetChannelsRequest(id=[peer]))
+            chats = result.chats
+            wanted = int(key)
+        else:
+            resolved = await client(functions.contacts.ResolveUsernameRequest(username=key))
+            if not isinstance(resolved.peer, types.PeerChannel):
+                raise CollectorError(f"@{key} is not a channel", hint="watch channels only")
+            chats = resolved.chats
+            wanted = resolved.peer.channel_id
+    except (errors.UsernameNotOccupiedError, errors.UsernameInvalidError):
+        raise CollectorError(
+            f"no Telegram channel named @{key}",
+            hint="check the handle in channels.yaml (t.me/<name> must open the channel)",
+        ) from None
+    except (errors.ChannelPrivateError, errors.ChannelInvalidError):
+        raise CollectorError(f"channel {key} is private or this account was banned") from None
+    except ValueError:
+        raise CollectorError(
+            f"channel id {key} is unknown to this account",
+            hint="list the channel once by @username so its access hash can be learnt",
+        ) from None
+    channel = next((c for c in chats if isinstance(c, types.Channel) and c.id == wanted), None)
+    if channel is None or channel.access_hash is None:
+        raise CollectorError(f"Telegram did not return channel {key}")
+    record = ChannelRecord(
+        channel_id=channel.id,
+        username=channel.username,
+        title=channel.title,
+        subscribers=getattr(channel, "participants_count", None),
+    )
+    return ResolvedChannel(input_peer(channel.id, channel.access_hash), record)
+
+
+async def fetch_channel_info(client: TelegramClient, peer: types.InputPeerChannel) -> ChannelRecord:
+    """Title, username, about text and subscriber count (one channels.GetFullChannel call)."""
+    full = await client(functions.channels.GetFullChannelRequest(channel=peer))
+    channel = next(c for c in full.chats if c.id == peer.channel_id)
+    return ChannelRecord(
+        channel_id=channel.id,
+        username=channel.username,
+        title=channel.title,
+        about=full.full_chat.about or None,
+        subscribers=full.full_chat.participants_count,
+    )
+
+
+async def backfill_floor(
+    client: TelegramClient, peer: types.InputPeerChannel, backfill: int
+) -> int:
+    """The ``min_id`` that makes a first pass collect the newest ``backfill`` posts.
+
+    One GetHistory call: the message ``backfill`` places below the newest one.
+    """
+    if backfill <= 0:
+        newest = await client.get_messages(peer, limit=1)
+        return newest[0].id if newest else 0
+    found = await client.get_messages(peer, limit=1, add_offset=backfill - 1)
+    return found[0].id - 1 if found else 0
+
+
+class Collector:
+    """Fetches messages of one channel and turns them into :class:`PostRecord` values."""
+
+    def __init__(
+        self,
+        client: TelegramClient,
+        media_store: MediaStore,
+        *,
+        download: Iterable[str] = ("photo",),
+    ) -> None:
+        self.client = client
+        self.media_store = media_store
+        self.download = frozenset(download)
+        self._downloads = asyncio.Semaphore(DOWNLOAD_CONCURRENCY)
+
+    async def new_posts(
+        self,
+        peer: types.InputPeerChannel,
+        *,
+        min_id: int,
+        limit: int | None = None,
+    ) -> AsyncIterator[list[PostRecord]]:
+        """Yield batches (oldest first, at most one page each) of posts newer than ``min_id``."""
+        page: list[Message] = []
+        async for message in self.client.iter_messages(
+            peer, min_id=min_id, reverse=True, limit=limit, wait_time=0
+        ):
+            if not isinstance(message, Message) or message.action is not None:
+                continue  # service messages (pinned, title changed) are not posts
+            page.append(message)
+            if len(page) == PAGE_SIZE:
+                yield await self.convert(peer, page)
+                page = []
+        if page:
+            yield await self.convert(peer, page)
+
+    async def new_posts_by_ids(
+        self, peer: types.InputPeerChannel, *, min_id: int
+    ) -> AsyncIterator[list[PostRecord]]:
+        """Like :meth:`new_posts`, through channels.GetMessages on the ids after ``min_id``.
+
+        Channel message ids are sequential, so the next hundred ids hold every newer post; an
+        id that comes back empty was deleted (or not yet used). Used while messages.GetHistory
+        is flood-waited for the account: a different method with its own limits.
+        """
+        while True:
+            ids = list(range(min_id + 1, min_id + PAGE_SIZE + 1))
+            fetched = await self.client.get_messages(peer, ids=ids)
+            page = [m for m in fetched if isinstance(m, Message) and m.action is None]
+            newest = max(
+                (m.id for m in fetched if m is not None and not isinstance(m, types.MessageEmpty)),
+                default=None,
+            )
+            if page:
+                yield await self.convert(peer, page)
+            if newest is None or newest < ids[-1]:
+                return
+            min_id = newest
+
+    async def by_ids(
+        self, peer: types.InputPeerChannel, ids: Sequence[int]
+    ) -> tuple[list[Message], list[int]]:
+        """Re-fetch posts by id (100 a call). Returns (messages found, ids that are gone)."""
+        found: list[Message] = []
+        gone: list[int] = []
+        for start in range(0, len(ids), PAGE_SIZE):
+            chunk = list(ids[start : start + PAGE_SIZE])
+            fetched = await self.client.get_messages(peer, ids=chunk)
+            for wanted, message in zip(chunk, fetched, strict=True):
+                if message is None or isinstance(message, types.MessageEmpty):
+                    gone.append(wanted)
+                else:
+                    found.append(message)
+        return found, gone
+
+    async def convert(
+        self, peer: types.InputPeerChannel, messages: Sequence[Message], *, download: bool = True
+    ) -> list[PostRecord]:
+        """Records for ``messages``, downloading wanted media concurrently."""
+        media = await asyncio.gather(
+            *(self._media_of(peer, m, download=download) for m in messages)
+        )
+        return [to_record(m, items) for m, items in zip(messages, media, strict=True)]
+
+    async def _media_of(
+        self, peer: types.InputPeerChannel, message: Message, *, download: bool
+    ) -> tuple[MediaRecord, ...]:
+        media = message.media
+        if media is None:
+            return ()
+        kind = media_kind(message)
+        if isinstance(media, types.MessageMediaPhoto) and isinstance(media.photo, types.Photo):
+            photo = media.photo
+            largest = _largest_size(photo.sizes)
+            record = MediaRecord(
+                position=0,
+                kind="photo",
+                telegram_id=photo.id,
+                mime="image/jpeg",
+                width=getattr(largest, "w", None),
+                height=getattr(largest, "h", None),
+            )
+            if download and "photo" in self.download:
+                record = await self._download(peer, message, record, ext="jpg")
+            return (record,)
+        if isinstance(media, types.MessageMediaDocument) and isinstance(
+            media.document, types.Document
+        ):
+            doc = media.document
+            record = MediaRecord(
+                position=0, kind=kind, telegram_id=doc.id, mime=doc.mime_type, size=doc.size
+            )
+            if download and kind in self.download:
+                ext = (doc.mime_type or "application/octet-stream").rpartition("/")[2] or "bin"
+                record = await self._download(peer, message, record, ext=ext)
+            return (record,)
+        return (MediaRecord(position=0, kind=kind),)
+
+    async def _download(
+        self, peer: types.InputPeerChannel, message: Message, record: MediaRecord, *, ext: str
+    ) -> MediaRecord:
+        async with self._downloads:
+            try:
+                data = await self.client.download_media(message, file=bytes)
+            except errors.FileReferenceExpiredError:
+                # Telethon refreshes references for documents only: re-fetch the message once.
+                log.info(
+                    "file_reference_expired", channel_id=peer.channel_id, message_id=message.id
+                )
+                fresh = await self.client.get_messages(peer, ids=message.id)
+                if fresh is None:
+                    return record  # deleted meanwhile: keep the metadata
+                data = await self.client.download_media(fresh, file=bytes)
+        if not isinstance(data, bytes):
+            return record
+        stored = await asyncio.to_thread(self.media_store.put, data, ext=ext)
+        return MediaRecord(
+            position=record.position,
+            kind=record.kind,
+            telegram_id=record.telegram_id,
+            sha256=stored.sha256,
+            mime=record.mime,
+            size=stored.size,
+            width=record.width,
+            height=record.height,
+            path=stored.relpath,
+        )
+
+
+def media_kind(message: Message) -> str:
+    media = message.media
+    if isinstance(media, types.MessageMediaDocument):
+        if message.video or message.gif:
+            return "video" if message.video else "animation"
+        if message.voice:
+            return "voice"
+        if message.audio:
+            return "audio"
+        if message.sticker:
+            return "sticker"
+        return "document"
+    return _MEDIA_KINDS.get(type(media), type(media).__name__)
+
+
+def _largest_size(sizes: Sequence[Any]) -> Any:
+    """The size Telethon downloads by default: the largest by pixel area / byte count."""
+    candidates = [s for s in sizes if not isinstance(s, types.PhotoSizeEmpty)]
+
+    def weight(size: Any) -> int:
+        if isinstance(size, types.PhotoSizeProgressive):
+            return max(size.sizes)
+        return getattr(size, "size", 0) or len(getattr(size, "bytes", b""))
+
+    return max(candidates, key=weight) if candidates else None
+
+
+def to_record(message: Message, media: tuple[MediaRecord, ...] = ()) -> PostRecord:
+    """A plain record of one message: text, times, counters, provenance and raw TL JSON."""
+    return PostRecord(
+        channel_id=message.peer_id.channel_id,
+        message_id=message.id,
+        posted_at=_utc(message.date),
+        edited_at=_utc(message.edit_date) if message.edit_date else None,
+        text=message.message or "",
+        grouped_id=message.grouped_id,
+        views=message.views,
+        forwards=message.forwards,
+        replies=message.replies.replies if message.replies else None,
+        reactions=reaction_counts(message.reactions),
+        forwarded_from=_forward(message.fwd_from),
+        reply_to_message_id=getattr(message.reply_to, "reply_to_msg_id", None),
+        raw=json_safe(message.to_dict()),
+        media=media,
+    )
+
+
+def reaction_counts(reactions: types.MessageReactions | None) -> dict[str, int]:
+    if reactions is None:
+        return {}
+    counts: dict[str, int] = {}
+    for result in reactions.results:
+        reaction = result.reaction
+        if isinstance(reaction, types.ReactionEmoji):
+            key = reaction.emoticon
+        elif isinstance(reaction, types.ReactionCustomEmoji):
+            key = f"custom:{reaction.document_id}"
+        else:
+            key = type(reaction).__name__
+        counts[key] = result.count
+    return counts
+
+
+def _forward(header: types.MessageFwdHeader | None) -> ForwardedFrom | None:
+    if header is None:
+        return None
+    from_id = header.from_id
+    return ForwardedFrom(
+        channel_id=from_id.channel_id if isinstance(from_id, types.PeerChannel) else None,
+        message_id=header.channel_post,
+        date=_utc(header.date) if header.date else None,
+        name=header.from_name or header.post_author,
+    )
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def json_safe(value: Any) -> Any:
+    """Telethon's ``to_dict()`` made JSON-serialisable: datetimes ISO, bytes base64."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, datetime):
+        return _utc(value).isoformat()
+    if isinstance(value, bytes):
+        return {"base64": base64.b64encode(value).decode()}
+    return value

@@ -1,0 +1,160 @@
+"""Flagging: match stored posts against the watchlist and write flags for the review desk.
+
+Runs as a pipeline batch hook, inside the batch's transaction, so a post, its flags and their
+alert outbox rows are committed together or not at all. The unit is the *post as the desk sees
+it*: an album (messages sharing ``grouped_id``) is matched once, on its caption, and flagged on
+its lead message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from monitor.matching import Match, Matcher, snippet
+from monitor.pipeline import StoredBatch
+from storage import flags as flag_repo
+from storage import post_queries
+from storage.records import PostRecord
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class FlaggedPost:
+    """A post unit that has new flags: handed to the alert hook in the same transaction."""
+
+    post_id: int  # the lead message's post id
+    channel_id: int
+    grouped_id: int | None
+    new_flags: Sequence[flag_repo.CreatedFlag]
+    followup: bool  # True when the post already had flags (an edit brought a new mention)
+
+
+FlaggedHook = Callable[[FlaggedPost, AsyncConnection], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    lead_post_id: int
+    channel_id: int
+    grouped_id: int | None
+    text: str
+    language: str | None
+    edited: bool
+    at: datetime
+
+
+class Flagger:
+    """Batch hook: matches new and edited posts and writes flags (idempotently)."""
+
+    def __init__(self, matcher: Matcher, *, on_flagged: Sequence[FlaggedHook] = ()) -> None:
+        self.matcher = matcher
+        self.on_flagged = list(on_flagged)
+        self.flagged = 0
+
+    def use(self, matcher: Matcher) -> None:
+        """Swap in a recompiled watchlist (reload); the next batch uses it."""
+        self.matcher = matcher
+
+    async def __call__(self, batch: StoredBatch, conn: AsyncConnection) -> None:
+        for unit in await self._units(batch, conn):
+            await self._flag(unit, conn)
+
+    async def _units(self, batch: StoredBatch, conn: AsyncConnection) -> list[_Unit]:
+        """New and edited posts of the batch, albums folded into one unit each."""
+        touched = set(batch.new) | set(batch.changed)
+        edited = set(batch.changed)
+        units: list[_Unit] = []
+        albums: dict[int, list[tuple[int, PostRecord]]] = {}
+        for record in batch.records:
+            post_id = batch.post_ids.get((record.channel_id, record.message_id))
+            if post_id is None or post_id not in touched:
+                continue
+            if record.grouped_id is None:
+                units.append(
+                    _Unit(
+                        post_id,
+                        record.channel_id,
+                        None,
+                        record.text,
+                        record.language,
+                        post_id in edited,
+                        batch.captured_at,
+                    )
+                )
+            else:
+                albums.setdefault(record.grouped_id, []).append((post_id, record))
+        for grouped_id, members in albums.items():
+            channel_id = members[0][1].channel_id
+            # The album may span batches: read every stored message of it, this batch included.
+            rows = await post_queries.album_posts(channel_id, grouped_id, conn=conn)
+            captioned = next((row for row in rows if row["text"]), rows[0])
+            units.append(
+                _Unit(
+                    captioned["id"],
+                    channel_id,
+                    grouped_id,
+                    captioned["text"] or "",
+                    captioned["language"],
+                    any(post_id in edited for post_id, _ in members),
+                    batch.captured_at,
+                )
+            )
+        return units
+
+    async def _flag(self, unit: _Unit, conn: AsyncConnection) -> None:
+        matches = self.matcher.match(unit.text) if unit.text else []
+        by_entity: dict[str, list[Match]] = {}
+        for match in matches:
+            by_entity.setdefault(match.entity_id, []).append(match)
+        existing = await flag_repo.list_flags(conn=conn, post_id=unit.lead_post_id, limit=1000)
+        if unit.edited:
+            for old in existing:
+                if old.entity_id not in by_entity and old.mention_removed_at is None:
+                    await flag_repo.mark_mention_removed(old.id, conn=conn, at=unit.at)
+                    log.info("mention_removed_in_edit", flag_id=old.id, entity=old.entity_id)
+        if not by_entity:
+            return
+        created = await flag_repo.create_flags(
+            [
+                flag_repo.NewFlag(
+                    post_id=unit.lead_post_id,
+                    channel_id=unit.channel_id,
+                    grouped_id=unit.grouped_id,
+                    entity_id=entity_id,
+                    aliases=sorted({m.alias for m in found}),
+                    spans=[
+                        {"start": m.start, "end": m.end, "alias": m.alias, "rule": m.rule}
+                        for m in found
+                    ],
+                    snippet=snippet(unit.text, found),
+                    language=unit.language,
+                )
+                for entity_id, found in by_entity.items()
+            ],
+            conn=conn,
+        )
+        new = [c for c in created if c.new]
+        if not new:
+            return
+        self.flagged += len(new)
+        log.info(
+            "post_flagged",
+            post_id=unit.lead_post_id,
+            entities=[c.entity_id for c in new],
+            album=unit.grouped_id is not None,
+        )
+        flagged = FlaggedPost(
+            post_id=unit.lead_post_id,
+            channel_id=unit.channel_id,
+            grouped_id=unit.grouped_id,
+            new_flags=new,
+            followup=bool(existing),
+        )
+        for hook in self.on_flagged:
+            await hook(flagged, conn)

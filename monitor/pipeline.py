@@ -1,0 +1,343 @@
+"""The pipeline: the only place that calls the collector, storage, matching and alerts in turn.
+
+Each batch of posts is stored, matched and queued for alerts, and the channel cursor advanced, in
+one transaction: a crash re-reads at most one batch and the unique keys absorb the repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from telethon import TelegramClient, errors, types
+
+from monitor.collector import (
+    Collector,
+    backfill_floor,
+    fetch_channel_info,
+    input_peer,
+    resolve_channel,
+)
+from monitor.config import ChannelSpec
+from monitor.errors import CollectorError
+from storage import channels as channel_repo
+from storage import posts as post_repo
+from storage import state as state_repo
+from storage.media import MediaStore, record_media
+from storage.records import PostRecord
+
+log = structlog.get_logger(__name__)
+
+RECHECK_WINDOW = timedelta(days=2)
+HISTORY = "GetHistoryRequest"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBatch:
+    """What one transaction stored: handed to hooks (matching, alerts) inside that transaction."""
+
+    channel_id: int
+    records: Sequence[PostRecord]
+    new: Sequence[int]  # post ids stored for the first time
+    changed: Sequence[int]  # post ids that got a new version (edits)
+    captured_at: datetime
+    post_ids: Mapping[tuple[int, int], int]  # (channel_id, message_id) -> post id
+
+
+BatchHook = Callable[[StoredBatch, AsyncConnection], Awaitable[None]]
+CommitHook = Callable[[StoredBatch], Awaitable[None]]
+
+
+@dataclass
+class ChannelReport:
+    """One channel's pass, for logs, `monitor collect` and `monitor status`."""
+
+    key: str
+    channel_id: int | None = None
+    new: int = 0
+    changed: int = 0
+    deleted: int = 0
+    photos: int = 0
+    batches: int = 0
+    parked_until: datetime | None = None
+    error: str | None = None
+    flags: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.parked_until is None
+
+
+class Pipeline:
+    """Collects channels for one Telegram account into storage."""
+
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        media_store: MediaStore,
+        account: str = "default",
+        on_batch: Sequence[BatchHook] = (),
+        after_commit: Sequence[CommitHook] = (),
+        detect_language: Callable[[str], str | None] | None = None,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.media_store = media_store
+        self.account = account
+        self.on_batch = list(on_batch)
+        self.after_commit = list(after_commit)
+        self.detect_language = detect_language
+        self.now = now
+        # Set on shutdown: a pass stops after the batch it is storing (committed, never half).
+        self.stopping = asyncio.Event()
+        self.channel_keys: dict[int, str] = {}  # channel id -> watchlist key, as resolved
+        # Request types flood-waited for this account (e.g. "GetHistoryRequest") -> until when.
+        self.parked_methods: dict[str, datetime] = {}
+
+    # -- peers -------------------------------------------------------------------------------
+
+    async def peer(self, client: TelegramClient, spec: ChannelSpec) -> types.InputPeerChannel:
+        """The channel's peer: from the cached access hash, or resolved once and cached."""
+        async with self.engine.connect() as conn:
+            cached = await channel_repo.get_peer(self.account, spec.key, conn=conn)
+        if cached is not None:
+            self.channel_keys[cached[0]] = spec.key
+            return input_peer(*cached)
+        resolved = await resolve_channel(client, spec.key)
+        self.channel_keys[resolved.peer.channel_id] = spec.key
+        try:
+            info = await fetch_channel_info(client, resolved.peer)
+        except errors.RPCError as exc:  # about/subscribers are nice to have, not essential
+            log.warning("channel_info_failed", channel=spec.key, error=str(exc))
+            info = resolved.record
+        now = self.now()
+        async with self.engine.begin() as conn:
+            await channel_repo.upsert_channel(info, conn=conn, seen_at=now)
+            await channel_repo.save_peer(
+                self.account,
+                spec.key,
+                resolved.peer.channel_id,
+                resolved.peer.access_hash,
+                conn=conn,
+                resolved_at=now,
+            )
+        log.info("channel_resolved", channel=spec.key, channel_id=resolved.peer.channel_id)
+        return resolved.peer
+
+    # -- collection --------------------------------------------------------------------------
+
+    async def collect(
+        self,
+        client: TelegramClient,
+        spec: ChannelSpec,
+        *,
+        backfill: int | None = None,
+        media: Sequence[str] | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> ChannelReport:
+        """One pass over a channel: every post newer than the stored cursor.
+
+        A first pass starts ``backfill`` posts below the newest. A flood wait parks the channel
+        (persisted) and returns; other errors are recorded and returned in the report.
+        """
+        report = ChannelReport(spec.key)
+        try:
+            peer = await self.peer(client, spec)
+            report.channel_id = peer.channel_id
+            async with self.engine.connect() as conn:
+                state = await state_repo.get_state(self.account, peer.channel_id, conn=conn)
+            now = self.now()
+            if state is not None and state.flood_wait_until and state.flood_wait_until > now:
+                report.parked_until = state.flood_wait_until
+                return report
+            first_pass = state is None or state.last_poll_at is None
+            history_parked = self._parked_until(HISTORY)
+            if first_pass and history_parked:
+                # A backfill needs GetHistory: wait for the account's flood wait to end.
+                await self._park_until(report, history_parked)
+                return report
+            if first_pass:
+                wanted = spec.backfill if backfill is None else backfill
+                min_id = await backfill_floor(client, peer, wanted)
+            else:
+                assert state is not None
+                min_id = state.last_message_id
+            collector = Collector(client, self.media_store, download=media or spec.media)
+            batches = (
+                collector.new_posts_by_ids(peer, min_id=min_id)
+                if history_parked
+                else collector.new_posts(peer, min_id=min_id)
+            )
+            async for records in batches:
+                await self._store(peer.channel_id, records, report)
+                if on_progress:
+                    on_progress(len(records))
+                if self.stopping.is_set():
+                    break
+            if report.batches == 0:
+                async with self.engine.begin() as conn:
+                    await state_repo.advance_cursor(
+                        self.account, peer.channel_id, min_id, conn=conn, polled_at=self.now()
+                    )
+        except errors.FloodWaitError as exc:
+            await self._flood_wait(report, exc)
+        except (CollectorError, errors.RPCError, ConnectionError, OSError) as exc:
+            await self._failed(report, exc)
+        else:
+            if report.channel_id is not None:
+                async with self.engine.begin() as conn:
+                    await state_repo.record_success(
+                        self.account, report.channel_id, conn=conn, at=self.now()
+                    )
+        log.info(
+            "channel_collected",
+            channel=spec.key,
+            new=report.new,
+            changed=report.changed,
+            photos=report.photos,
+            parked_until=report.parked_until,
+            error=report.error,
+        )
+        return report
+
+    async def recheck(
+        self, client: TelegramClient, spec: ChannelSpec, *, window: timedelta = RECHECK_WINDOW
+    ) -> ChannelReport:
+        """Re-fetch recent posts by id: edits become new versions, missing ids deletions."""
+        report = ChannelReport(spec.key)
+        try:
+            peer = await self.peer(client, spec)
+            report.channel_id = peer.channel_id
+            now = self.now()
+            async with self.engine.connect() as conn:
+                ids = await post_repo.posts_to_recheck(
+                    peer.channel_id, conn=conn, since=now - window
+                )
+                stored = await post_repo.content_hashes(peer.channel_id, ids, conn=conn)
+            collector = Collector(client, self.media_store, download=spec.media)
+            found, gone = await collector.by_ids(peer, ids)
+            records = await collector.convert(peer, found, download=False)
+            edited = {r.message_id for r in records if stored.get(r.message_id) != r.content_hash}
+            if edited:  # download the media of edited posts only (a photo may have changed)
+                fresh = await collector.convert(
+                    peer, [m for m in found if m.id in edited], download=True
+                )
+                by_id = {r.message_id: r for r in fresh}
+                records = [by_id.get(r.message_id, r) for r in records]
+            info = await fetch_channel_info(client, peer)
+            async with self.engine.begin() as conn:
+                await channel_repo.upsert_channel(info, conn=conn, seen_at=now)
+                if gone:
+                    report.deleted = await post_repo.mark_deleted(
+                        peer.channel_id, gone, conn=conn, at=now
+                    )
+            await self._store(peer.channel_id, records, report, advance=False)
+        except errors.FloodWaitError as exc:
+            await self._flood_wait(report, exc)
+        except (CollectorError, errors.RPCError, ConnectionError, OSError) as exc:
+            await self._failed(report, exc)
+        log.info(
+            "channel_rechecked",
+            channel=spec.key,
+            changed=report.changed,
+            deleted=report.deleted,
+            error=report.error,
+        )
+        return report
+
+    async def _store(
+        self,
+        channel_id: int,
+        records: Sequence[PostRecord],
+        report: ChannelReport,
+        *,
+        advance: bool = True,
+    ) -> None:
+        if not records:
+            return
+        if self.detect_language is not None:
+            detect = self.detect_language
+            records = [
+                replace(r, language=detect(r.text)) if r.text and r.language is None else r
+                for r in records
+            ]
+        captured_at = self.now()
+        async with self.engine.begin() as conn:
+            for record in records:
+                for item in record.media:
+                    if item.sha256:
+                        await record_media(item, conn=conn, seen_at=captured_at)
+            result = await post_repo.upsert_posts(records, conn=conn, captured_at=captured_at)
+            batch = StoredBatch(
+                channel_id=channel_id,
+                records=records,
+                new=[key.post_id for key in result.new],
+                changed=[key.post_id for key in result.changed],
+                captured_at=captured_at,
+                post_ids={
+                    (key.channel_id, key.message_id): key.post_id
+                    for key in (*result.new, *result.changed, *result.unchanged)
+                },
+            )
+            for hook in self.on_batch:
+                await hook(batch, conn)
+            if advance:
+                await state_repo.advance_cursor(
+                    self.account,
+                    channel_id,
+                    max(r.message_id for r in records),
+                    conn=conn,
+                    polled_at=captured_at,
+                )
+        report.batches += 1
+        report.new += len(batch.new)
+        report.changed += len(batch.changed)
+        new_ids = {(c, m) for c, m, _ in result.new}
+        report.photos += sum(
+            1
+            for r in records
+            if (r.channel_id, r.message_id) in new_ids
+            for item in r.media
+            if item.sha256
+        )
+        for hook in self.after_commit:
+            await hook(batch)
+
+    def _parked_until(self, method: str) -> datetime | None:
+        until = self.parked_methods.get(method)
+        return until if until is not None and until > self.now() else None
+
+    async def _flood_wait(self, report: ChannelReport, exc: errors.FloodWaitError) -> None:
+        """Park the channel, and the request type for the whole account (Telethon refuses to
+        send that type again until the wait ends, so other channels must use another)."""
+        until = self.now() + timedelta(seconds=exc.seconds)
+        if exc.request is not None:
+            method = type(exc.request).__name__
+            self.parked_methods[method] = max(until, self.parked_methods.get(method, until))
+        await self._park_until(report, until)
+        log.warning("channel_parked", channel=report.key, seconds=exc.seconds, until=until)
+
+    async def _park_until(self, report: ChannelReport, until: datetime) -> None:
+        report.parked_until = until
+        if report.channel_id is None:
+            return
+        async with self.engine.begin() as conn:
+            await state_repo.park(self.account, report.channel_id, until, conn=conn, at=self.now())
+
+    async def _failed(self, report: ChannelReport, exc: BaseException) -> None:
+        report.error = str(exc) or type(exc).__name__
+        if report.channel_id is None:
+            return
+        async with self.engine.begin() as conn:
+            await state_repo.record_error(
+                self.account, report.channel_id, report.error, conn=conn, at=self.now()
+            )

@@ -1,0 +1,242 @@
+"""The running monitor: every long-lived resource composed in one ``AsyncExitStack``.
+
+``open_runtime`` gives the engine, watchlist, client and pipeline to the CLI commands;
+``run_daemon`` adds the scheduler, watchlist reloads (SIGHUP and a file watch) and graceful
+shutdown on SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telethon import TelegramClient, events, utils
+
+from monitor.config import Watchlist, load_watchlist
+from monitor.errors import ConfigError
+from monitor.flagging import Flagger
+from monitor.language import get_detector
+from monitor.matching import Matcher
+from monitor.pipeline import Pipeline
+from monitor.scheduler import ChannelScheduler
+from monitor.settings import Settings
+from monitor.telegram import open_client
+from storage import check_schema, create_engine, sync_entities, upgrade
+from storage.media import MediaStore
+
+if TYPE_CHECKING:
+    from monitor.simulator import Backend
+
+log = structlog.get_logger(__name__)
+
+ACCOUNT = "default"
+SHUTDOWN_GRACE = 10.0  # seconds in-flight passes get to finish their batch
+
+
+@dataclass
+class Runtime:
+    """What a command needs while it runs. Built by :func:`open_runtime`."""
+
+    settings: Settings
+    engine: AsyncEngine
+    client: TelegramClient
+    watchlist: Watchlist
+    pipeline: Pipeline
+    flagger: Flagger
+    reloads: int = 0
+    alerts: object | None = field(default=None)
+
+    async def reload(self) -> bool:
+        """Re-read channels.yaml. A broken file is reported and the last good one kept."""
+        try:
+            watchlist = load_watchlist(self.settings.channels_file)
+        except ConfigError as exc:
+            log.error("watchlist_reload_failed", error=str(exc), kept="previous watchlist")
+            return False
+        matcher = Matcher.compile(watchlist.entities)
+        async with self.engine.begin() as conn:
+            await sync_entities(_entity_values(watchlist), conn=conn, actor="channels.yaml")
+        self.watchlist = watchlist
+        self.flagger.use(matcher)
+        self.reloads += 1
+        log.info(
+            "watchlist_reloaded",
+            channels=len(watchlist.enabled_channels()),
+            entities=len(watchlist.entities),
+        )
+        return True
+
+
+def _entity_values(watchlist: Watchlist) -> list[dict[str, object]]:
+    return [
+        {
+            "id": e.id,
+            "name": e.name,
+            "kind": e.kind,
+            "tags": list(e.tags),
+            "aliases": list(e.aliases),
+        }
+        for e in watchlist.entities
+    ]
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(
+    settings: Settings,
+    *,
+    backend: Backend | None = None,
+    migrate: bool = False,
+    watchlist: Watchlist | None = None,
+) -> AsyncIterator[Runtime]:
+    """Engine (schema checked or migrated), watchlist, connected client, pipeline and flagger."""
+    async with contextlib.AsyncExitStack() as stack:
+        watchlist = watchlist or load_watchlist(settings.channels_file)
+        matcher = Matcher.compile(watchlist.entities)
+        engine = create_engine(settings.database_url)
+        stack.push_async_callback(engine.dispose)
+        if migrate:
+            await upgrade(engine)
+        else:
+            await check_schema(engine)
+        async with engine.begin() as conn:
+            await sync_entities(_entity_values(watchlist), conn=conn, actor="channels.yaml")
+        client = await stack.enter_async_context(open_client(settings, backend=backend))
+        flagger = Flagger(matcher)
+        detector = get_detector(settings.language_detector)
+        pipeline = Pipeline(
+            engine=engine,
+            media_store=MediaStore(settings.media_dir),
+            account=ACCOUNT,
+            on_batch=[flagger],
+            detect_language=detector.detect,
+        )
+        yield Runtime(settings, engine, client, watchlist, pipeline, flagger)
+
+
+@dataclass
+class RunSummary:
+    seconds: float
+    polls: int
+    new: int
+    changed: int
+    deleted: int
+    errors: int
+    reloads: int
+
+    def line(self) -> str:
+        return (
+            f"stopped after {self.seconds:.0f}s: {self.polls} polls, {self.new} new posts, "
+            f"{self.changed} edits, {self.deleted} deletions, {self.errors} errors, "
+            f"{self.reloads} watchlist reloads"
+        )
+
+
+async def run_daemon(
+    settings: Settings,
+    *,
+    backend: Backend | None = None,
+    stop: asyncio.Event | None = None,
+    migrate: bool = False,
+    on_ready: Callable[[Runtime, ChannelScheduler], None] | None = None,
+) -> RunSummary:
+    """Poll every enabled channel on its schedule until ``stop`` is set (or SIGTERM/SIGINT)."""
+    started = time.monotonic()
+    stop = stop or asyncio.Event()
+    async with open_runtime(settings, backend=backend, migrate=migrate) as runtime:
+        scheduler = ChannelScheduler(runtime.pipeline, runtime.client)
+        reload_requested = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        installed: list[signal.Signals] = []
+        for sig, action in (
+            (signal.SIGTERM, stop.set),
+            (signal.SIGINT, stop.set),
+            (signal.SIGHUP, reload_requested.set),
+        ):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, action)
+                installed.append(sig)
+        watcher = asyncio.create_task(_watch_file(settings, reload_requested, stop))
+        reloader = asyncio.create_task(_reload_loop(runtime, scheduler, reload_requested, stop))
+        scheduler.start(runtime.watchlist)
+        _follow_updates(runtime.client, scheduler)
+        log.info("monitor_started", channels=len(scheduler.specs))
+        if on_ready:
+            on_ready(runtime, scheduler)
+        try:
+            await stop.wait()
+        finally:
+            log.info("monitor_stopping")
+            for task in (watcher, reloader):
+                task.cancel()
+            await asyncio.gather(watcher, reloader, return_exceptions=True)
+            await scheduler.shutdown(grace=SHUTDOWN_GRACE)
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+        summary = RunSummary(
+            seconds=time.monotonic() - started,
+            polls=scheduler.totals["polls"],
+            new=scheduler.totals["new"],
+            changed=scheduler.totals["changed"],
+            deleted=scheduler.totals["deleted"],
+            errors=scheduler.totals["errors"],
+            reloads=runtime.reloads,
+        )
+    log.info("monitor_stopped", summary=summary.line())
+    return summary
+
+
+def _follow_updates(client: TelegramClient, scheduler: ChannelScheduler) -> None:
+    """Pushed updates (joined channels only) trigger an immediate poll or re-check.
+
+    Polling stays the safety net: after a gap Telethon replays new messages but not edits or
+    deletions, which the periodic re-check catches.
+    """
+
+    def key_of(event: object) -> str | None:
+        chat_id = getattr(event, "chat_id", None)
+        if chat_id is None:
+            return None
+        channel_id, _ = utils.resolve_id(chat_id)
+        return scheduler.pipeline.channel_keys.get(channel_id)
+
+    async def on_new(event: events.NewMessage.Event) -> None:
+        if key := key_of(event):
+            scheduler.nudge(key)
+
+    async def on_change(event: object) -> None:
+        if key := key_of(event):
+            scheduler.nudge(key, job="recheck")
+
+    client.add_event_handler(on_new, events.NewMessage())
+    client.add_event_handler(on_change, events.MessageEdited())
+    client.add_event_handler(on_change, events.MessageDeleted())
+
+
+async def _reload_loop(
+    runtime: Runtime,
+    scheduler: ChannelScheduler,
+    requested: asyncio.Event,
+    stop: asyncio.Event,
+) -> None:
+    while not stop.is_set():
+        await requested.wait()
+        requested.clear()
+        if await runtime.reload():
+            scheduler.apply(runtime.watchlist)
+
+
+async def _watch_file(settings: Settings, requested: asyncio.Event, stop: asyncio.Event) -> None:
+    """Request a reload whenever channels.yaml changes on disk."""
+    from watchfiles import awatch
+
+    path = settings.channels_file.resolve()
+    async for changes in awatch(path.parent, stop_event=stop, debounce=300, recursive=False):
+        if any(changed == str(path) for _, changed in changes):
+            requested.set()

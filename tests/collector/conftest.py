@@ -1,0 +1,64 @@
+"""Fixtures for collector tests: a simulated Telegram, a real TelegramClient on it, a pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telethon import TelegramClient
+
+from monitor.config import ChannelSpec
+from monitor.pipeline import Pipeline
+from monitor.simulator import Backend, client_for
+from monitor.telegram import FLOOD_SLEEP_THRESHOLD
+from storage.media import MediaStore
+
+START = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
+
+
+def spec(username: str, **overrides: object) -> ChannelSpec:
+    values: dict[str, object] = {
+        "handle": f"@{username}",
+        "poll_every": timedelta(minutes=2),
+        "backfill": 200,
+        "media": ("photo",),
+    }
+    values.update(overrides)
+    return ChannelSpec(**values)  # type: ignore[arg-type]
+
+
+def fill(telegram: Backend, channel_id: int, n: int, *, start: datetime = START) -> None:
+    for i in range(n):
+        telegram.post(channel_id, f"post number {i}", date=start + timedelta(minutes=i))
+
+
+@pytest.fixture
+def telegram() -> Backend:
+    """An empty simulated Telegram with a fixed clock."""
+    return Backend(seed=7)
+
+
+@pytest.fixture
+async def connect(telegram: Backend) -> AsyncIterator[Callable[[], object]]:
+    """Factory: a connected, authorised TelegramClient with a fresh session each call."""
+    clients: list[TelegramClient] = []
+
+    async def make() -> TelegramClient:
+        client = client_for(telegram, flood_sleep_threshold=FLOOD_SLEEP_THRESHOLD)
+        await client.connect()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.disconnect()
+
+
+@pytest.fixture
+def make_pipeline(engine: AsyncEngine, media_store: MediaStore) -> Callable[..., Pipeline]:
+    def make(**kwargs: object) -> Pipeline:
+        return Pipeline(engine=engine, media_store=media_store, **kwargs)  # type: ignore[arg-type]
+
+    return make

@@ -1,0 +1,226 @@
+"""The collector and pipeline against the simulated Telegram, through the real TelegramClient."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from monitor.simulator.photos import generate_jpeg
+from storage import get_state
+from storage.models import post, post_media, post_version
+from tests.collector.conftest import START, fill, spec
+
+
+async def _count(engine, table) -> int:  # noqa: ANN001
+    async with engine.connect() as conn:
+        return (await conn.execute(select(func.count()).select_from(table))).scalar_one()
+
+
+async def test_second_pass_on_unchanged_channel_is_one_history_call_and_no_resolve(
+    telegram, connect, make_pipeline, engine
+):
+    channel = telegram.add_channel("chan_a", "Channel A")
+    fill(telegram, channel.id, 30)
+    first = await make_pipeline().collect(await connect(), spec("chan_a"))
+    assert first.new == 30 and first.error is None
+
+    client = await connect()  # a fresh session: Telethon has nothing cached
+    telegram.requests.reset()
+    second = await make_pipeline().collect(client, spec("chan_a"))
+
+    assert second.new == 0
+    assert telegram.requests.count("GetHistoryRequest") == 1
+    assert telegram.requests.count("ResolveUsernameRequest") == 0
+
+
+async def test_first_pass_backfills_the_newest_posts_only(telegram, connect, make_pipeline, engine):
+    channel = telegram.add_channel("chan_a", "Channel A")
+    fill(telegram, channel.id, 50)
+    report = await make_pipeline().collect(await connect(), spec("chan_a", backfill=20))
+    assert report.new == 20
+    async with engine.connect() as conn:
+        texts = (await conn.execute(select(post.c.text).order_by(post.c.message_id))).scalars()
+        assert list(texts) == [f"post number {i}" for i in range(30, 50)]
+
+
+async def test_thousand_new_posts_take_at_most_eleven_history_calls(
+    telegram, connect, make_pipeline, engine
+):
+    channel = telegram.add_channel("chan_a", "Channel A")
+    fill(telegram, channel.id, 5)
+    pipeline = make_pipeline()
+    client = await connect()
+    await pipeline.collect(client, spec("chan_a"))
+    fill(telegram, channel.id, 1000, start=START + timedelta(days=1))
+    telegram.requests.reset()
+
+    report = await pipeline.collect(client, spec("chan_a"))
+
+    assert report.new == 1000
+    assert telegram.requests.count("GetHistoryRequest") <= 11
+    assert await _count(engine, post) == 1005
+
+
+async def test_photos_on_disk_are_the_bytes_telegram_served(
+    telegram, connect, make_pipeline, engine, media_store
+):
+    channel = telegram.add_channel("chan_a", "Channel A")
+    single = telegram.post(
+        channel.id, "one photo", date=START, photo=generate_jpeg(1, label="single")
+    )
+    album = telegram.post_album(
+        channel.id,
+        [generate_jpeg(i, label=f"album {i}") for i in (2, 3, 4)],
+        "three photos",
+        date=START + timedelta(minutes=1),
+    )
+    report = await make_pipeline().collect(await connect(), spec("chan_a"))
+    assert report.photos == 4
+
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(post.c.message_id, post.c.grouped_id, post_media.c.sha256, post_media.c.kind)
+                .join(post_media, post_media.c.post_id == post.c.id)
+                .order_by(post.c.message_id)
+            )
+        ).all()
+    assert [r.message_id for r in rows] == [single.id, *(m.id for m in album)]
+    for row in rows:
+        served = telegram.photo_bytes(channel.id, row.message_id)
+        assert row.sha256 == hashlib.sha256(served).hexdigest()
+        on_disk = next(media_store.root.rglob(f"{row.sha256}.jpg")).read_bytes()
+        assert hashlib.sha256(on_disk).hexdigest() == row.sha256
+    grouped = {r.grouped_id for r in rows if r.message_id != single.id}
+    assert len(grouped) == 1 and None not in grouped  # one album, three archived messages
+
+
+async def test_expired_file_reference_is_refreshed_by_refetching_the_message(
+    telegram, connect, make_pipeline, media_store
+):
+    channel = telegram.add_channel("chan_a", "Channel A")
+    message = telegram.post(channel.id, "photo", date=START, photo=generate_jpeg(9, label="x"))
+    telegram.expire_file_reference(channel.id, message.id)
+
+    report = await make_pipeline().collect(await connect(), spec("chan_a"))
+
+    assert report.photos == 1
+    digest = hashlib.sha256(telegram.photo_bytes(channel.id, message.id)).hexdigest()
+    assert next(media_store.root.rglob(f"{digest}.jpg")).exists()
+
+
+class Crash(Exception):
+    """Stands for the process dying at a chosen point."""
+
+
+async def test_crash_before_commit_rereads_one_batch_and_duplicates_nothing(
+    telegram, connect, make_pipeline, engine
+):
+    channel = telegram.add_channel("chan_a", "Channel A")
+    fill(telegram, channel.id, 250)
+    batches = 0
+
+    async def die_in_second_batch(batch, conn):  # noqa: ANN001
+        nonlocal batches
+        batches += 1
+        if batches == 2:
+            raise Crash
+
+    with pytest.raises(Crash):
+        await make_pipeline(on_batch=[die_in_second_batch]).collect(
+            await connect(), spec("chan_a", backfill=1000)
+        )
+    assert await _count(engine, post) == 100  # the first batch committed, the second rolled back
+
+    report = await make_pipeline().collect(await connect(), spec("chan_a", backfill=1000))
+
+    assert report.new == 150
+    assert await _count(engine, post) == 250
+    assert await _count(engine, post_version) == 250
+
+
+async def test_crash_after_commit_loses_nothing_and_resumes_from_the_cursor(
+    telegram, connect, make_pipeline, engine
+):
+    channel = telegram.add_channel("chan_a", "Channel A")
+    fill(telegram, channel.id, 250)
+
+    async def die_after_first_commit(batch):  # noqa: ANN001
+        raise Crash
+
+    with pytest.raises(Crash):
+        await make_pipeline(after_commit=[die_after_first_commit]).collect(
+            await connect(), spec("chan_a", backfill=1000)
+        )
+    async with engine.connect() as conn:
+        state = await get_state("default", channel.id, conn=conn)
+    assert state is not None and state.last_message_id == 100
+
+    telegram.requests.reset()
+    report = await make_pipeline().collect(await connect(), spec("chan_a", backfill=1000))
+
+    assert report.new == 150
+    assert await _count(engine, post) == 250
+    assert telegram.requests.count("ResolveUsernameRequest") == 0
+
+
+async def test_restart_resumes_from_the_stored_cursor(telegram, connect, make_pipeline, engine):
+    channel = telegram.add_channel("chan_a", "Channel A")
+    fill(telegram, channel.id, 40)
+    await make_pipeline().collect(await connect(), spec("chan_a"))
+    fill(telegram, channel.id, 5, start=START + timedelta(days=2))
+
+    report = await make_pipeline().collect(await connect(), spec("chan_a"))  # a new process
+
+    assert report.new == 5
+    assert await _count(engine, post) == 45
+
+
+async def test_recheck_records_edits_as_versions_and_deletions(
+    telegram, connect, make_pipeline, engine
+):
+    channel = telegram.add_channel("chan_a", "Channel A")
+    now = START + timedelta(hours=1)
+    for i in range(3):
+        telegram.post(channel.id, f"statement {i}", date=START + timedelta(minutes=i))
+    pipeline = make_pipeline(now=lambda: now)
+    client = await connect()
+    await pipeline.collect(client, spec("chan_a"))
+    telegram.edit(channel.id, 2, "statement 1 (corrected)", date=now)
+    telegram.delete(channel.id, [3])
+
+    report = await pipeline.recheck(client, spec("chan_a"))
+
+    assert (report.changed, report.deleted) == (1, 1)
+    async with engine.connect() as conn:
+        versions = (
+            await conn.execute(
+                select(post_version.c.text)
+                .join(post, post.c.id == post_version.c.post_id)
+                .where(post.c.message_id == 2)
+                .order_by(post_version.c.id)
+            )
+        ).scalars()
+        assert list(versions) == ["statement 1", "statement 1 (corrected)"]
+        deleted = (
+            await conn.execute(select(post.c.deleted_at).where(post.c.message_id == 3))
+        ).scalar_one()
+        assert deleted == now
+
+
+async def test_unknown_channel_is_reported_and_others_still_collected(
+    telegram, connect, make_pipeline
+):
+    channel = telegram.add_channel("chan_b", "Channel B")
+    fill(telegram, channel.id, 3)
+    pipeline = make_pipeline()
+    client = await connect()
+
+    missing = await pipeline.collect(client, spec("no_such_channel"))
+    present = await pipeline.collect(client, spec("chan_b"))
+
+    assert missing.error is not None and "no_such_channel" in missing.error
+    assert present.new == 3
