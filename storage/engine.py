@@ -1,0 +1,156 @@
+"""Engines and schema management: create an AsyncEngine, run Alembic, refuse a stale schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from storage.errors import SchemaOutOfDateError, StorageError
+
+__all__ = [
+    "check_schema",
+    "create_engine",
+    "current_revision",
+    "dialect_insert",
+    "alembic_config",
+    "head_revision",
+    "stamp",
+    "upgrade",
+]
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def create_engine(url: str, **engine_kwargs: Any) -> AsyncEngine:
+    """An async engine for ``url`` (SQLite via aiosqlite, PostgreSQL via asyncpg).
+
+    Plain ``sqlite:///`` and ``postgresql://`` URLs get the async driver. For SQLite the parent
+    directory is created and every connection runs in WAL mode with foreign keys on. A PostgreSQL
+    URL may end in ``?schema=NAME`` to keep every table in that schema (via ``search_path``).
+    Extra keyword arguments go to :func:`sqlalchemy.ext.asyncio.create_async_engine`.
+    """
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend not in _ASYNC_DRIVERS:
+        raise StorageError(
+            f"unsupported database URL scheme {parsed.drivername!r}",
+            hint="use sqlite+aiosqlite:///path/monitor.db or postgresql+asyncpg://user@host/db",
+        )
+    if parsed.drivername == backend:
+        parsed = parsed.set(drivername=_ASYNC_DRIVERS[backend])
+    if backend == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(parsed, **engine_kwargs)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    schema = parsed.query.get("schema")
+    if schema:  # our own URL parameter: put every table in this PostgreSQL schema
+        parsed = parsed.difference_update_query(["schema"])
+        connect_args = dict(engine_kwargs.pop("connect_args", {}))
+        settings = dict(connect_args.get("server_settings", {}))
+        settings["search_path"] = str(schema)
+        connect_args["server_settings"] = settings
+        engine_kwargs["connect_args"] = connect_args
+    return create_async_engine(parsed, **engine_kwargs)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def dialect_insert(conn: AsyncConnection | Connection) -> Any:
+    """The dialect's ``insert`` (with ``on_conflict_do_*``) for the connection's backend."""
+    name = conn.dialect.name
+    if name == "postgresql":
+        return pg_insert
+    if name == "sqlite":
+        return sqlite_insert
+    raise StorageError(f"no upsert support for database backend {name!r}")
+
+
+def alembic_config() -> Config:
+    """An Alembic config pointing at the packaged migrations (no alembic.ini needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    """The revision this version of the code needs."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "storage/migrations has no revisions"
+    return head
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Apply migrations up to ``revision`` (default: the latest)."""
+
+    def run(sync_conn: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = sync_conn
+        command.upgrade(config, revision)
+
+    async with engine.begin() as conn:
+        await conn.run_sync(run)
+
+
+async def stamp(engine: AsyncEngine, revision: str) -> None:
+    """Record ``revision`` as applied without running anything (tests, repairs)."""
+
+    def run(sync_conn: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = sync_conn
+        command.stamp(config, revision, purge=True)
+
+    async with engine.begin() as conn:
+        await conn.run_sync(run)
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The revision the database is at, or ``None`` for an empty database."""
+
+    def run(sync_conn: Connection) -> str | None:
+        return MigrationContext.configure(sync_conn).get_current_revision()
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(run)
+
+
+async def check_schema(engine: AsyncEngine) -> None:
+    """Raise :class:`SchemaOutOfDateError` unless the database is at this code's head revision."""
+    current = await current_revision(engine)
+    head = head_revision()
+    if current == head:
+        return
+    known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    if current is not None and current not in known:
+        raise SchemaOutOfDateError(
+            f"database schema is at revision {current}, which is newer than this version "
+            f"knows (it needs {head})",
+            hint="upgrade the monitor software; do not run an older version on this database",
+        )
+    raise SchemaOutOfDateError(
+        f"database schema is at revision {current or 'none'}, this version needs {head}",
+        hint="run `monitor db upgrade`",
+    )

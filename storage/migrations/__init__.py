@@ -1,0 +1,1 @@
+"""Alembic migrations for the storage schema (applied by ``storage.engine.upgrade``)."""

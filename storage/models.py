@@ -1,0 +1,267 @@
+"""The schema: one ``metadata`` with every table (SQLAlchemy Core). Alembic migrations mirror it.
+
+Natural keys carry unique constraints so upserts are idempotent on SQLite and PostgreSQL alike.
+Every datetime column is :class:`~storage.types.UTCDateTime` (aware UTC in, aware UTC out).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from storage.types import BigIntPK, JSONType, UTCDateTime
+
+__all__ = [
+    "FLAG_STATUSES",
+    "OUTBOX_KINDS",
+    "OUTBOX_STATUSES",
+    "account_peer",
+    "alert_outbox",
+    "audit_event",
+    "channel",
+    "channel_snapshot",
+    "collector_state",
+    "entity",
+    "flag",
+    "media",
+    "metadata",
+    "post",
+    "post_media",
+    "post_metric",
+    "post_version",
+]
+
+FLAG_STATUSES = ("new", "confirmed", "dismissed", "escalated")
+OUTBOX_KINDS = ("alert", "followup", "digest")
+OUTBOX_STATUSES = ("pending", "sending", "delivered", "failed")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+channel = Table(
+    "channel",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # bare Telegram channel id
+    Column("username", String(64)),
+    Column("title", Text, nullable=False),
+    Column("about", Text),
+    Column("subscribers", Integer),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+Index("ix_channel_username", channel.c.username)
+
+channel_snapshot = Table(
+    "channel_snapshot",
+    metadata,
+    Column("id", BigIntPK, primary_key=True),
+    Column("channel_id", BigInteger, ForeignKey("channel.id", ondelete="CASCADE"), nullable=False),
+    Column("captured_at", UTCDateTime, nullable=False),
+    Column("username", String(64)),
+    Column("title", Text, nullable=False),
+    Column("about", Text),
+    Column("subscribers", Integer),
+    Index(None, "channel_id", "captured_at"),
+)
+
+# Access hashes are per Telegram account. ``handle`` is the canonical handle from channels.yaml
+# (lowercased username without "@", or the numeric id as text). No FK to channel: a peer may be
+# cached before the channel row is written.
+account_peer = Table(
+    "account_peer",
+    metadata,
+    Column("account", String(64), primary_key=True),
+    Column("handle", String(128), primary_key=True),
+    Column("channel_id", BigInteger, nullable=False),
+    Column("access_hash", BigInteger, nullable=False),
+    Column("resolved_at", UTCDateTime, nullable=False),
+    UniqueConstraint("account", "channel_id"),
+)
+
+post = Table(
+    "post",
+    metadata,
+    Column("id", BigIntPK, primary_key=True),
+    Column("channel_id", BigInteger, ForeignKey("channel.id"), nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    Column("grouped_id", BigInteger),
+    Column("posted_at", UTCDateTime, nullable=False),
+    Column("edited_at", UTCDateTime),
+    Column("first_captured_at", UTCDateTime, nullable=False),
+    Column("last_checked_at", UTCDateTime, nullable=False),
+    Column("deleted_at", UTCDateTime),
+    Column("text", Text, nullable=False, default=""),
+    Column("language", String(16)),
+    Column("views", Integer),
+    Column("forwards", Integer),
+    Column("replies", Integer),
+    Column("reactions", JSONType),
+    Column("fwd_from_channel_id", BigInteger),
+    Column("fwd_from_message_id", BigInteger),
+    Column("fwd_from_date", UTCDateTime),
+    Column("fwd_from_name", Text),
+    Column("reply_to_message_id", BigInteger),
+    Column("raw", JSONType),
+    Column("content_hash", String(64), nullable=False),
+    UniqueConstraint("channel_id", "message_id"),
+    Index(None, "channel_id", "grouped_id"),
+    Index(None, "channel_id", "posted_at"),
+)
+
+post_version = Table(
+    "post_version",
+    metadata,
+    Column("id", BigIntPK, primary_key=True),
+    Column("post_id", BigInteger, ForeignKey("post.id", ondelete="CASCADE"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("edited_at", UTCDateTime),
+    Column("captured_at", UTCDateTime, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    UniqueConstraint("post_id", "content_hash"),
+)
+
+post_metric = Table(
+    "post_metric",
+    metadata,
+    Column("id", BigIntPK, primary_key=True),
+    Column("post_id", BigInteger, ForeignKey("post.id", ondelete="CASCADE"), nullable=False),
+    Column("captured_at", UTCDateTime, nullable=False),
+    Column("views", Integer),
+    Column("forwards", Integer),
+    Column("replies", Integer),
+    Column("reactions", JSONType),
+    Index(None, "post_id", "captured_at"),
+)
+
+media = Table(
+    "media",
+    metadata,
+    Column("sha256", String(64), primary_key=True),  # lowercase hex
+    Column("mime", String(127)),
+    Column("size", BigInteger, nullable=False),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("path", String(255), nullable=False),  # relative to the media root: ab/cd/<sha>.<ext>
+    Column("first_seen_at", UTCDateTime, nullable=False),
+)
+
+post_media = Table(
+    "post_media",
+    metadata,
+    Column("post_id", BigInteger, ForeignKey("post.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("telegram_id", BigInteger),
+    Column("sha256", String(64), ForeignKey("media.sha256")),  # NULL: metadata only
+    Column("mime", String(127)),
+    Column("size", BigInteger),
+    Column("width", Integer),
+    Column("height", Integer),
+    PrimaryKeyConstraint("post_id", "position"),
+    Index(None, "sha256"),
+)
+
+# No FK to channel: state may be recorded (errors, flood waits) before the channel row exists.
+collector_state = Table(
+    "collector_state",
+    metadata,
+    Column("account", String(64), nullable=False),
+    Column("channel_id", BigInteger, nullable=False),
+    Column("last_message_id", BigInteger, nullable=False, default=0),
+    Column("last_poll_at", UTCDateTime),
+    Column("next_poll_at", UTCDateTime),
+    Column("flood_wait_until", UTCDateTime),
+    Column("consecutive_errors", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("account", "channel_id"),
+)
+
+# Watchlist entities from channels.yaml. Removed entities stay (flags point at them) with
+# ``removed_at`` set.
+entity = Table(
+    "entity",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("tags", JSONType, nullable=False),
+    Column("aliases", JSONType, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("removed_at", UTCDateTime),
+)
+
+flag = Table(
+    "flag",
+    metadata,
+    Column("id", BigIntPK, primary_key=True),
+    Column("post_id", BigInteger, nullable=False),  # the album's lead (caption) message
+    Column("channel_id", BigInteger, ForeignKey("channel.id"), nullable=False),
+    Column("grouped_id", BigInteger),
+    Column("entity_id", String(128), ForeignKey("entity.id"), nullable=False),
+    Column("aliases", JSONType, nullable=False),
+    Column("spans", JSONType, nullable=False),  # [{start, end, alias, rule}, ...]
+    Column("snippet", Text, nullable=False),
+    Column("language", String(16)),
+    Column("status", String(16), nullable=False, default="new"),
+    Column("mention_removed_at", UTCDateTime),
+    Column("reviewer", String(128)),
+    Column("note", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    ForeignKeyConstraint(["post_id"], ["post.id"], ondelete="CASCADE"),
+    UniqueConstraint("post_id", "entity_id"),
+    Index(None, "status", "created_at"),
+    Index(None, "entity_id"),
+)
+
+audit_event = Table(
+    "audit_event",
+    metadata,
+    Column("id", BigIntPK, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject_type", String(32), nullable=False),
+    Column("subject_id", String(128), nullable=False),
+    Column("details", JSONType),
+    Index(None, "subject_type", "subject_id"),
+    Index(None, "at"),
+)
+
+alert_outbox = Table(
+    "alert_outbox",
+    metadata,
+    Column("id", BigIntPK, primary_key=True),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
+    Column("route", String(128), nullable=False),
+    Column("post_id", BigInteger, ForeignKey("post.id", ondelete="CASCADE"), nullable=False),
+    Column("flag_ids", JSONType, nullable=False),
+    Column("kind", String(16), nullable=False, default="alert"),
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
+    Column("next_attempt_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    Column("payload", JSONType),
+    Index(None, "status", "next_attempt_at"),
+)

@@ -1,0 +1,110 @@
+"""Flags, the audit trail and watchlist entities, on both backends."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage import (
+    NewFlag,
+    StorageError,
+    create_flags,
+    get_flag,
+    list_audit,
+    list_entities,
+    list_flags,
+    mark_mention_removed,
+    set_flag_status,
+    sync_entities,
+    upsert_channel,
+    upsert_posts,
+)
+from tests.factories import BASE_TIME, CHANNEL_ID, make_channel, make_post
+
+QAIS = (
+    "qais-al-khazali",
+    "Qais al-Khazali",
+    "person",
+    ["iraq"],
+    ["Qais al-Khazali", "قيس الخزعلي"],
+)
+
+
+async def flagged_post(conn: AsyncConnection) -> int:
+    await upsert_channel(make_channel(), conn=conn, seen_at=BASE_TIME)
+    await sync_entities([QAIS], conn=conn, actor="config", at=BASE_TIME)
+    result = await upsert_posts([make_post("قيس الخزعلي said")], conn=conn, captured_at=BASE_TIME)
+    return result.new[0].post_id
+
+
+def new_flag(post_id: int) -> NewFlag:
+    return NewFlag(
+        post_id=post_id,
+        channel_id=CHANNEL_ID,
+        entity_id="qais-al-khazali",
+        aliases=["قيس الخزعلي"],
+        spans=[{"start": 0, "end": 11, "alias": "قيس الخزعلي", "rule": "exact"}],
+        snippet="قيس الخزعلي said",
+        language="ar",
+    )
+
+
+async def test_create_flags_is_idempotent(conn: AsyncConnection):
+    post_id = await flagged_post(conn)
+    first = await create_flags([new_flag(post_id)], conn=conn, at=BASE_TIME)
+    again = await create_flags([new_flag(post_id), new_flag(post_id)], conn=conn, at=BASE_TIME)
+    assert [f.new for f in first] == [True]
+    assert [(f.id, f.new) for f in again] == [(first[0].id, False)]
+    flags = await list_flags(conn=conn, status="new")
+    assert [f.id for f in flags] == [first[0].id]
+    assert flags[0].spans[0]["alias"] == "قيس الخزعلي"
+
+
+async def test_status_change_writes_audit_event(conn: AsyncConnection):
+    post_id = await flagged_post(conn)
+    [created] = await create_flags([new_flag(post_id)], conn=conn, at=BASE_TIME)
+    flag = await set_flag_status(
+        created.id, "confirmed", conn=conn, by="desk@example.org", note="checked against video"
+    )
+    assert (flag.status, flag.reviewer, flag.note) == (
+        "confirmed",
+        "desk@example.org",
+        "checked against video",
+    )
+    [event] = await list_audit(conn=conn, subject_type="flag", subject_id=created.id)
+    assert event["action"] == "flag.status" and event["actor"] == "desk@example.org"
+    assert event["details"] == {"from": "new", "to": "confirmed", "note": "checked against video"}
+    assert await list_flags(conn=conn, status="new") == []
+
+
+async def test_bad_status_and_unknown_flag_are_clear_errors(conn: AsyncConnection):
+    post_id = await flagged_post(conn)
+    [created] = await create_flags([new_flag(post_id)], conn=conn, at=BASE_TIME)
+    with pytest.raises(StorageError, match="unknown flag status 'done'"):
+        await set_flag_status(created.id, "done", conn=conn, by="desk")
+    with pytest.raises(StorageError, match="no flag with id 999999"):
+        await set_flag_status(999999, "confirmed", conn=conn, by="desk")
+
+
+async def test_mention_removed_marked_once(conn: AsyncConnection):
+    post_id = await flagged_post(conn)
+    [created] = await create_flags([new_flag(post_id)], conn=conn, at=BASE_TIME)
+    assert await mark_mention_removed(created.id, conn=conn, at=BASE_TIME)
+    assert not await mark_mention_removed(created.id, conn=conn, at=BASE_TIME)
+    assert (await get_flag(created.id, conn=conn)).mention_removed_at == BASE_TIME
+
+
+async def test_entity_sync_audits_every_change(conn: AsyncConnection):
+    other = ("kh", "Kataib Hezbollah", "organization", [], ["Kataib Hezbollah"])
+    first = await sync_entities([QAIS, other], conn=conn, actor="config")
+    assert sorted(first.added) == ["kh", "qais-al-khazali"]
+    unchanged = await sync_entities([QAIS, other], conn=conn, actor="config")
+    assert (unchanged.added, unchanged.changed, unchanged.removed) == ([], [], [])
+    renamed = (*QAIS[:4], [*QAIS[4], "Qais Khazali"])
+    result = await sync_entities([renamed], conn=conn, actor="config")
+    assert (result.changed, result.removed) == (["qais-al-khazali"], ["kh"])
+    assert [e["id"] for e in await list_entities(conn=conn)] == ["qais-al-khazali"]
+    actions = [e["action"] for e in await list_audit(conn=conn, subject_type="entity")]
+    assert sorted(actions) == ["entity.added", "entity.added", "entity.changed", "entity.removed"]
+    [change] = await list_audit(conn=conn, action="entity.changed")
+    assert change["details"]["aliases"]["to"][-1] == "Qais Khazali"

@@ -1,0 +1,80 @@
+"""Alembic owns the schema: migrations match the models, and stale schemas are refused."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage import (
+    SchemaOutOfDateError,
+    check_schema,
+    create_engine,
+    current_revision,
+    head_revision,
+    metadata,
+    stamp,
+    upgrade,
+)
+
+
+@pytest.fixture
+async def bare_engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on an empty, unmigrated database."""
+    engine = create_engine(db_url)
+    yield engine
+    await engine.dispose()
+
+
+async def test_migrations_match_the_models(engine: AsyncEngine):
+    def diff(sync_conn):
+        context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+        return compare_metadata(context, metadata)
+
+    async with engine.connect() as conn:
+        assert await conn.run_sync(diff) == []
+
+
+async def test_compare_notices_a_drift(engine: AsyncEngine):
+    """The check above can fail: drop an index and it reports it."""
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP INDEX ix_flag_entity_id"))
+
+    def diff(sync_conn):
+        return compare_metadata(MigrationContext.configure(sync_conn), metadata)
+
+    async with engine.connect() as conn:
+        changes = await conn.run_sync(diff)
+    assert [(c[0], c[1].name) for c in changes] == [("add_index", "ix_flag_entity_id")]
+
+
+async def test_empty_database_is_refused_until_upgraded(bare_engine: AsyncEngine):
+    assert await current_revision(bare_engine) is None
+    with pytest.raises(SchemaOutOfDateError) as caught:
+        await check_schema(bare_engine)
+    assert str(caught.value) == (
+        f"database schema is at revision none, this version needs {head_revision()}"
+    )
+    assert caught.value.hint == "run `monitor db upgrade`"
+    await upgrade(bare_engine)
+    await upgrade(bare_engine)  # idempotent
+    assert await current_revision(bare_engine) == head_revision()
+    await check_schema(bare_engine)
+
+
+async def test_newer_unknown_revision_is_refused(engine: AsyncEngine):
+    async with engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(SchemaOutOfDateError, match="at revision 9999, which is newer"):
+        await check_schema(engine)
+
+
+async def test_stamped_base_is_out_of_date(engine: AsyncEngine):
+    await stamp(engine, "base")
+    with pytest.raises(SchemaOutOfDateError, match="revision none") as caught:
+        await check_schema(engine)
+    assert "monitor db upgrade" in caught.value.hint
