@@ -1,0 +1,325 @@
+"""Read channels.yaml (and the entity files it includes) into a :class:`Watchlist`.
+
+Every problem in every file is collected and reported at once, sorted by position, as
+``file:line:column: message; fix``. Nothing is printed here; errors are :class:`WatchlistError`.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from monitor.config.checks import Known, Placed, check_channels, check_entities, check_routes
+from monitor.config.messages import did_you_mean, validate_at
+from monitor.config.models import AlertsSpec, ChannelEntry, Defaults, EntitySpec, Watchlist
+from monitor.config.routes import RouteSpec
+from monitor.config.yamlpos import Loc, Problem, YamlDoc, parse_yaml
+from monitor.errors import ConfigError
+
+__all__ = ["WatchlistError", "load_entities", "load_watchlist", "parse_watchlist"]
+
+TOP_KEYS = ("defaults", "include", "channels", "entities", "alerts")
+#: Top-level keys starting with this are ignored: a place for YAML anchors (``x-base: &base``).
+EXTENSION_PREFIX = "x-"
+CHANNEL_SHAPE = 'write `- handle: "@name"` with optional label, poll_every, tags, enabled'
+ENTITY_SHAPE = "write `- id: some-id` with name, kind, tags and aliases"
+ROUTE_SHAPE = 'write `- name: desk` with url: "${VAR}", entities, channels, min_status'
+
+
+class WatchlistError(ConfigError):
+    """channels.yaml (or an included file) has problems; ``problems`` lists them all."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(set(problems))
+        lines = [str(problem) for problem in self.problems]
+        head = lines[0] if len(lines) == 1 else f"{len(lines)} problems in the watchlist:"
+        body = "" if len(lines) == 1 else "\n" + "\n".join(lines)
+        super().__init__(
+            head + body,
+            hint=f"fix {'it' if len(lines) == 1 else 'the lines above'}, then run "
+            "`monitor channels check` again",
+        )
+
+
+def load_watchlist(path: Path, *, env: Mapping[str, str] | None = None) -> Watchlist:
+    """Load and validate a channels.yaml file; raises :class:`WatchlistError`/``ConfigError``."""
+    path = Path(path)
+    return parse_watchlist(_read(path), source=str(path), base_dir=path.parent, env=env)
+
+
+def parse_watchlist(
+    text: str,
+    *,
+    source: str = "channels.yaml",
+    base_dir: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Watchlist:
+    """Validate watchlist YAML text. ``include:`` patterns are relative to ``base_dir`` (or cwd)."""
+    builder = _Builder(os.environ if env is None else env, base_dir or Path.cwd())
+    return builder.build(text, source)
+
+
+def load_entities(path: Path, *, env: Mapping[str, str] | None = None) -> list[EntitySpec]:
+    """The entities of a channels.yaml or of an entities-only file (just ``entities:``).
+
+    Only ``entities:`` and ``include:`` are validated, so an alert route whose ``${VAR}`` is
+    unset does not stop ``monitor match`` from trying a watchlist.
+    """
+    path = Path(path)
+    builder = _Builder(os.environ if env is None else env, path.parent, entities_only=True)
+    return builder.build(_read(path), str(path)).entities
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"watchlist file '{path}' not found",
+            hint="create it (see the README's channels.yaml reference), pass --channels FILE "
+            "or set MONITOR_CHANNELS_FILE",
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"watchlist file '{path}' is not UTF-8 text", hint="save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read watchlist file '{path}': {exc.strerror}") from None
+
+
+class _Builder:
+    def __init__(self, env: Mapping[str, str], base_dir: Path, *, entities_only: bool = False):
+        self.env = env
+        self.base_dir = base_dir
+        self.entities_only = entities_only
+        self.problems: list[Problem] = []
+        self.known = Known()
+        self.files: list[Path] = []
+        self.raw_channels: list[Placed[Any]] = []
+        self.raw_entities: list[Placed[Any]] = []
+        self.raw_routes: list[Placed[Any]] = []
+
+    def build(self, text: str, source: str) -> Watchlist:
+        doc = self._parse_main(text, source)
+        root = doc.root
+        for key in root:
+            if key not in TOP_KEYS and not str(key).startswith(EXTENSION_PREFIX):
+                guess = did_you_mean(str(key), TOP_KEYS)
+                fix = (
+                    f"did you mean '{guess}'?" if guess else f"allowed keys: {', '.join(TOP_KEYS)}"
+                )
+                self.problems.append(
+                    doc.problem(
+                        (str(key),), f"unknown key '{key}' at the top level; {fix}", key=True
+                    )
+                )
+        defaults = Defaults()
+        channels: list[Placed[ChannelEntry]] = []
+        routes: list[Placed[RouteSpec]] = []
+        timezone = None
+        if not self.entities_only:
+            defaults = self._defaults(doc)
+            channels = self._channels(doc)
+            timezone, routes = self._alerts(doc)
+        entities = self._entities(doc)
+        for included in self._includes(doc):
+            entities.extend(self._entities(included))
+        self.problems.extend(check_channels(self.raw_channels))
+        self.problems.extend(check_entities(self.raw_entities))
+        self.problems.extend(check_routes(self.raw_routes, self.known))
+        if self.problems:
+            raise WatchlistError(self.problems)
+        return Watchlist(
+            defaults=defaults,
+            channels=[placed.value.effective(defaults) for placed in channels],
+            entities=[placed.value for placed in entities],
+            alerts=AlertsSpec(timezone=timezone, routes=[placed.value for placed in routes]),
+            source=Path(source),
+            files=(Path(source), *self.files),
+        )
+
+    def _parse_main(self, text: str, source: str) -> YamlDoc:
+        parsed = parse_yaml(text, source)
+        if isinstance(parsed, Problem):
+            raise WatchlistError([parsed])
+        if parsed.root is None:
+            raise WatchlistError(
+                [
+                    Problem(
+                        0, 1, 1, source, "the file is empty; add a `channels:` list and `entities:`"
+                    )
+                ]
+            )
+        if not isinstance(parsed.root, Mapping):
+            raise WatchlistError(
+                [
+                    Problem(
+                        0,
+                        1,
+                        1,
+                        source,
+                        "the top level must be a mapping with `channels:`, `entities:` and `alerts:`",
+                    )
+                ]
+            )
+        return parsed
+
+    def _plain(self, doc: YamlDoc, *loc: str | int) -> Any:
+        return doc.plain(loc, self.env, self.problems)
+
+    def _items(self, doc: YamlDoc, *loc: str, shape: str) -> list[int]:
+        """Indexes of the list at ``loc``; ``None``/missing is empty, anything else a problem."""
+        node: Any = doc.root
+        for part in loc:
+            node = node.get(part) if isinstance(node, Mapping) else None
+        if node is None:
+            return []
+        if not isinstance(node, list):
+            self.problems.append(doc.problem(loc, f"`{loc[-1]}:` must be a list; {shape}"))
+            return []
+        return list(range(len(node)))
+
+    def _defaults(self, doc: YamlDoc) -> Defaults:
+        if doc.root.get("defaults") is None:
+            return Defaults()
+        data = self._plain(doc, "defaults")
+        shape = "write e.g. defaults: {poll_every: 5m, backfill: 200, media: [photo]}"
+        return (
+            validate_at(Defaults, data, doc, ("defaults",), self.problems, shape=shape)
+            or Defaults()
+        )
+
+    def _channels(self, doc: YamlDoc) -> list[Placed[ChannelEntry]]:
+        out = []
+        for i in self._items(doc, "channels", shape=CHANNEL_SHAPE):
+            data = self._plain(doc, "channels", i)
+            if isinstance(data, str | int) and not isinstance(data, bool):
+                data = {"handle": data}  # shorthand: `- "@name"`
+            self.known.add_channel(data)
+            self.raw_channels.append(Placed(data, doc, ("channels", i)))
+            entry = validate_at(
+                ChannelEntry, data, doc, ("channels", i), self.problems, shape=CHANNEL_SHAPE
+            )
+            if entry is not None:
+                out.append(Placed(entry, doc, ("channels", i)))
+        return out
+
+    def _entities(self, doc: YamlDoc) -> list[Placed[EntitySpec]]:
+        out = []
+        for i in self._items(doc, "entities", shape=ENTITY_SHAPE):
+            data = self._plain(doc, "entities", i)
+            self.known.add_entity(data)
+            self.raw_entities.append(Placed(data, doc, ("entities", i)))
+            entity = validate_at(
+                EntitySpec, data, doc, ("entities", i), self.problems, shape=ENTITY_SHAPE
+            )
+            if entity is not None:
+                out.append(Placed(entity, doc, ("entities", i)))
+        return out
+
+    def _alerts(self, doc: YamlDoc) -> tuple[str | None, list[Placed[RouteSpec]]]:
+        node = doc.root.get("alerts")
+        if node is None:
+            return None, []
+        if not isinstance(node, Mapping):
+            self.problems.append(
+                doc.problem(("alerts",), "`alerts:` must be a mapping with timezone and routes")
+            )
+            return None, []
+        data = {str(key): self._plain(doc, "alerts", key) for key in node if key != "routes"}
+        shape = "write alerts: {timezone: UTC, routes: [...]}"
+        spec = validate_at(AlertsSpec, data, doc, ("alerts",), self.problems, shape=shape)
+        routes = []
+        for i in self._items(doc, "alerts", "routes", shape=ROUTE_SHAPE):
+            data = self._plain(doc, "alerts", "routes", i)
+            self.raw_routes.append(Placed(data, doc, ("alerts", "routes", i)))
+            route = validate_at(
+                RouteSpec, data, doc, ("alerts", "routes", i), self.problems, shape=ROUTE_SHAPE
+            )
+            if route is not None:
+                routes.append(Placed(route, doc, ("alerts", "routes", i)))
+        return (spec.timezone if spec else None), routes
+
+    def _includes(self, doc: YamlDoc) -> list[YamlDoc]:
+        node = doc.root.get("include")
+        if node is None:
+            return []
+        patterns: list[tuple[Loc, Any]] = [(("include",), node)]
+        if not isinstance(node, str):
+            if not isinstance(node, list):
+                self.problems.append(
+                    doc.problem(
+                        ("include",),
+                        "`include:` must be a list of file patterns, e.g. [entities/*.yaml]",
+                    )
+                )
+                return []
+            patterns = [(("include", i), item) for i, item in enumerate(node)]
+        docs: list[YamlDoc] = []
+        main = Path(doc.source).resolve()
+        for loc, pattern in patterns:
+            if not isinstance(pattern, str) or not pattern.strip():
+                self.problems.append(
+                    doc.problem(
+                        loc, "include items must be file paths or patterns, e.g. entities/*.yaml"
+                    )
+                )
+                continue
+            for path in self._expand(doc, loc, pattern.strip()):
+                if path.resolve() != main and path not in self.files:
+                    self.files.append(path)
+                    included = self._load_included(doc, loc, path, order=len(self.files))
+                    if included is not None:
+                        docs.append(included)
+        return docs
+
+    def _expand(self, doc: YamlDoc, loc: tuple[str | int, ...], pattern: str) -> list[Path]:
+        full = Path(pattern) if Path(pattern).is_absolute() else self.base_dir / pattern
+        if glob.has_magic(pattern):
+            return [Path(p) for p in sorted(glob.glob(str(full))) if Path(p).is_file()]
+        if not full.is_file():
+            self.problems.append(
+                doc.problem(
+                    loc,
+                    f"included file '{full}' not found; fix the path (it is relative to {doc.source})",
+                )
+            )
+            return []
+        return [full]
+
+    def _load_included(self, doc: YamlDoc, loc: Any, path: Path, order: int) -> YamlDoc | None:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.problems.append(doc.problem(loc, f"cannot read included file '{path}': {exc}"))
+            return None
+        parsed = parse_yaml(text, str(path), order)
+        if isinstance(parsed, Problem):
+            self.problems.append(parsed)
+            return None
+        if parsed.root is None:
+            return None
+        if not isinstance(parsed.root, Mapping):
+            self.problems.append(
+                Problem(
+                    order,
+                    1,
+                    1,
+                    str(path),
+                    "an included file must be a mapping with an `entities:` list",
+                )
+            )
+            return None
+        for key in parsed.root:
+            if key != "entities":
+                self.problems.append(
+                    parsed.problem(
+                        (str(key),),
+                        f"unknown key '{key}' in an included file; included files hold only `entities:`",
+                        key=True,
+                    )
+                )
+        return parsed

@@ -1,0 +1,289 @@
+"""The watchlist as typed, immutable values: channels, entities, alert routes.
+
+Built by :mod:`monitor.config.loader` from channels.yaml; every model forbids unknown keys so a
+typo is reported (with a "did you mean") instead of silently ignored.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+)
+
+from monitor.config.handles import (
+    canonical_handle,
+    display_handle,
+    format_duration,
+    parse_duration,
+)
+from monitor.config.routes import RouteSpec
+
+__all__ = [
+    "AlertsSpec",
+    "ChannelEntry",
+    "ChannelSpec",
+    "Defaults",
+    "EntityKind",
+    "EntitySpec",
+    "MediaKind",
+    "RouteSpec",
+    "Watchlist",
+]
+
+MediaKind = Literal["photo", "video", "document", "audio", "voice", "sticker", "animation"]
+EntityKind = Literal["person", "organization", "place", "other"]
+
+MIN_POLL = timedelta(seconds=10)
+_SLUG = re.compile(r"[a-z0-9-]+")
+
+
+class FrozenModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+
+def _text(value: Any) -> Any:
+    """Strip surrounding whitespace; refuse empty text."""
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            raise ValueError("empty value; write a value or remove the key")
+    return value
+
+
+def _handle(value: Any) -> str:
+    canonical_handle(value)  # raises ValueError with the fix
+    return str(value).strip()
+
+
+def _min_poll(value: timedelta) -> timedelta:
+    if value < MIN_POLL:
+        raise ValueError(
+            f"poll_every '{format_duration(value)}' is too short; the minimum is 10s "
+            "(polling faster brings flood waits)"
+        )
+    return value
+
+
+def _slug(value: Any) -> Any:
+    if isinstance(value, str) and not _SLUG.fullmatch(value):
+        suggestion = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "my-entity"
+        raise ValueError(f"bad entity id '{value}'; use only a-z, 0-9 and '-', e.g. '{suggestion}'")
+    return value
+
+
+def _alias(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    if not value:
+        raise ValueError("empty alias; remove the item or write the alias")
+    from monitor.matching import normalize  # lazy: the matcher is imported only when needed
+
+    if not normalize(value).strip():
+        raise ValueError(
+            f"alias {_visible(value)} normalises to nothing; it has only punctuation, tatweel "
+            "or invisible characters, so it can never match: remove it or write letters or digits"
+        )
+    return value
+
+
+def _name(value: Any) -> Any:
+    value = _text(value)
+    if isinstance(value, str):
+        from monitor.matching import normalize
+
+        if not normalize(value).strip():
+            raise ValueError(
+                f"name {_visible(value)} normalises to nothing; it can never match: "
+                "write letters or digits"
+            )
+    return value
+
+
+def _visible(text: str) -> str:
+    """Quote text for a message, showing invisible characters as \\uXXXX escapes."""
+    import unicodedata
+
+    shown = "".join(
+        f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cf", "Cc", "Zl", "Zp") else ch
+        for ch in text
+    )
+    return f"'{shown}'"
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+Tag = Annotated[str, BeforeValidator(_text)]
+Handle = Annotated[str, BeforeValidator(_handle)]
+PollEvery = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_min_poll)]
+Alias = Annotated[str, BeforeValidator(_alias)]
+
+
+class Defaults(FrozenModel):
+    """Values every channel gets unless it overrides them."""
+
+    poll_every: PollEvery = timedelta(minutes=5)
+    backfill: NonNegativeInt = 200
+    media: tuple[MediaKind, ...] = ("photo",)
+
+
+class _ChannelBase(FrozenModel):
+    handle: Handle
+    label: Text | None = None
+    tags: tuple[Tag, ...] = ()
+    enabled: bool = True
+
+    @property
+    def key(self) -> str:
+        """Canonical key: lowercase username without ``@``, or the bare numeric channel id."""
+        return canonical_handle(self.handle)
+
+    @property
+    def display(self) -> str:
+        """``@username`` or the numeric id, as people write it."""
+        return display_handle(self.key)
+
+
+class ChannelEntry(_ChannelBase):
+    """A channel as written in channels.yaml: overrides are ``None`` when not given."""
+
+    poll_every: PollEvery | None = None
+    backfill: NonNegativeInt | None = None
+    media: tuple[MediaKind, ...] | None = None
+
+    def effective(self, defaults: Defaults) -> ChannelSpec:
+        """This channel with the defaults filled in."""
+        return ChannelSpec(
+            handle=self.handle,
+            label=self.label,
+            tags=self.tags,
+            enabled=self.enabled,
+            poll_every=self.poll_every if self.poll_every is not None else defaults.poll_every,
+            backfill=self.backfill if self.backfill is not None else defaults.backfill,
+            media=self.media if self.media is not None else defaults.media,
+        )
+
+
+class ChannelSpec(_ChannelBase):
+    """A watched channel with every setting resolved (defaults applied)."""
+
+    poll_every: timedelta
+    backfill: NonNegativeInt
+    media: tuple[MediaKind, ...]
+
+
+class EntitySpec(FrozenModel):
+    """A watched person, organisation or place. The matcher also treats ``name`` as an alias."""
+
+    id: Annotated[str, BeforeValidator(_slug)]
+    name: Annotated[str, BeforeValidator(_name)]
+    kind: EntityKind = "other"
+    tags: tuple[Tag, ...] = ()
+    aliases: tuple[Alias, ...] = ()
+
+
+def _timezone(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            import difflib
+
+            guess = difflib.get_close_matches(value, sorted(zoneinfo.available_timezones()), n=1)
+            hint = f"did you mean '{guess[0]}'?" if guess else "use an IANA name like Asia/Baghdad"
+            raise ValueError(f"unknown time zone '{value}'; {hint}") from None
+    return value
+
+
+class AlertsSpec(FrozenModel):
+    """``alerts:``: the desk time zone and the routes flags are sent along."""
+
+    timezone: Annotated[str, BeforeValidator(_timezone)] | None = None
+    routes: list[RouteSpec] = Field(default_factory=list)
+
+    def route(self, name: str) -> RouteSpec:
+        for route in self.routes:
+            if route.name == name:
+                return route
+        raise KeyError(f"no alert route named '{name}' in the watchlist")
+
+
+class Watchlist(FrozenModel):
+    """Everything channels.yaml says, validated. ``channels`` have their defaults applied."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    defaults: Defaults = Field(default_factory=Defaults)
+    channels: list[ChannelSpec] = Field(default_factory=list)
+    entities: list[EntitySpec] = Field(default_factory=list)
+    alerts: AlertsSpec = Field(default_factory=AlertsSpec)
+    source: Path = Path("channels.yaml")
+    #: Every file read: the watchlist itself, then the included entity files.
+    files: tuple[Path, ...] = ()
+
+    def enabled_channels(self) -> list[ChannelSpec]:
+        return [channel for channel in self.channels if channel.enabled]
+
+    def channel(self, handle: str | int) -> ChannelSpec:
+        """The channel with this handle in any accepted form; ``KeyError`` if not watched."""
+        key = canonical_handle(handle)
+        for channel in self.channels:
+            if channel.key == key:
+                return channel
+        raise KeyError(f"no channel '{display_handle(key)}' in {self.source}")
+
+    def entity(self, entity_id: str) -> EntitySpec:
+        for entity in self.entities:
+            if entity.id == entity_id:
+                return entity
+        raise KeyError(f"no entity '{entity_id}' in {self.source}")
+
+    @property
+    def routes(self) -> list[RouteSpec]:
+        return self.alerts.routes
+
+    def route_targets(
+        self, route: RouteSpec
+    ) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+        """The entity ids and channel keys a route wants, tags resolved; ``None`` means all.
+
+        Channel keys are canonical (username or bare numeric id); mapping a username to its
+        numeric Telegram id is up to the caller (storage knows it once the channel is resolved).
+        """
+        entity_ids = None
+        if route.entities != "all":
+            names = set(route.entities)
+            entity_ids = frozenset(
+                e.id for e in self.entities if e.id in names or names.intersection(e.tags)
+            )
+        channel_keys = None
+        if route.channels != "all":
+            names, keys = set(route.channels), route.channel_keys()
+            channel_keys = frozenset(
+                c.key for c in self.channels if c.key in keys or names.intersection(c.tags)
+            )
+        return entity_ids, channel_keys
+
+    def alias_count(self) -> int:
+        """Aliases written in the file (names not counted)."""
+        return sum(len(entity.aliases) for entity in self.entities)
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "channels": len(self.channels),
+            "enabled": len(self.enabled_channels()),
+            "entities": len(self.entities),
+            "aliases": self.alias_count(),
+            "routes": len(self.routes),
+        }
