@@ -1,0 +1,143 @@
+"""Alias expansion: every normalised form an alias may take in a post, and the rule behind it.
+
+Rules (names appear in every match so the desk can see *why* something matched):
+
+- ``exact``: the normalised alias itself (case, diacritics, letter variants already folded);
+- ``article``: a Latin alias with its Arabic article (al-, el-) missing or glued on;
+- ``hashtag``: a multi-word alias written as one word (``#QaisAlKhazali``);
+- ``clitic``: an Arabic-script alias with a proclitic (و ف ب ل ك, or a pair) glued to its first
+  word; only for multi-word aliases or single words of at least ``MIN_CLITIC_WORD`` letters, so
+  that قيس never fires inside قيسون;
+- ``acronym``: an alias in capitals of at most five letters; matches only case-sensitively.
+"""
+
+from __future__ import annotations
+
+import itertools
+import unicodedata
+from dataclasses import dataclass
+
+from monitor.matching.normalize import is_ignorable, normalize
+
+__all__ = [
+    "RULES",
+    "AliasForm",
+    "expand_alias",
+    "is_acronym",
+    "is_arabic_script",
+]
+
+#: Rules in order of preference when one normalised form arises in several ways.
+RULES = ("exact", "acronym", "article", "hashtag", "clitic")
+
+MIN_CLITIC_WORD = 5
+MAX_ACRONYM = 5
+_ARTICLES = frozenset({"al", "el"})
+_MAX_ARTICLES = 3
+# Single proclitics and pairs, already in normalised letters.
+_PROCLITICS = ("و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل", "فك")
+_DEFINITE = "ال"
+
+
+@dataclass(frozen=True, slots=True)
+class AliasForm:
+    """One searchable form of an alias: the normalised ``key`` and how it was derived."""
+
+    key: str
+    entity_id: str
+    alias: str
+    rule: str
+
+
+def is_arabic_script(text: str) -> bool:
+    return any("\u0600" <= c <= "\u06ff" or "\u0750" <= c <= "\u077f" for c in text)
+
+
+def is_acronym(alias: str) -> bool:
+    """``AAH``, ``PMF``, ``IRGC``: one word of 2-5 capital letters."""
+    letters = "".join(c for c in alias.strip() if not is_ignorable(c))
+    return 2 <= len(letters) <= MAX_ACRONYM and letters.isalpha() and letters.isupper()
+
+
+def acronym_text(text: str) -> str:
+    """The text an acronym is compared against: ignorable characters dropped, NFKC."""
+    return unicodedata.normalize("NFKC", "".join(c for c in text if not is_ignorable(c)))
+
+
+def _article_variants(key: str) -> list[str]:
+    """``al khazali`` -> ``alkhazali``, ``khazali`` (the original spacing is ``exact``)."""
+    words = key.split(" ")
+    slots = [i for i, w in enumerate(words[:-1]) if w in _ARTICLES][:_MAX_ARTICLES]
+    if not slots:
+        return []
+    variants = []
+    for choice in itertools.product(("keep", "glue", "drop"), repeat=len(slots)):
+        if all(c == "keep" for c in choice):
+            continue
+        out: list[str] = []
+        glue_next = False
+        for i, w in enumerate(words):
+            action = choice[slots.index(i)] if i in slots else None
+            if action == "drop":
+                continue
+            if glue_next:
+                out[-1] += w
+                glue_next = False
+            else:
+                out.append(w)
+            if action == "glue":
+                glue_next = True
+        variant = " ".join(out)
+        if len(out) >= 2 or len(variant) >= MIN_CLITIC_WORD:
+            variants.append(variant)
+    return variants
+
+
+def _clitic_variants(key: str) -> list[str]:
+    words = key.split(" ")
+    first = words[0]
+    if len(words) == 1 and len(first) < MIN_CLITIC_WORD:
+        return []
+    rest = words[1:]
+    out = []
+    for p in _PROCLITICS:
+        if p.endswith("ل") and first.startswith(_DEFINITE):
+            glued = p + first[1:]  # ل + الخزعلي is written للخزعلي
+        else:
+            glued = p + first
+        out.append(" ".join([glued, *rest]))
+    return out
+
+
+def expand_alias(entity_id: str, alias: str) -> list[AliasForm]:
+    """All forms of ``alias``; an empty list when nothing word-like remains."""
+    key = normalize(alias)
+    if not key:
+        return []
+    if is_acronym(alias):
+        return [AliasForm(key, entity_id, alias, "acronym")]
+    # An alias written with a ZWNJ (خامنه‌ای) is also written with a space or nothing.
+    keys = [key]
+    spaced = normalize(alias, zwnj_as_space=True)
+    if spaced != key:
+        keys.append(spaced)
+    forms: dict[str, str] = dict.fromkeys(keys, "exact")
+
+    def add(k: str, rule: str) -> None:
+        if k and k not in forms:
+            forms[k] = rule
+
+    for base in keys:
+        if is_arabic_script(base):
+            for v in _clitic_variants(base):
+                add(v, "clitic")
+            if " " in base:
+                add(base.replace(" ", ""), "hashtag")
+        else:
+            article = _article_variants(base)
+            for v in article:
+                add(v, "article")
+            for v in [base, *article]:
+                if " " in v:
+                    add(v.replace(" ", ""), "hashtag")
+    return [AliasForm(k, entity_id, alias, rule) for k, rule in forms.items()]
