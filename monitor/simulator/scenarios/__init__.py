@@ -1,0 +1,1 @@
+"""Packaged scenario files for the simulated Telegram (``load_scenario("seed")``)."""
