@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -308,7 +309,7 @@ def to_record(message: Message, media: tuple[MediaRecord, ...] = ()) -> PostReco
         reactions=reaction_counts(message.reactions),
         forwarded_from=_forward(message.fwd_from),
         reply_to_message_id=getattr(message.reply_to, "reply_to_msg_id", None),
-        raw=json_safe(message.to_dict()),
+        raw=raw_json(message),
         media=media,
     )
 
@@ -345,14 +346,15 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def json_safe(value: Any) -> Any:
-    """Telethon's ``to_dict()`` made JSON-serialisable: datetimes ISO, bytes base64."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
+def raw_json(message: Message) -> dict[str, Any]:
+    """The message as Telegram sent it (Telethon's ``to_dict``), JSON-safe: datetimes ISO 8601
+    in UTC, bytes as ``{"base64": ...}``. Encoded by the C JSON encoder: this runs per post."""
+    return json.loads(json.dumps(message.to_dict(), default=_json_default, ensure_ascii=False))
+
+
+def _json_default(value: object) -> object:
     if isinstance(value, datetime):
         return _utc(value).isoformat()
     if isinstance(value, bytes):
         return {"base64": base64.b64encode(value).decode()}
-    return value
+    return repr(value)

@@ -112,6 +112,8 @@ class Flagger:
         by_entity: dict[str, list[Match]] = {}
         for match in matches:
             by_entity.setdefault(match.entity_id, []).append(match)
+        if not by_entity and not unit.edited:
+            return  # the common case: a new post that mentions nobody costs no query
         existing = await flag_repo.list_flags(conn=conn, post_id=unit.lead_post_id, limit=1000)
         if unit.edited:
             for old in existing:

@@ -37,13 +37,18 @@ def configure_logging(*, fmt: str = "console", level: str = "INFO") -> None:
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer,
-        ])
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                renderer,
+            ],
+        )
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Telethon is chatty at INFO (connection notices); keep it to warnings unless debugging.
     logging.getLogger("telethon").setLevel("DEBUG" if level == "DEBUG" else "WARNING")
-    logging.getLogger("apscheduler").setLevel("DEBUG" if level == "DEBUG" else "WARNING")
+    for noisy in ("apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel("DEBUG" if level == "DEBUG" else "WARNING")

@@ -74,17 +74,8 @@ class Runtime:
         return True
 
 
-def _entity_values(watchlist: Watchlist) -> list[dict[str, object]]:
-    return [
-        {
-            "id": e.id,
-            "name": e.name,
-            "kind": e.kind,
-            "tags": list(e.tags),
-            "aliases": list(e.aliases),
-        }
-        for e in watchlist.entities
-    ]
+def _entity_values(watchlist: Watchlist) -> list[tuple[str, str, str, list[str], list[str]]]:
+    return [(e.id, e.name, e.kind, list(e.tags), list(e.aliases)) for e in watchlist.entities]
 
 
 @contextlib.asynccontextmanager

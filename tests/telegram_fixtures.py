@@ -1,6 +1,11 @@
-"""Fixtures for collector tests: a simulated Telegram, a real TelegramClient on it, a pipeline."""
+"""Fixtures for tests that collect: a simulated Telegram, a real TelegramClient on it, a pipeline.
+
+Imported by the conftest of each test folder that needs them.
+"""
 
 from __future__ import annotations
+
+__all__ = ["START", "connect", "fill", "make_pipeline", "spec", "telegram"]
 
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta

@@ -66,13 +66,19 @@ def _root(
 
 DataDirOption = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Data directory (default $MONITOR_DATA_DIR or ./data).",
-                 show_default=False),
+    typer.Option(
+        "--data-dir",
+        help="Data directory (default $MONITOR_DATA_DIR or ./data).",
+        show_default=False,
+    ),
 ]
 ChannelsOption = Annotated[
     Path | None,
-    typer.Option("--channels", help="Watchlist file (default $MONITOR_CHANNELS_FILE or "
-                 "./channels.yaml).", show_default=False),
+    typer.Option(
+        "--channels",
+        help="Watchlist file (default $MONITOR_CHANNELS_FILE or ./channels.yaml).",
+        show_default=False,
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
 
@@ -82,10 +88,17 @@ def make_settings(
     *,
     data_dir: Path | None = None,
     channels: Path | None = None,
+    quiet: bool = False,
     **overrides: Any,
 ) -> Settings:
-    """Settings from the environment with this command's options on top; configures logging."""
+    """Settings from the environment with this command's options on top; configures logging.
+
+    ``quiet`` keeps logs to warnings (for commands whose printed summary is the point) unless
+    ``--debug`` is given.
+    """
     settings = load_settings(data_dir=data_dir, channels_file=channels, **overrides)
-    debug = bool(ctx and ctx.find_object(CliState) and ctx.find_object(CliState).debug)  # type: ignore[union-attr]
-    configure_logging(fmt=settings.log_format, level="DEBUG" if debug else settings.log_level)
+    state = ctx.find_object(CliState) if ctx is not None else None
+    debug = bool(state and state.debug)
+    level = "DEBUG" if debug else ("WARNING" if quiet else settings.log_level)
+    configure_logging(fmt=settings.log_format, level=level)
     return settings

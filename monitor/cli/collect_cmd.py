@@ -164,7 +164,7 @@ def status(
     """
     from monitor.status import collect_status
 
-    settings = make_settings(ctx, data_dir=data_dir, channels=channels)
+    settings = make_settings(ctx, data_dir=data_dir, channels=channels, quiet=True)
     rows = asyncio.run(collect_status(settings))
     if as_json:
         for row in rows:

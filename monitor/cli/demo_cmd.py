@@ -33,7 +33,7 @@ def demo(
     """
     from monitor.demo import run_demo, serve_demo
 
-    settings = make_settings(ctx, data_dir=data_dir, channels=channels)
+    settings = make_settings(ctx, data_dir=data_dir, channels=channels, quiet=not serve)
     summary = asyncio.run(run_demo(settings))
     print_reports(summary.reports, as_json=False)
     console.print(

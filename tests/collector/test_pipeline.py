@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from monitor.simulator.photos import generate_jpeg
 from storage import get_state
 from storage.models import post, post_media, post_version
-from tests.collector.conftest import START, fill, spec
+from tests.telegram_fixtures import START, fill, spec
 
 
 async def _count(engine, table) -> int:  # noqa: ANN001

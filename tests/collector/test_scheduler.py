@@ -7,7 +7,7 @@ from datetime import timedelta
 from monitor.config import parse_watchlist
 from monitor.scheduler import ChannelScheduler, backoff
 from storage import get_state
-from tests.collector.conftest import START, fill, spec
+from tests.telegram_fixtures import START, fill, spec
 
 
 class Clock:
