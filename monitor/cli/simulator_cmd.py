@@ -1,0 +1,101 @@
+"""``monitor simulator serve``: run the simulated Telegram on a loopback TCP port."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from typing import Annotated
+
+import structlog
+import typer
+
+from monitor.cli.app import app, console, make_settings
+from monitor.errors import ConfigError
+
+simulator_app = typer.Typer(
+    help="Run the simulated Telegram for tests and demos.\n\n"
+    "Example: monitor simulator serve --port 9443 --scenario seed",
+    no_args_is_help=True,
+)
+app.add_typer(simulator_app, name="simulator")
+
+log = structlog.get_logger("monitor.simulator")
+
+
+@simulator_app.command("serve")
+def serve(
+    ctx: typer.Context,
+    port: Annotated[
+        int, typer.Option("--port", help="TCP port on 127.0.0.1 (0 = any free).")
+    ] = 9443,
+    scenario: Annotated[
+        str | None,
+        typer.Option("--scenario", help="Scenario name (e.g. seed) or YAML file; empty if unset."),
+    ] = None,
+    accounts: Annotated[
+        list[str] | None,
+        typer.Option("--account", help="Extra account names clients may log in as (repeatable)."),
+    ] = None,
+    speed: Annotated[
+        float, typer.Option("--speed", help="Play the scenario's future events this much faster.")
+    ] = 1.0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for an empty backend.")] = 0,
+) -> None:
+    """Serve the simulated Telegram until interrupted, logging each request.
+
+    Point the collector at it with MONITOR_TELEGRAM_SERVER=127.0.0.1:PORT.
+
+    Example: monitor simulator serve --port 9443 --scenario seed --account worker2
+    """
+    make_settings(ctx)
+    if speed <= 0:
+        raise ConfigError(f"--speed must be positive, got {speed}")
+    asyncio.run(
+        _serve(port=port, scenario=scenario, accounts=accounts or [], speed=speed, seed=seed)
+    )
+
+
+async def _serve(
+    *, port: int, scenario: str | None, accounts: list[str], speed: float, seed: int
+) -> None:
+    from monitor.simulator import Backend, SimulatorServer
+
+    backend = Backend(seed=seed)
+    play = None
+    if scenario:
+        try:
+            from monitor.simulator.scenario import load_scenario
+        except ImportError:
+            log.warning("simulator_scenarios_unavailable", scenario=scenario)
+        else:
+            loaded = load_scenario(scenario)
+            backend = loaded.backend
+            applied = loaded.apply_history()
+            log.info(
+                "simulator_scenario_loaded",
+                scenario=scenario,
+                events=applied,
+                pending=loaded.pending,
+            )
+            play = loaded
+    for name in accounts:
+        if name not in backend.accounts:
+            backend.add_account(name)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with SimulatorServer(backend, port=port) as server:
+        console.print(
+            f"simulated Telegram on {server.address} "
+            f"(MONITOR_TELEGRAM_SERVER={server.address}); Ctrl-C stops",
+            soft_wrap=True,
+        )
+        player = loop.create_task(play.play_live(speed)) if play is not None else None
+        await stop.wait()
+        if player is not None:
+            player.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await player
+    log.info("simulator_stopped", requests=backend.requests.count(), channels=len(backend.channels))

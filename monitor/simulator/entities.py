@@ -1,0 +1,131 @@
+"""Plain records of the simulated Telegram: accounts, channels, messages, photos, changes."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = [
+    "ChangeEvent",
+    "SimAccount",
+    "SimChannel",
+    "SimForward",
+    "SimMessage",
+    "SimPhoto",
+    "SimulatorError",
+    "account_auth_key",
+    "auth_key_id",
+]
+
+
+class SimulatorError(ValueError):
+    """A scenario or test asked the backend for something that does not exist or is invalid."""
+
+
+@dataclass
+class SimForward:
+    """The forwarded-from header of a message."""
+
+    channel_id: int | None
+    message_id: int | None
+    date: datetime
+    from_name: str | None = None
+
+
+@dataclass
+class SimPhoto:
+    """A photo with its sizes; ``sizes`` maps a size type to exact JPEG bytes."""
+
+    id: int
+    access_hash: int
+    file_reference: bytes
+    sizes: dict[str, bytes]
+    dimensions: dict[str, tuple[int, int]]
+    date: datetime
+
+    @property
+    def largest_type(self) -> str:
+        return max(self.sizes, key=lambda t: len(self.sizes[t]))
+
+    @property
+    def largest(self) -> bytes:
+        return self.sizes[self.largest_type]
+
+
+@dataclass
+class SimMessage:
+    id: int
+    date: datetime
+    text: str = ""
+    entities: list[Any] = field(default_factory=list)
+    edit_date: datetime | None = None
+    views: int = 0
+    forwards: int = 0
+    replies: int = 0
+    reactions: dict[str, int] = field(default_factory=dict)
+    grouped_id: int | None = None
+    photo: SimPhoto | None = None
+    fwd_from: SimForward | None = None
+    reply_to: int | None = None
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    """A change pushed to subscribers: kind is 'new', 'edit' or 'delete'."""
+
+    kind: str
+    channel_id: int
+    message_ids: tuple[int, ...]
+    pts: int
+    pts_count: int
+    dropped: bool = False  # test hook: the push is lost in transit (pts still advanced)
+
+
+@dataclass
+class SimChannel:
+    id: int
+    access_hash: int
+    username: str | None
+    title: str
+    about: str = ""
+    participants: int = 0
+    date: datetime = field(default_factory=lambda: datetime(2015, 1, 1, tzinfo=UTC))
+    photo: SimPhoto | None = None
+    pts: int = 1
+    messages: dict[int, SimMessage] = field(default_factory=dict)
+    joined: set[str] = field(default_factory=set)  # account names that joined
+    last_message_id: int = 0
+    changes: list[ChangeEvent] = field(default_factory=list)  # pts history, oldest first
+
+    def visible(self) -> list[SimMessage]:
+        """Messages not deleted, newest first (Telegram's history order)."""
+        return [m for _, m in sorted(self.messages.items(), reverse=True) if not m.deleted]
+
+
+@dataclass
+class SimAccount:
+    """A Telegram user account a client logs in as; the auth key identifies it."""
+
+    name: str
+    user_id: int
+    access_hash: int
+    auth_key: bytes  # 256 bytes
+    phone: str
+    first_name: str
+    authorized: bool = True
+
+
+def account_auth_key(account: str) -> bytes:
+    """The 256-byte auth key of a simulated account. It depends only on the account name, so a
+    client in another process can connect to a ``SimulatorServer`` without sharing state."""
+    out = b""
+    for i in range(8):
+        out += hashlib.sha256(f"monitor-simulator:auth_key:{account}:{i}".encode()).digest()
+    return out
+
+
+def auth_key_id(auth_key: bytes) -> int:
+    return int.from_bytes(hashlib.sha1(auth_key).digest()[-8:], "little")

@@ -1,0 +1,141 @@
+"""Turn the backend's model objects into real ``telethon.tl.types`` objects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from telethon.tl import types
+
+from monitor.simulator.model import SimAccount, SimChannel, SimMessage, SimPhoto
+
+__all__ = ["DC_ID", "channel_tl", "config_tl", "message_tl", "photo_tl", "user_tl"]
+
+DC_ID = 2
+
+
+def user_tl(account: SimAccount, *, is_self: bool = True) -> types.User:
+    return types.User(
+        id=account.user_id,
+        is_self=is_self,
+        access_hash=account.access_hash,
+        first_name=account.first_name,
+        phone=account.phone,
+        status=types.UserStatusRecently(),
+    )
+
+
+def channel_tl(channel: SimChannel, account: str, *, banned: bool = False) -> types.TypeChat:
+    if banned:
+        return types.ChannelForbidden(
+            id=channel.id, access_hash=channel.access_hash, title=channel.title, broadcast=True
+        )
+    photo: types.TypeChatPhoto = types.ChatPhotoEmpty()
+    if channel.photo is not None:
+        photo = types.ChatPhoto(photo_id=channel.photo.id, dc_id=DC_ID)
+    return types.Channel(
+        id=channel.id,
+        title=channel.title,
+        photo=photo,
+        date=channel.date,
+        broadcast=True,
+        left=account not in channel.joined,
+        access_hash=channel.access_hash,
+        username=channel.username,
+        participants_count=channel.participants or None,
+    )
+
+
+def photo_tl(photo: SimPhoto) -> types.Photo:
+    return types.Photo(
+        id=photo.id,
+        access_hash=photo.access_hash,
+        file_reference=photo.file_reference,
+        date=photo.date,
+        sizes=[
+            types.PhotoSize(type=t, w=photo.dimensions[t][0], h=photo.dimensions[t][1], size=len(b))
+            for t, b in photo.sizes.items()
+        ],
+        dc_id=DC_ID,
+    )
+
+
+def message_tl(channel: SimChannel, message: SimMessage) -> types.TypeMessage:
+    peer = types.PeerChannel(channel.id)
+    if message.deleted:
+        return types.MessageEmpty(id=message.id, peer_id=peer)
+    fwd = None
+    if message.fwd_from is not None:
+        f = message.fwd_from
+        fwd = types.MessageFwdHeader(
+            date=f.date,
+            from_id=types.PeerChannel(f.channel_id) if f.channel_id else None,
+            from_name=f.from_name if not f.channel_id else None,
+            channel_post=f.message_id,
+        )
+    reactions = None
+    if message.reactions:
+        reactions = types.MessageReactions(
+            results=[
+                types.ReactionCount(reaction=types.ReactionEmoji(emoticon=e), count=n)
+                for e, n in sorted(message.reactions.items(), key=lambda kv: -kv[1])
+            ]
+        )
+    return types.Message(
+        id=message.id,
+        peer_id=peer,
+        date=message.date,
+        message=message.text,
+        post=True,
+        fwd_from=fwd,
+        reply_to=types.MessageReplyHeader(reply_to_msg_id=message.reply_to)
+        if message.reply_to
+        else None,
+        media=types.MessageMediaPhoto(photo=photo_tl(message.photo)) if message.photo else None,
+        entities=list(message.entities) or None,
+        views=message.views,
+        forwards=message.forwards,
+        replies=types.MessageReplies(replies=message.replies, replies_pts=channel.pts)
+        if message.replies
+        else None,
+        edit_date=message.edit_date,
+        grouped_id=message.grouped_id,
+        reactions=reactions,
+    )
+
+
+def config_tl(host: str, port: int, now: datetime | None = None) -> types.Config:
+    """A full ``Config`` whose only data centre is the simulator itself."""
+    now = now or datetime.now(UTC)
+    return types.Config(
+        date=now,
+        expires=now + timedelta(hours=1),
+        test_mode=False,
+        this_dc=DC_ID,
+        dc_options=[types.DcOption(id=DC_ID, ip_address=host, port=port)],
+        dc_txt_domain_name="simulated.invalid",
+        chat_size_max=200,
+        megagroup_size_max=200000,
+        forwarded_count_max=100,
+        online_update_period_ms=210000,
+        offline_blur_timeout_ms=5000,
+        offline_idle_timeout_ms=30000,
+        online_cloud_timeout_ms=300000,
+        notify_cloud_delay_ms=30000,
+        notify_default_delay_ms=1500,
+        push_chat_period_ms=60000,
+        push_chat_limit=2,
+        edit_time_limit=172800,
+        revoke_time_limit=2147483647,
+        revoke_pm_time_limit=2147483647,
+        rating_e_decay=2419200,
+        stickers_recent_limit=200,
+        channels_read_media_period=604800,
+        call_receive_timeout_ms=20000,
+        call_ring_timeout_ms=90000,
+        call_connect_timeout_ms=30000,
+        call_packet_timeout_ms=10000,
+        me_url_prefix="https://t.me/",
+        caption_length_max=1024,
+        message_length_max=4096,
+        webfile_dc_id=DC_ID,
+    )

@@ -1,0 +1,102 @@
+"""Resolving, paging and searching history through an unmodified TelegramClient."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from telethon.tl import functions, types
+
+from monitor.simulator import Backend, SimChannel, client_for
+from monitor.simulator.handlers import history_page
+from tests.simulator.conftest import fill
+
+
+async def test_resolve_username_once_then_cached_in_session(
+    backend: Backend, channel: SimChannel, tmp_path: Path
+) -> None:
+    session_file = str(tmp_path / "worker.session")
+    client = client_for(backend, session=session_file)
+    await client.connect()
+    first = await client.get_entity("militia_media")
+    await client.get_input_entity("militia_media")
+    await client.get_input_entity("@militia_media")
+    await client.disconnect()
+    assert (first.id, first.title, first.access_hash) == (
+        channel.id,
+        "Media Office",
+        channel.access_hash,
+    )
+    assert backend.requests.count("ResolveUsernameRequest") == 1
+
+    again = client_for(backend, session=session_file)  # a restart with the same session file
+    await again.connect()
+    peer = await again.get_input_entity("militia_media")
+    await again.disconnect()
+    assert isinstance(peer, types.InputPeerChannel) and peer.channel_id == channel.id
+    assert backend.requests.count("ResolveUsernameRequest") == 1
+
+
+async def test_250_posts_take_three_history_calls(backend, channel, connect) -> None:
+    fill(backend, channel, 250)
+    client = await connect()
+    backend.requests.reset()
+    messages = [m async for m in client.iter_messages("militia_media", limit=None, wait_time=0)]
+    assert [m.id for m in messages] == list(range(250, 0, -1))
+    assert messages[0].text == "post number 250" and messages[0].post
+    assert backend.requests.count("GetHistoryRequest") == 3
+
+
+async def test_min_id_returns_only_newer_posts(backend, channel, connect) -> None:
+    fill(backend, channel, 250)
+    client = await connect()
+    newer = [
+        m.id
+        async for m in client.iter_messages("militia_media", min_id=230, reverse=True, wait_time=0)
+    ]
+    assert newer == list(range(231, 251))
+    newest_first = [
+        m.id async for m in client.iter_messages("militia_media", min_id=245, wait_time=0)
+    ]
+    assert newest_first == [250, 249, 248, 247, 246]
+
+
+async def test_history_reports_total_count_and_channel_fields(backend, channel, connect) -> None:
+    fill(backend, channel, 12)
+    backend.bump(channel.id, 3, views=40, forwards=2, reactions={"👍": 5, "🔥": 1})
+    client = await connect()
+    result = await client.get_messages("militia_media", limit=5)
+    assert result.total == 12
+    third = (await client.get_messages("militia_media", ids=[3]))[0]
+    assert (third.views, third.forwards) == (40, 2)
+    assert {r.reaction.emoticon: r.count for r in third.reactions.results} == {"👍": 5, "🔥": 1}
+    full = await client(functions.channels.GetFullChannelRequest("militia_media"))
+    assert full.full_chat.about == "Synthetic" and full.full_chat.participants_count == 1200
+
+
+async def test_search_finds_text_case_insensitively(backend, channel, connect) -> None:
+    fill(backend, channel, 30)
+    backend.post(channel.id, "Meeting with the AMBASSADOR today")
+    client = await connect()
+    found = [m.text async for m in client.iter_messages("militia_media", search="ambassador")]
+    assert found == ["Meeting with the AMBASSADOR today"]
+    assert backend.requests.count("SearchRequest") >= 1
+
+
+def test_history_page_follows_telegram_offsets() -> None:
+    backend = Backend()
+    chan = backend.add_channel("paging_test", "Paging")
+    fill(backend, chan, 20)
+    newest_first = chan.visible()
+
+    def ids(**kw: int) -> list[int]:
+        args = {"offset_id": 0, "add_offset": 0, "limit": 100, "max_id": 0, "min_id": 0} | kw
+        return [m.id for m in history_page(newest_first, offset_date=None, **args)]
+
+    assert ids(limit=3) == [20, 19, 18]
+    assert ids(offset_id=10, limit=3) == [9, 8, 7]
+    assert ids(offset_id=10, add_offset=-2, limit=4) == [11, 10, 9, 8]
+    assert ids(offset_id=6, add_offset=-10, limit=10) == [15, 14, 13, 12, 11, 10, 9, 8, 7, 6]
+    assert ids(offset_id=18, add_offset=-5, limit=5) == [20, 19, 18]  # clipped at the newest
+    assert ids(max_id=5) == [4, 3, 2, 1]
+    assert ids(min_id=17) == [20, 19, 18]
+    assert ids(limit=500)[:1] == [20] and len(ids(limit=500)) == 20
