@@ -15,3 +15,11 @@ class AlertError(Exception):
 
 class AlertDeliveryError(AlertError):
     """A sink could not deliver a message (the outbox retries it later)."""
+
+
+class AlertConfigError(AlertError):
+    """A route, sink URL or template directory is unusable (fix the channels file or settings)."""
+
+
+class OutboxEntryNotFoundError(AlertError):
+    """No alert_outbox row with the given id (``monitor alerts retry ID``)."""

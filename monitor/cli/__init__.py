@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from monitor.cli import config_cmd  # noqa: F401  (registers commands on app)
+from monitor.cli import (
+    alerts_cmd,  # noqa: F401
+    channels_cmd,  # noqa: F401
+    collect_cmd,  # noqa: F401
+    config_cmd,  # noqa: F401  (registers commands on app)
+    db_cmd,  # noqa: F401
+    demo_cmd,  # noqa: F401
+    flags_cmd,  # noqa: F401
+    match_cmd,  # noqa: F401
+    simulator_cmd,  # noqa: F401
+)
 from monitor.cli.app import app
 
 __all__ = ["app", "main"]

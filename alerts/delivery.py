@@ -1,0 +1,296 @@
+"""Deliver due outbox rows: claim atomically, render, send, mark delivered or schedule a retry.
+
+Claiming is a compare-and-set ``UPDATE ... WHERE id = :id AND attempts = :seen AND status IN
+('pending', 'sending') AND next_attempt_at <= :now`` that sets ``status = 'sending'``,
+``attempts + 1`` and ``next_attempt_at = now + lease``: atomic on SQLite and PostgreSQL alike, so
+two workers never both own a row, and a row left in ``sending`` by a dead worker becomes claimable
+again when its lease runs out (at-least-once; receivers dedupe on the idempotency key).
+
+Per route, rows go out strictly in creation order: only the oldest unfinished row may be sent,
+so a route whose sink is down waits (with backoff) instead of reordering. Digest rows of a route
+are sent together as one message once their window has ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from alerts.errors import AlertDeliveryError
+from alerts.message import AlertMessage
+from alerts.render import Renderer
+from alerts.sinks.base import Sink
+from storage.models import alert_outbox
+
+__all__ = ["DeliveryReport", "RetryPolicy", "deliver_due"]
+
+log = structlog.get_logger(__name__)
+UNFINISHED = ("pending", "sending")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with jitter: ``min(cap, base * 2**(attempts-1))``, minus up to
+    ``jitter`` of it at random; ``failed`` after ``max_attempts``. A claim is held for ``lease``;
+    a send taking longer than ``send_timeout`` (kept below the lease) counts as a failure."""
+
+    base: timedelta = timedelta(seconds=5)
+    cap: timedelta = timedelta(hours=1)
+    max_attempts: int = 12
+    jitter: float = 0.5
+    lease: timedelta = timedelta(minutes=2)
+    send_timeout: timedelta = timedelta(seconds=60)
+
+    def delay(self, attempts: int, rng: random.Random) -> timedelta:
+        raw = min(self.cap, self.base * (2 ** max(0, attempts - 1)))
+        return raw * (1 - self.jitter * rng.random())
+
+
+@dataclass
+class DeliveryReport:
+    """What one or more delivery passes did (rows, not sink calls, except ``sends``)."""
+
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+    sends: int = 0
+    remaining: int = 0  # unfinished rows left (set by drain)
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: DeliveryReport) -> None:
+        self.delivered += other.delivered
+        self.retrying += other.retrying
+        self.failed += other.failed
+        self.sends += other.sends
+        self.errors.extend(other.errors)
+
+    def __str__(self) -> str:
+        return (
+            f"delivered={self.delivered} retrying={self.retrying} failed={self.failed} "
+            f"remaining={self.remaining}"
+        )
+
+
+@dataclass
+class _Pass:
+    engine: AsyncEngine
+    sinks: Mapping[str, Sequence[Sink]]
+    renderer: Renderer
+    policy: RetryPolicy
+    rng: random.Random
+    now: datetime
+    flush_digests: bool
+    report: DeliveryReport = field(default_factory=DeliveryReport)
+
+    async def claim(self, row: Any, *, ignore_due: bool = False) -> bool:
+        due = or_(
+            alert_outbox.c.next_attempt_at.is_(None), alert_outbox.c.next_attempt_at <= self.now
+        )
+        if ignore_due:  # flushing a digest early: only rows nobody has tried yet
+            due = and_(alert_outbox.c.status == "pending", alert_outbox.c.attempts == 0)
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(alert_outbox)
+                .where(
+                    alert_outbox.c.id == row.id,
+                    alert_outbox.c.attempts == row.attempts,
+                    alert_outbox.c.status.in_(UNFINISHED),
+                    due,
+                )
+                .values(
+                    status="sending",
+                    attempts=row.attempts + 1,
+                    next_attempt_at=self.now + self.policy.lease,
+                )
+            )
+        return result.rowcount == 1
+
+    async def send(self, rows: Sequence[Any], message: AlertMessage, key: str) -> bool:
+        """Send to every sink of the route not yet done; settle the rows. True when delivered."""
+        route = rows[0].route
+        sinks = self.sinks.get(route)
+        errors: list[str] = []
+        done = [set((r.payload or {}).get("sent") or []) for r in rows]
+        if not sinks:
+            errors.append(f"no sinks configured for route {route!r}")
+        for sink in sinks or ():
+            mark = f"{key}|{sink.name}"
+            if all(mark in d for d in done):
+                continue
+            try:
+                rendered = self.renderer.render(message, sink.format)
+                await asyncio.wait_for(
+                    sink.send(rendered, idempotency_key=key),
+                    self.policy.send_timeout.total_seconds(),
+                )
+            except AlertDeliveryError as exc:
+                errors.append(str(exc))
+                continue
+            except TimeoutError:
+                errors.append(f"{sink.name}: no answer within {self.policy.send_timeout}")
+                continue
+            except Exception as exc:  # a sink bug must not stop the loop or lose the row
+                log.exception("alert_sink_crashed", sink=sink.name, key=key)
+                errors.append(f"{sink.name}: {type(exc).__name__}: {exc}")
+                continue
+            self.report.sends += 1
+            for d in done:
+                d.add(mark)
+        async with self.engine.begin() as conn:
+            for row, sent in zip(rows, done, strict=True):
+                payload = dict(row.payload or {})
+                payload["sent"] = sorted(sent)
+                values: dict[str, Any] = {"payload": payload}
+                attempts = row.attempts + 1
+                if not errors:
+                    values |= {"status": "delivered", "delivered_at": self.now, "last_error": None}
+                elif attempts >= self.policy.max_attempts:
+                    values |= {"status": "failed", "last_error": "; ".join(errors)[:2000]}
+                else:
+                    values |= {
+                        "status": "pending",
+                        "last_error": "; ".join(errors)[:2000],
+                        "next_attempt_at": self.now + self.policy.delay(attempts, self.rng),
+                    }
+                owned = and_(
+                    alert_outbox.c.id == row.id,
+                    alert_outbox.c.attempts == attempts,
+                    alert_outbox.c.status == "sending",
+                )
+                result = await conn.execute(update(alert_outbox).where(owned).values(**values))
+                if result.rowcount != 1:
+                    log.warning("alert_lease_lost", route=route, outbox_id=row.id)
+                    continue
+                if not errors:
+                    self.report.delivered += 1
+                elif values["status"] == "failed":
+                    self.report.failed += 1
+                else:
+                    self.report.retrying += 1
+        if errors:
+            self.report.errors.extend(errors)
+            log.warning(
+                "alert_delivery_failed",
+                route=route,
+                key=key,
+                attempts=rows[0].attempts + 1,
+                error="; ".join(errors),
+            )
+        else:
+            log.info("alert_delivered", route=route, key=key, rows=len(rows))
+        return not errors
+
+    async def route(self, name: str, batch: int) -> None:
+        handled = 0
+        while handled < batch:
+            async with self.engine.connect() as conn:
+                head = (
+                    await conn.execute(
+                        select(alert_outbox)
+                        .where(
+                            alert_outbox.c.route == name,
+                            alert_outbox.c.status.in_(UNFINISHED),
+                            alert_outbox.c.kind != "digest",
+                        )
+                        .order_by(alert_outbox.c.id)
+                        .limit(1)
+                    )
+                ).first()
+            if head is None or (head.next_attempt_at or self.now) > self.now:
+                break
+            if not await self.claim(head):
+                break
+            handled += 1
+            message = AlertMessage.from_dict(head.payload["message"])
+            if not await self.send([head], message, head.idempotency_key):
+                async with self.engine.connect() as conn:
+                    status = (
+                        await conn.execute(
+                            select(alert_outbox.c.status).where(alert_outbox.c.id == head.id)
+                        )
+                    ).scalar()
+                if status != "failed":  # retrying: later rows wait behind it
+                    break
+        await self.digest(name, batch)
+
+    async def digest(self, name: str, batch: int) -> None:
+        due = alert_outbox.c.next_attempt_at <= self.now
+        if self.flush_digests:
+            due = due | and_(alert_outbox.c.status == "pending", alert_outbox.c.attempts == 0)
+        async with self.engine.connect() as conn:
+            rows = list(
+                await conn.execute(
+                    select(alert_outbox)
+                    .where(
+                        alert_outbox.c.route == name,
+                        alert_outbox.c.status.in_(UNFINISHED),
+                        alert_outbox.c.kind == "digest",
+                        due,
+                    )
+                    .order_by(alert_outbox.c.id)
+                    .limit(batch)
+                )
+            )
+        claimed = [
+            row
+            for row in rows
+            if await self.claim(row, ignore_due=(row.next_attempt_at or self.now) > self.now)
+        ]
+        if not claimed:
+            return
+        items = [AlertMessage.from_dict(row.payload["message"]) for row in claimed]
+        key = f"{name}:digest:{claimed[0].id}-{claimed[-1].id}:{len(claimed)}"
+        await self.send(claimed, AlertMessage.digest(name, items), key)
+
+
+async def deliver_due(
+    engine: AsyncEngine,
+    sinks: Mapping[str, Sequence[Sink]],
+    *,
+    now: datetime | None = None,
+    batch: int = 100,
+    renderer: Renderer | None = None,
+    policy: RetryPolicy | None = None,
+    rng: random.Random | None = None,
+    flush_digests: bool = False,
+) -> DeliveryReport:
+    """One pass: send every due row (up to ``batch`` per route), routes in parallel.
+
+    ``now`` (aware UTC) is the clock for due checks, leases and backoff: tests pass it to step
+    through time. ``flush_digests`` sends digest rows before their window ends (demo, shutdown).
+    """
+    now = now or datetime.now(UTC)
+    run = _Pass(
+        engine,
+        sinks,
+        renderer or Renderer(),
+        policy or RetryPolicy(),
+        rng or random.Random(),
+        now,
+        flush_digests,
+    )
+    async with engine.connect() as conn:
+        routes = list(
+            (
+                await conn.execute(
+                    select(alert_outbox.c.route)
+                    .where(alert_outbox.c.status.in_(UNFINISHED))
+                    .distinct()
+                )
+            ).scalars()
+        )
+    outcomes = await asyncio.gather(
+        *(run.route(name, batch) for name in sorted(routes)), return_exceptions=True
+    )
+    for outcome in outcomes:  # every route finished its pass; now surface the first error
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return run.report

@@ -1,0 +1,266 @@
+"""The transactional outbox: queue alerts in the flag's transaction; list and retry them.
+
+The unit of an alert is the post (an album is one post): one row per (post, route), naming every
+watched entity the post mentions. A flag added later to a post already alerted on that route
+queues one ``followup`` row that says what changed; a flag arriving while the first row is still
+unsent is merged into it instead. Idempotency keys are deterministic:
+``{route}:{channel_id}:{m<message_id>|g<grouped_id>}:{kind}:{n}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from alerts.message import AlertMessage, Span
+from alerts.routes import Route
+from storage.models import alert_outbox, channel, entity, flag, post, post_media
+
+__all__ = ["digest_due_at", "enqueue_for_post", "idempotency_key"]
+
+log = structlog.get_logger(__name__)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def idempotency_key(
+    route: str, channel_id: int, message_id: int, grouped_id: int | None, kind: str, n: int
+) -> str:
+    unit = f"g{grouped_id}" if grouped_id is not None else f"m{message_id}"
+    return f"{route}:{channel_id}:{unit}:{kind}:{n}"
+
+
+def digest_due_at(now: datetime, window: timedelta) -> datetime:
+    """The end of the digest window ``now`` falls in (windows are aligned to the epoch)."""
+    elapsed = now - EPOCH
+    return EPOCH + (elapsed // window + 1) * window
+
+
+async def _load_post(conn: AsyncConnection, post_id: int) -> Any:
+    query = (
+        select(
+            post.c.id,
+            post.c.channel_id,
+            post.c.message_id,
+            post.c.grouped_id,
+            post.c.text,
+            post.c.posted_at,
+            post.c.edited_at,
+            post.c.language,
+            channel.c.title,
+            channel.c.username,
+        )
+        .select_from(post.join(channel, channel.c.id == post.c.channel_id))
+        .where(post.c.id == post_id)
+    )
+    row = (await conn.execute(query)).first()
+    if row is None:
+        raise LookupError(f"no post with id {post_id}")
+    return row
+
+
+async def _photo_count(conn: AsyncConnection, row: Any) -> int:
+    members = select(post.c.id).where(post.c.id == row.id)
+    if row.grouped_id is not None:
+        members = select(post.c.id).where(
+            post.c.channel_id == row.channel_id, post.c.grouped_id == row.grouped_id
+        )
+    query = (
+        select(func.count())
+        .select_from(post_media)
+        .where(post_media.c.post_id.in_(members), post_media.c.kind == "photo")
+    )
+    return int((await conn.execute(query)).scalar_one())
+
+
+def _message(
+    kind: str,
+    route: str,
+    row: Any,
+    flags: Sequence[Any],
+    photos: int,
+    changes: Sequence[str] = (),
+    flag_ids: Sequence[int] | None = None,
+) -> AlertMessage:
+    spans = [
+        Span(
+            start=int(s["start"]),
+            end=int(s["end"]),
+            alias=str(s.get("alias", "")),
+            rule=str(s.get("rule", "")),
+            entity=f.name,
+        )
+        for f in flags
+        for s in (f.spans or [])
+    ]
+    return AlertMessage(
+        kind=kind,
+        route=route,
+        channel_id=row.channel_id,
+        message_id=row.message_id,
+        grouped_id=row.grouped_id,
+        channel_title=row.title or "",
+        channel_username=row.username,
+        entities=tuple(dict.fromkeys(f.name for f in flags)),
+        spans=tuple(sorted(spans, key=lambda s: s.start)),
+        text=row.text or "",
+        posted_at=row.posted_at,
+        language=row.language or (flags[0].language if flags else None),
+        photo_count=photos,
+        flag_ids=tuple(flag_ids if flag_ids is not None else (f.id for f in flags)),
+        changes=tuple(changes),
+    )
+
+
+def _changes(new_flags: Sequence[Any], row: Any, since: datetime | None) -> list[str]:
+    out = []
+    if row.edited_at is not None and (since is None or row.edited_at > since):
+        out.append(f"post edited at {row.edited_at:%Y-%m-%d %H:%M} UTC")
+    for f in new_flags:
+        aliases = ", ".join(f'"{a}"' for a in (f.aliases or [])) or "an alias"
+        out.append(f"now mentions {f.name} ({aliases})")
+    return out
+
+
+async def enqueue_for_post(
+    *,
+    conn: AsyncConnection,
+    post_id: int,
+    routes: Iterable[Route],
+    flags: Iterable[Any] | None = None,
+    now: datetime | None = None,
+) -> list[int]:
+    """Queue alerts for ``post_id`` on every route that wants one of its flags; returns row ids.
+
+    Call it inside the transaction that created the flags (``conn`` sees them uncommitted).
+    ``flags`` (flag ids or objects with ``.id``, e.g. storage's ``CreatedFlag``) limits which
+    flags may trigger alerts; by default every flag of the post counts. Calling it again is
+    harmless: flags already covered by a row for the route are skipped. Call it again after a
+    review status change to reach routes with a higher ``min_status``.
+    """
+    now = now or datetime.now(UTC)
+    row = await _load_post(conn, post_id)
+    query = (
+        select(
+            flag.c.id,
+            flag.c.entity_id,
+            flag.c.status,
+            flag.c.aliases,
+            flag.c.spans,
+            flag.c.language,
+            flag.c.mention_removed_at,
+            flag.c.created_at,
+            entity.c.name,
+        )
+        .select_from(flag.join(entity, entity.c.id == flag.c.entity_id))
+        .where(flag.c.post_id == post_id, flag.c.mention_removed_at.is_(None))
+        .order_by(flag.c.id)
+    )
+    post_flags = list(await conn.execute(query))
+    allowed = None if flags is None else {int(getattr(f, "id", f)) for f in flags}
+    existing = list(
+        await conn.execute(
+            select(
+                alert_outbox.c.id,
+                alert_outbox.c.route,
+                alert_outbox.c.kind,
+                alert_outbox.c.status,
+                alert_outbox.c.attempts,
+                alert_outbox.c.flag_ids,
+                alert_outbox.c.created_at,
+                alert_outbox.c.payload,
+            )
+            .where(alert_outbox.c.post_id == post_id)
+            .order_by(alert_outbox.c.id)
+        )
+    )
+    photos: int | None = None
+    created: list[int] = []
+    for route in routes:
+        wanted = [
+            f
+            for f in post_flags
+            if route.wants(f.entity_id, row.channel_id, f.status, row.username)
+        ]
+        mine = [r for r in existing if r.route == route.name]
+        covered = {int(fid) for r in mine for fid in (r.flag_ids or [])}
+        new = [f for f in wanted if f.id not in covered and (allowed is None or f.id in allowed)]
+        if not new:
+            continue
+        if photos is None:
+            photos = await _photo_count(conn, row)
+        unsent = [r for r in mine if r.status == "pending" and r.attempts == 0]
+        if unsent and await _merge(conn, unsent[-1], route, row, wanted, new, photos, mine):
+            created.append(unsent[-1].id)
+            continue
+        kind = "followup" if mine else "alert"
+        if kind == "alert":
+            message = _message("alert", route.name, row, wanted, photos)
+        else:
+            changes = _changes(new, row, max(r.created_at for r in mine))
+            message = _message(
+                "followup", route.name, row, wanted, photos, changes, [f.id for f in new]
+            )
+        row_kind = "digest" if route.digest else kind
+        key = idempotency_key(
+            route.name, row.channel_id, row.message_id, row.grouped_id, kind, len(mine)
+        )
+        due = digest_due_at(now, route.digest) if route.digest else now
+        result = await conn.execute(
+            alert_outbox.insert()
+            .values(
+                idempotency_key=key,
+                route=route.name,
+                post_id=post_id,
+                flag_ids=[f.id for f in new],
+                kind=row_kind,
+                status="pending",
+                attempts=0,
+                next_attempt_at=due,
+                created_at=now,
+                payload={"message": message.to_dict(), "sent": []},
+            )
+            .returning(alert_outbox.c.id)
+        )
+        created.append(int(result.scalar_one()))
+        log.info("alert_queued", route=route.name, post_id=post_id, kind=kind, key=key)
+    return created
+
+
+async def _merge(
+    conn: AsyncConnection,
+    target: Any,
+    route: Route,
+    row: Any,
+    wanted: Sequence[Any],
+    new: Sequence[Any],
+    photos: int,
+    mine: Sequence[Any],
+) -> bool:
+    """Fold ``new`` flags into an unsent row (so the desk gets one alert naming both)."""
+    old = AlertMessage.from_dict(target.payload["message"])
+    flag_ids = [*(int(f) for f in target.flag_ids or []), *(f.id for f in new)]
+    if old.kind == "alert":
+        message = _message("alert", route.name, row, wanted, photos)
+    else:
+        earlier = [r.created_at for r in mine if r.id != target.id]
+        changes = _changes(
+            [f for f in wanted if f.id in set(flag_ids)], row, max(earlier) if earlier else None
+        )
+        message = _message("followup", route.name, row, wanted, photos, changes, flag_ids)
+    result = await conn.execute(
+        update(alert_outbox)
+        .where(
+            and_(
+                alert_outbox.c.id == target.id,
+                alert_outbox.c.status == "pending",
+                alert_outbox.c.attempts == 0,
+            )
+        )
+        .values(flag_ids=flag_ids, payload={"message": message.to_dict(), "sent": []})
+    )
+    return result.rowcount == 1

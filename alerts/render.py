@@ -1,0 +1,213 @@
+"""Render an :class:`AlertMessage` to plain text, Markdown or HTML through editable Jinja2 templates.
+
+Templates are looked up first in the operator's directory (if given), then in
+``alerts/templates``. Every ``{{ value }}`` a template prints is untrusted unless we built it:
+the environments defuse and escape it per format (``finalize`` for text/Markdown, autoescape for
+HTML), so an operator's template cannot forget to escape a post.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import jinja2
+from markupsafe import Markup
+
+from alerts.errors import AlertConfigError, AlertDeliveryError
+from alerts.message import AlertMessage, Span
+from alerts.safety import defuse, escape_html, escape_markdown, isolate
+
+__all__ = ["FORMATS", "RenderedAlert", "Renderer"]
+
+FORMATS = ("text", "markdown", "html")
+_SUFFIX = {"text": "txt", "markdown": "md", "html": "html"}
+PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
+# Title characters that mean markup somewhere (Slack, Discord, Markdown, HTML): dropped from the
+# untrusted channel title, since the title is plain text that sinks embed as they see fit.
+_TITLE_DROP = str.maketrans("", "", "<>[]()*_`|~#!\\{}")
+
+
+class Safe(str):
+    """A fragment we built and escaped ourselves: printed as is by the text/Markdown templates."""
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedAlert:
+    """A message ready for a sink: ``title`` is plain text, ``body`` is in ``format``."""
+
+    title: str
+    body: str
+    format: str
+    message: AlertMessage
+
+
+def _finalizer(escape: Callable[[str], str]) -> Callable[[Any], Any]:
+    def finalize(value: Any) -> Any:
+        if value is None:
+            return ""
+        if isinstance(value, Safe | Markup | int):
+            return value
+        return escape(isolate(defuse(str(value))))
+
+    return finalize
+
+
+class Renderer:
+    """Renders alerts; one per process (Jinja compiles each template once)."""
+
+    def __init__(
+        self,
+        *,
+        desk_timezone: str = "UTC",
+        template_dir: Path | None = None,
+        snippet_context: int = 160,
+        snippet_limit: int = 700,
+    ) -> None:
+        try:
+            self.desk_tz = ZoneInfo(desk_timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise AlertConfigError(
+                f"unknown desk time zone {desk_timezone!r}",
+                hint="use an IANA name like Europe/Berlin",
+            ) from None
+        self.desk_timezone = desk_timezone
+        if template_dir is not None and not Path(template_dir).is_dir():
+            raise AlertConfigError(f"alert template directory {str(template_dir)!r} does not exist")
+        paths = [str(p) for p in (template_dir, PACKAGE_TEMPLATES) if p is not None]
+        loader = jinja2.FileSystemLoader(paths)
+        common: dict[str, Any] = {
+            "loader": loader,
+            "undefined": jinja2.StrictUndefined,
+            "keep_trailing_newline": False,
+            "trim_blocks": True,
+            "lstrip_blocks": True,
+        }
+        self._envs = {
+            "text": jinja2.Environment(autoescape=False, finalize=_finalizer(str), **common),
+            "markdown": jinja2.Environment(
+                autoescape=False, finalize=_finalizer(escape_markdown), **common
+            ),
+            "html": jinja2.Environment(autoescape=True, finalize=_finalizer(str), **common),
+        }
+        self.snippet_context = snippet_context
+        self.snippet_limit = snippet_limit
+
+    def render(self, message: AlertMessage, fmt: str) -> RenderedAlert:
+        """Render ``message`` in ``fmt`` (text, markdown or html)."""
+        if fmt not in FORMATS:
+            raise AlertConfigError(f"unknown alert format {fmt!r}; use one of {', '.join(FORMATS)}")
+        name = f"{'digest' if message.kind == 'digest' else 'alert'}.{_SUFFIX[fmt]}.j2"
+        if message.kind == "digest":
+            context = {
+                "title": self.title(message),
+                "kind": "digest",
+                "count": len(message.items),
+                "entities": ", ".join(message.entities),
+                "items": [self._post_context(item, fmt) for item in message.items],
+            }
+        else:
+            context = self._post_context(message, fmt)
+        try:
+            body = self._envs[fmt].get_template(name).render(context)
+        except jinja2.TemplateError as exc:
+            raise AlertDeliveryError(f"alert template {name} failed: {exc}") from None
+        return RenderedAlert(
+            title=self.title(message), body=body.strip() + "\n", format=fmt, message=message
+        )
+
+    def title(self, message: AlertMessage) -> str:
+        """A short plain-text title: entity names and channel (defused, markup characters dropped)."""
+        entities = ", ".join(message.entities) or "watched entity"
+        if message.kind == "digest":
+            text = f"Digest: {len(message.items)} alerts ({entities})"
+        else:
+            channel = message.channel_title or message.channel_username or str(message.channel_id)
+            prefix = "Update: " if message.kind == "followup" else ""
+            text = f"{prefix}{entities} in {channel}"
+        text = " ".join(defuse(text).translate(_TITLE_DROP).split())
+        return isolate(text)
+
+    def _times(self, when: datetime) -> tuple[str, str]:
+        utc = when.strftime("%Y-%m-%d %H:%M UTC")
+        local = when.astimezone(self.desk_tz)
+        return utc, f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({self.desk_timezone})"
+
+    def _post_context(self, message: AlertMessage, fmt: str) -> dict[str, Any]:
+        posted_utc, posted_desk = self._times(message.posted_at)
+        return {
+            "title": self.title(message),
+            "kind": message.kind,
+            "entities": ", ".join(message.entities),
+            "channel": message.channel_title or str(message.channel_id),
+            "username": message.channel_username,
+            "channel_id": message.channel_id,
+            "message_id": message.message_id,
+            "grouped_id": message.grouped_id,
+            "snippet": self._snippet(message, fmt),
+            "posted_utc": posted_utc,
+            "posted_desk": posted_desk,
+            "same_zone": self.desk_timezone == "UTC",
+            "language": message.language,
+            "photos": message.photo_count,
+            "flag_ids": ", ".join(f"#{fid}" for fid in message.flag_ids),
+            "changes": list(message.changes),
+            "link": Safe(message.link),
+        }
+
+    def _window(self, text: str, spans: list[Span]) -> tuple[int, int]:
+        if not spans:
+            return 0, min(len(text), self.snippet_limit)
+        lo = max(0, spans[0].start - self.snippet_context)
+        hi = min(len(text), spans[-1].end + self.snippet_context)
+        if hi - lo > self.snippet_limit:
+            hi = max(spans[0].end, min(len(text), lo + self.snippet_limit))
+        if lo > 0:  # start at a word boundary when one is near
+            space = text.find(" ", lo, spans[0].start)
+            lo = space + 1 if 0 <= space < lo + 20 else lo
+        if hi < len(text):
+            space = text.rfind(" ", spans[-1].end if spans[-1].end <= hi else lo, hi)
+            hi = space if space > hi - 20 else hi
+        return lo, hi
+
+    def _snippet(self, message: AlertMessage, fmt: str) -> Safe | Markup:
+        """The text around the matches, matches in bold, escaped for ``fmt``, RTL isolated."""
+        text = message.text
+        spans: list[Span] = []
+        for span in sorted(message.spans, key=lambda s: (s.start, s.end)):
+            if 0 <= span.start < span.end <= len(text) and (
+                not spans or span.start >= spans[-1].end
+            ):
+                spans.append(span)
+        lo, hi = self._window(text, spans)
+        pieces: list[tuple[str, bool]] = []
+        cursor = lo
+        for span in spans:
+            if span.start < lo or span.end > hi:
+                continue
+            pieces.append((text[cursor : span.start], False))
+            pieces.append((text[span.start : span.end], True))
+            cursor = span.end
+        pieces.append((text[cursor:hi], False))
+        head, tail = ("…" if lo > 0 else ""), ("…" if hi < len(text) else "")
+        if fmt == "html":
+            html = Markup("").join(
+                Markup("<b>{}</b>").format(escape_html(defuse(p)))
+                if bold
+                else escape_html(defuse(p))
+                for p, bold in pieces
+            )
+            html = Markup("<br>\n").join(html.split("\n"))
+            return Markup('<div dir="auto">{}{}{}</div>').format(head, html, tail)
+        if fmt == "markdown":
+            md = "".join(
+                f"**{escape_markdown(defuse(p))}**" if bold else escape_markdown(defuse(p))
+                for p, bold in pieces
+            )
+            return Safe("  \n".join(isolate(head + md + tail).split("\n")))
+        plain = "".join(f"«{defuse(p)}»" if bold else defuse(p) for p, bold in pieces)
+        return Safe(isolate(head + plain + tail))

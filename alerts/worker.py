@@ -1,0 +1,149 @@
+"""The delivery loop the service runs, and ``drain`` for the demo and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+
+import structlog
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from alerts import admin
+from alerts.delivery import UNFINISHED, DeliveryReport, RetryPolicy, deliver_due
+from alerts.render import Renderer
+from alerts.sinks.base import Sink
+from storage.models import alert_outbox
+
+__all__ = ["OutboxWorker"]
+
+log = structlog.get_logger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class OutboxWorker:
+    """Owns the delivery loop for one process.
+
+    ``run_forever`` passes over the outbox every ``poll_interval`` seconds, or at once after
+    :meth:`wake` (the pipeline calls it after committing new flags, so alerts leave within a
+    second). It survives database errors (logged, retried next pass) and stops when ``stop`` is set.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        sinks: Mapping[str, Sequence[Sink]],
+        *,
+        renderer: Renderer | None = None,
+        policy: RetryPolicy | None = None,
+        batch: int = 100,
+        poll_interval: float = 1.0,
+        rng: random.Random | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.sinks = sinks
+        self.renderer = renderer or Renderer()
+        self.policy = policy or RetryPolicy()
+        self.batch = batch
+        self.poll_interval = poll_interval
+        self.rng = rng or random.Random()
+        self.clock = clock
+        self._wake = asyncio.Event()
+        self.totals = DeliveryReport()
+
+    def wake(self) -> None:
+        """New rows were committed: deliver now instead of at the next poll."""
+        self._wake.set()
+
+    async def deliver_due(
+        self, now: datetime | None = None, *, flush_digests: bool = False
+    ) -> DeliveryReport:
+        report = await deliver_due(
+            self.engine,
+            self.sinks,
+            now=now or self.clock(),
+            batch=self.batch,
+            renderer=self.renderer,
+            policy=self.policy,
+            rng=self.rng,
+            flush_digests=flush_digests,
+        )
+        self.totals.add(report)
+        return report
+
+    async def run_forever(self, stop: asyncio.Event | None = None) -> None:
+        stop = stop or asyncio.Event()
+        log.info("alert_worker_started", routes=len(self.sinks))
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                await self.deliver_due()
+            except Exception:  # DB blip, sink bug: log with traceback, try again next pass
+                log.exception("alert_pass_failed")
+            await self._sleep(self.poll_interval, stop)
+        log.info("alert_worker_stopped", summary=str(self.totals))
+
+    async def drain(self, timeout: float, *, flush_digests: bool = True) -> DeliveryReport:  # noqa: ASYNC109
+        """Deliver until nothing is pending (or ``timeout`` seconds pass); digests go out early.
+
+        Rows backing off are waited for while the deadline allows; whatever is left is counted
+        in ``remaining`` and stays in the outbox for the next run.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        report = DeliveryReport()
+        while True:
+            report.add(await self.deliver_due(flush_digests=flush_digests))
+            remaining, next_due = await self._unfinished()
+            report.remaining = remaining
+            left = deadline - loop.time()
+            if remaining == 0 or left <= 0:
+                return report
+            wait = 0.05
+            if next_due is not None:
+                wait = max(wait, (next_due - self.clock()).total_seconds())
+            await self._sleep(min(wait, left), None)
+
+    async def retry(self, outbox_id: int) -> None:
+        await admin.retry(self.engine, outbox_id, now=self.clock())
+        self.wake()
+
+    async def retry_all_failed(self) -> int:
+        n = await admin.retry_all_failed(self.engine, now=self.clock())
+        self.wake()
+        return n
+
+    async def _unfinished(self) -> tuple[int, datetime | None]:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(func.count(), func.min(alert_outbox.c.next_attempt_at)).where(
+                        alert_outbox.c.status.in_(UNFINISHED)
+                    )
+                )
+            ).one()
+        next_due = row[1]
+        if isinstance(next_due, str):  # SQLite aggregates lose the column type
+            next_due = datetime.fromisoformat(next_due)
+        if next_due is not None and next_due.tzinfo is None:
+            next_due = next_due.replace(tzinfo=UTC)
+        return int(row[0]), next_due
+
+    async def _sleep(self, seconds: float, stop: asyncio.Event | None) -> None:
+        waiters = [asyncio.ensure_future(self._wake.wait())]
+        if stop is not None:
+            waiters.append(asyncio.ensure_future(stop.wait()))
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiter
