@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import structlog
 from sqlalchemy import func, select
 
+from monitor.alerting import demo_route
+from monitor.config import load_watchlist
 from monitor.pipeline import ChannelReport
 from monitor.service import open_runtime, run_daemon
 from monitor.settings import Settings
@@ -21,6 +23,8 @@ from monitor.simulator.scenario import load_scenario
 from storage.models import flag, media, post
 
 log = structlog.get_logger(__name__)
+
+ALERT_DRAIN_SECONDS = 15.0  # the demo waits this long at most for alerts to go out
 
 
 @dataclass
@@ -32,18 +36,24 @@ class DemoSummary:
     flags_by_entity: dict[str, int] = field(default_factory=dict)
     flagged_posts: int = 0
     alerts: int = 0
+    alerts_left: int = 0
 
 
 async def run_demo(settings: Settings, *, scenario: str = "seed") -> DemoSummary:
     """Collect ``scenario`` into ``settings``' data directory once and summarise the archive."""
     loaded = load_scenario(scenario)
     loaded.apply_history()
-    async with open_runtime(settings, backend=loaded.backend, migrate=True) as runtime:
+    watchlist = load_watchlist(settings.channels_file)
+    extra = [demo_route(watchlist, settings.data_dir / "alerts.jsonl")]
+    async with open_runtime(
+        settings, backend=loaded.backend, migrate=True, watchlist=watchlist, extra_routes=extra
+    ) as runtime:
         reports = [
             await runtime.pipeline.collect(runtime.client, spec)
             for spec in runtime.watchlist.enabled_channels()
         ]
-        summary = DemoSummary(reports)
+        delivery = await runtime.alerting.worker.drain(ALERT_DRAIN_SECONDS)
+        summary = DemoSummary(reports, alerts=delivery.delivered, alerts_left=delivery.remaining)
         async with runtime.engine.connect() as conn:
             summary.posts = (
                 await conn.execute(select(func.count()).select_from(post))
@@ -70,10 +80,11 @@ async def serve_demo(settings: Settings, *, scenario: str = "seed", speed: float
     # The demo account follows the channels, so new posts are pushed to it as updates.
     for channel in backend.channels.values():
         backend.join("default", channel.id)
-    stop = asyncio.Event()
+    watchlist = load_watchlist(settings.channels_file)
+    extra = [demo_route(watchlist, settings.data_dir / "alerts.jsonl")]
     player = asyncio.create_task(loaded.play_live(speed=speed))
     try:
-        await run_daemon(settings, backend=backend, stop=stop, migrate=True)
+        await run_daemon(settings, backend=backend, migrate=True, extra_routes=extra)
     finally:
         player.cancel()
         with contextlib.suppress(asyncio.CancelledError):

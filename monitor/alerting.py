@@ -1,0 +1,92 @@
+"""Alerting: channels.yaml routes turned into ``alerts`` routes and sinks, and the two hooks
+the pipeline calls — queue alerts in the flag transaction, wake the worker after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from alerts import OutboxWorker, Renderer, Route, Sink, enqueue_for_post, sinks_for_routes
+from alerts.sinks.console import ConsoleSink
+from alerts.sinks.jsonl import JsonlSink
+from monitor.config import Watchlist
+from monitor.flagging import FlaggedPost
+from monitor.pipeline import StoredBatch
+
+DEMO_ROUTE = "demo"
+
+
+def routes_from(watchlist: Watchlist) -> list[Route]:
+    """The watchlist's routes with secrets expanded, tags resolved to entity ids."""
+    routes = []
+    for spec in watchlist.routes:
+        entity_ids, channel_keys = watchlist.route_targets(spec)
+        channels = (
+            None
+            if channel_keys is None
+            else [int(key) if key.isdigit() else key for key in channel_keys]
+        )
+        routes.append(
+            Route.of(
+                spec.name,
+                [url.get_secret_value() for url in spec.urls],
+                entities=entity_ids,
+                channels=channels,
+                min_status=spec.min_status,
+                digest=spec.digest,
+            )
+        )
+    return routes
+
+
+class Alerting:
+    """Owns the routes, their sinks and the outbox worker of one running monitor."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        watchlist: Watchlist,
+        *,
+        desk_timezone: str = "UTC",
+        extra: Sequence[tuple[Route, Sequence[Sink]]] = (),
+    ) -> None:
+        self.extra = list(extra)
+        self.routes: list[Route] = []
+        self.worker = OutboxWorker(engine, {}, renderer=Renderer(desk_timezone=desk_timezone))
+        self.use(watchlist)
+
+    def use(self, watchlist: Watchlist) -> None:
+        """Adopt the (re)loaded watchlist's routes; rows already queued keep their route name."""
+        routes = routes_from(watchlist)
+        sinks: dict[str, list[Sink]] = sinks_for_routes(routes)
+        for route, route_sinks in self.extra:
+            routes.append(route)
+            sinks[route.name] = list(route_sinks)
+        self.routes = routes
+        self.worker.sinks = sinks
+
+    async def on_flagged(self, flagged: FlaggedPost, conn: AsyncConnection) -> None:
+        """In the flag transaction: one outbox row per post and matching route."""
+        await enqueue_for_post(
+            conn=conn, post_id=flagged.post_id, flags=flagged.new_flags, routes=self.routes
+        )
+
+    async def after_commit(self, _batch: StoredBatch) -> None:
+        self.worker.wake()
+
+
+def demo_route(watchlist: Watchlist, alerts_file: Path) -> tuple[Route, list[Sink]]:
+    """The demo's own route: every flag to ``alerts.jsonl``, and to the console unless the
+    watchlist already has a console route (so nothing prints twice)."""
+    sinks: list[Sink] = [JsonlSink(alerts_file)]
+    has_console = any(
+        url.get_secret_value().startswith("console://")
+        for spec in watchlist.routes
+        for url in spec.urls
+    )
+    if not has_console:
+        sinks.append(ConsoleSink())
+    return Route.of(DEMO_ROUTE, ["jsonl://" + str(alerts_file)]), sinks
