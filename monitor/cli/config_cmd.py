@@ -9,7 +9,9 @@ from rich.table import Table
 
 from monitor.cli.app import ChannelsOption, DataDirOption, JsonOption, app, console, make_settings
 
-config_app = typer.Typer(help="Inspect settings.\n\nExample: monitor config show", no_args_is_help=True)
+config_app = typer.Typer(
+    help="Inspect settings.\n\nExample: monitor config show", no_args_is_help=True
+)
 app.add_typer(config_app, name="config")
 
 
