@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from alerts import outbox_counts
 from monitor.config import load_watchlist
 from monitor.scheduler import backoff
 from monitor.settings import Settings
@@ -12,14 +13,16 @@ from storage import check_schema, create_engine
 from storage.status import channel_status
 
 
-async def collect_status(settings: Settings) -> list[dict[str, Any]]:
-    """One row per channel in the watchlist (enabled or not), newest state from storage."""
+async def collect_status(settings: Settings) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """One row per channel in the watchlist (enabled or not), newest state from storage; and the
+    alert outbox's rows per status."""
     watchlist = load_watchlist(settings.channels_file)
     engine = create_engine(settings.database_url)
     try:
         await check_schema(engine)
         async with engine.connect() as conn:
             stored = {row.handle: row for row in await channel_status(conn=conn)}
+        alerts = await outbox_counts(engine)
     finally:
         await engine.dispose()
     rows = []
@@ -59,4 +62,4 @@ async def collect_status(settings: Settings) -> list[dict[str, Any]]:
                 "note": note,
             }
         )
-    return rows
+    return rows, alerts

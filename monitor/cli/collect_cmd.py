@@ -165,7 +165,7 @@ def status(
     from monitor.status import collect_status
 
     settings = make_settings(ctx, data_dir=data_dir, channels=channels, quiet=True)
-    rows = asyncio.run(collect_status(settings))
+    rows, alerts = asyncio.run(collect_status(settings))
     if as_json:
         for row in rows:
             console.print_json(json.dumps(row, default=_iso), indent=None)
@@ -182,6 +182,11 @@ def status(
             row["note"] or "",
         )
     console.print(table)
+    waiting = alerts["pending"] + alerts["sending"]
+    line = f"alerts: {alerts['delivered']} delivered, {waiting} waiting, {alerts['failed']} failed"
+    if alerts["failed"]:
+        line += " — see `monitor alerts list --failed`, then `monitor alerts retry --all-failed`"
+    console.print(line)
 
 
 def _iso(value: object) -> str:

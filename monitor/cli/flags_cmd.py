@@ -14,11 +14,21 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from monitor.cli.app import DataDirOption, JsonOption, app, console, make_settings
-from monitor.config import parse_duration
+from alerts import Route, enqueue_for_post
+from monitor.alerting import routes_from
+from monitor.cli.app import (
+    ChannelsOption,
+    DataDirOption,
+    JsonOption,
+    app,
+    console,
+    err_console,
+    make_settings,
+)
+from monitor.config import load_watchlist, parse_duration
 from monitor.errors import ConfigError
 from monitor.settings import Settings
-from storage import check_schema, create_engine, set_flag_status
+from storage import Flag, check_schema, create_engine, set_flag_status
 from storage.review import flag_views
 
 flags_app = typer.Typer(
@@ -208,16 +218,34 @@ def set_status(
     note: Annotated[str | None, typer.Option(help="A note for the audit trail.")] = None,
     by: Annotated[str, typer.Option(help="Who is reviewing (for the audit trail).")] = "desk",
     data_dir: DataDirOption = None,
+    channels: ChannelsOption = None,
 ) -> None:
     """Set a flag's review status; the change is written to the audit trail.
 
     Example: monitor flags set 12 --status escalated --note "new meeting" --by analyst1
     """
-    settings = make_settings(ctx, data_dir=data_dir, quiet=True)
-    updated = asyncio.run(
-        _with_conn(
-            settings,
-            lambda conn: set_flag_status(flag_id, status.value, conn=conn, by=by, note=note),
+    settings = make_settings(ctx, data_dir=data_dir, channels=channels, quiet=True)
+    routes = _routes_or_warn(settings)
+
+    async def review(conn: AsyncConnection) -> tuple[Flag, int]:
+        updated = await set_flag_status(flag_id, status.value, conn=conn, by=by, note=note)
+        # Routes waiting for a reviewed status (min_status: confirmed/escalated) get it now.
+        queued = await enqueue_for_post(
+            conn=conn, post_id=updated.post_id, routes=routes, flags=[updated.id]
         )
+        return updated, len(queued)
+
+    updated, queued = asyncio.run(_with_conn(settings, review))
+    console.print(
+        f"flag {updated.id}: {updated.status} (by {updated.reviewer})"
+        + (f"; {queued} alert(s) queued" if queued else "")
     )
-    console.print(f"flag {updated.id}: {updated.status} (by {updated.reviewer})")
+
+
+def _routes_or_warn(settings: Settings) -> list[Route]:
+    """The watchlist's alert routes; a broken watchlist must not block a review, so warn."""
+    try:
+        return routes_from(load_watchlist(settings.channels_file))
+    except ConfigError as exc:
+        err_console.print(f"[yellow]warning:[/] no alerts queued: {exc}")
+        return []

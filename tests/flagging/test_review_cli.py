@@ -97,3 +97,37 @@ def test_setting_a_status_is_audited_and_filterable(archive):
     ]
     missing = CliRunner().invoke(app, ["flags", "show", "999999"], env=archive)
     assert missing.exit_code != 0 and "no flag with id 999999" in missing.output
+
+
+def test_review_status_reaches_routes_that_wait_for_it(db_url, tmp_path):
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    watchlist = yaml.load((ROOT / "channels.yaml").read_text(encoding="utf-8"))
+    watchlist["alerts"]["routes"].append(
+        {
+            "name": "confirmed-only",
+            "url": f"jsonl://{tmp_path / 'confirmed.jsonl'}",
+            "min_status": "confirmed",
+        }
+    )
+    channels = tmp_path / "channels.yaml"
+    with channels.open("w", encoding="utf-8") as out:
+        yaml.dump(watchlist, out)
+    env = {
+        "MONITOR_DATA_DIR": str(tmp_path / "data"),
+        "MONITOR_DATABASE_URL": db_url,
+        "MONITOR_CHANNELS_FILE": str(channels),
+    }
+    run(env, "demo")
+
+    def queued_for_route() -> list[dict]:
+        rows = [json.loads(line) for line in run(env, "alerts", "list", "--json").splitlines()]
+        return [r for r in rows if r["route"] == "confirmed-only"]
+
+    assert queued_for_route() == []  # nothing reviewed yet: the route waits
+    flag = flags_json(env, "--limit", "1")[0]
+    output = run(env, "flags", "set", str(flag["id"]), "--status", "confirmed")
+    assert "1 alert(s) queued" in output
+    [row] = queued_for_route()
+    assert row["status"] == "pending"
