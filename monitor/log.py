@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 
 SECRET_KEYS = frozenset({"api_hash", "session", "password", "telegram_api_hash", "token"})
 
 
-def _drop_secrets(_logger: object, _name: str, event: dict) -> dict:
+def _drop_secrets(
+    _logger: Any, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     for key in SECRET_KEYS & event.keys():
         event[key] = "**********"
     return event

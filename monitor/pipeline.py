@@ -309,8 +309,8 @@ class Pipeline:
             for item in r.media
             if item.sha256
         )
-        for hook in self.after_commit:
-            await hook(batch)
+        for committed in self.after_commit:
+            await committed(batch)
 
     def _parked_until(self, method: str) -> datetime | None:
         until = self.parked_methods.get(method)

@@ -8,8 +8,9 @@ adds, removes or reschedules jobs without touching the others.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -107,7 +108,7 @@ class ChannelScheduler:
         spec = self.specs.get(key)
         if spec is None:
             return None
-        report = await self._run(self.pipeline.collect(self.client, spec))
+        report = await self._run(lambda: self.pipeline.collect(self.client, spec))
         self._after(key, spec, report, job_id=f"poll:{key}")
         return report
 
@@ -115,18 +116,19 @@ class ChannelScheduler:
         spec = self.specs.get(key)
         if spec is None:
             return None
-        report = await self._run(self.pipeline.recheck(self.client, spec))
+        report = await self._run(lambda: self.pipeline.recheck(self.client, spec))
         self._after(key, spec, report, job_id=f"recheck:{key}")
         return report
 
-    async def _run(self, work: object) -> ChannelReport:
-        task = asyncio.ensure_future(work)  # type: ignore[arg-type]
-        self._inflight.add(task)
-        try:
-            async with self._slots:
+    async def _run(self, work: Callable[[], Coroutine[Any, Any, ChannelReport]]) -> ChannelReport:
+        """Run one pass once a slot of the account-wide limit is free (tracked for shutdown)."""
+        async with self._slots:
+            task = asyncio.ensure_future(work())
+            self._inflight.add(task)
+            try:
                 return await task
-        finally:
-            self._inflight.discard(task)
+            finally:
+                self._inflight.discard(task)
 
     def _after(self, key: str, spec: ChannelSpec, report: ChannelReport, *, job_id: str) -> None:
         self.reports[key] = report

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
@@ -31,7 +30,7 @@ class CliState:
 class _ErrorReportingGroup(TyperGroup):
     """Print our own errors as one line plus a hint and exit non-zero; ``--debug`` re-raises."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except REPORTED_ERRORS as exc:

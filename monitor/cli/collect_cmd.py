@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from datetime import UTC, datetime
 from typing import Annotated
@@ -116,7 +117,7 @@ async def _collect(
                     runtime.client,
                     spec,
                     backfill=backfill,
-                    on_progress=lambda n, task=task: progress.advance(task, n),
+                    on_progress=functools.partial(progress.advance, task),
                 )
                 reports.append(report)
     return reports

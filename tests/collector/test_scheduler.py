@@ -94,3 +94,33 @@ async def test_a_changed_watchlist_adds_removes_and_reschedules_jobs(
     jobs = {job.id: job for job in scheduler.scheduler.get_jobs()}
     assert set(jobs) == {"poll:chan_b", "recheck:chan_b", "poll:chan_c", "recheck:chan_c"}
     assert jobs["poll:chan_b"].trigger.interval == timedelta(seconds=30)
+
+
+async def test_the_account_wide_limit_bounds_concurrent_passes(telegram, connect, make_pipeline):
+    import asyncio
+
+    client = await connect()
+
+    async def busiest(limit: int, prefix: str) -> int:
+        names = [f"{prefix}_{c}" for c in "abcd"]
+        for name in names:
+            fill(telegram, telegram.add_channel(name, name).id, 3)
+        active = peak = 0
+
+        async def slow_step(batch):  # noqa: ANN001 - slow work after each commit (e.g. alerts)
+            nonlocal active, peak
+            active += 1
+            peak = max(peak, active)
+            await asyncio.sleep(0.05)
+            active -= 1
+
+        scheduler = ChannelScheduler(
+            make_pipeline(after_commit=[slow_step]), client, max_concurrent=limit
+        )
+        scheduler.specs = {name: spec(name) for name in names}
+        reports = await asyncio.gather(*(scheduler.poll(name) for name in names))
+        assert all(r.new == 3 for r in reports)
+        return peak
+
+    assert await busiest(1, "one") == 1
+    assert await busiest(4, "four") > 1  # the same passes do overlap without the limit
