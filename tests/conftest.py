@@ -21,6 +21,7 @@ from sqlalchemy.pool import NullPool
 
 from storage.engine import create_engine, upgrade
 from storage.media import MediaStore
+from tests.netguard import no_network  # noqa: F401  (autouse: every test is offline)
 
 PG_ENV = "MONITOR_TEST_DATABASE_URL"
 REQUIRE_PG_ENV = "MONITOR_TEST_REQUIRE_POSTGRES"
