@@ -7,7 +7,8 @@ one transaction: a crash re-reads at most one batch and the unique keys absorb t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -150,54 +151,12 @@ class Pipeline:
         (persisted) and returns; other errors are recorded and returned in the report.
         """
         report = ChannelReport(spec.key)
-        try:
-            peer = await self.peer(client, spec)
-            report.channel_id = peer.channel_id
-            async with self.engine.connect() as conn:
-                state = await state_repo.get_state(self.account, peer.channel_id, conn=conn)
-            now = self.now()
-            if state is not None and state.flood_wait_until and state.flood_wait_until > now:
-                report.parked_until = state.flood_wait_until
-                return report
-            first_pass = state is None or state.last_poll_at is None
-            history_parked = self._parked_until(HISTORY)
-            if first_pass and history_parked:
-                # A backfill needs GetHistory: wait for the account's flood wait to end.
-                await self._park_until(report, history_parked)
-                return report
-            if first_pass:
-                wanted = spec.backfill if backfill is None else backfill
-                min_id = await backfill_floor(client, peer, wanted)
-            else:
-                assert state is not None
-                min_id = state.last_message_id
-            collector = Collector(client, self.media_store, download=media or spec.media)
-            batches = (
-                collector.new_posts_by_ids(peer, min_id=min_id)
-                if history_parked
-                else collector.new_posts(peer, min_id=min_id)
-            )
-            async for records in batches:
-                await self._store(peer.channel_id, records, report)
-                if on_progress:
-                    on_progress(len(records))
-                if self.stopping.is_set():
-                    break
-            if report.batches == 0:
-                async with self.engine.begin() as conn:
-                    await state_repo.advance_cursor(
-                        self.account, peer.channel_id, min_id, conn=conn, polled_at=self.now()
-                    )
-        except errors.FloodWaitError as exc:
-            await self._flood_wait(report, exc)
-        except (CollectorError, errors.RPCError, ConnectionError, OSError) as exc:
-            await self._failed(report, exc)
-        else:
-            if report.channel_id is not None:
-                async with self.engine.begin() as conn:
-                    await state_repo.record_success(
-                        self.account, report.channel_id, conn=conn, at=self.now()
-                    )
+        async with self._outcome(report):
+            peer, state = await self._unparked_peer(client, spec, report)
+            if peer is not None:
+                await self._collect_new(
+                    client, spec, peer, state, report, backfill, media, on_progress
+                )
         log.info(
             "channel_collected",
             channel=spec.key,
@@ -214,45 +173,120 @@ class Pipeline:
     ) -> ChannelReport:
         """Re-fetch recent posts by id: edits become new versions, missing ids deletions."""
         report = ChannelReport(spec.key)
-        try:
-            peer = await self.peer(client, spec)
-            report.channel_id = peer.channel_id
-            now = self.now()
-            async with self.engine.connect() as conn:
-                ids = await post_repo.posts_to_recheck(
-                    peer.channel_id, conn=conn, since=now - window
-                )
-                stored = await post_repo.content_hashes(peer.channel_id, ids, conn=conn)
-            collector = Collector(client, self.media_store, download=spec.media)
-            found, gone = await collector.by_ids(peer, ids)
-            records = await collector.convert(peer, found, download=False)
-            edited = {r.message_id for r in records if stored.get(r.message_id) != r.content_hash}
-            if edited:  # download the media of edited posts only (a photo may have changed)
-                fresh = await collector.convert(
-                    peer, [m for m in found if m.id in edited], download=True
-                )
-                by_id = {r.message_id: r for r in fresh}
-                records = [by_id.get(r.message_id, r) for r in records]
-            info = await fetch_channel_info(client, peer)
-            async with self.engine.begin() as conn:
-                await channel_repo.upsert_channel(info, conn=conn, seen_at=now)
-                if gone:
-                    report.deleted = await post_repo.mark_deleted(
-                        peer.channel_id, gone, conn=conn, at=now
-                    )
-            await self._store(peer.channel_id, records, report, advance=False)
-        except errors.FloodWaitError as exc:
-            await self._flood_wait(report, exc)
-        except (CollectorError, errors.RPCError, ConnectionError, OSError) as exc:
-            await self._failed(report, exc)
+        async with self._outcome(report):
+            peer, _ = await self._unparked_peer(client, spec, report)
+            if peer is not None:
+                await self._recheck(client, spec, peer, report, window)
         log.info(
             "channel_rechecked",
             channel=spec.key,
             changed=report.changed,
             deleted=report.deleted,
+            parked_until=report.parked_until,
             error=report.error,
         )
         return report
+
+    @contextlib.asynccontextmanager
+    async def _outcome(self, report: ChannelReport) -> AsyncIterator[None]:
+        """Telegram's answers as report data: a flood wait parks, an error is recorded (and
+        backed off by the scheduler), a clean pass resets the channel's error streak."""
+        try:
+            yield
+        except errors.FloodWaitError as exc:
+            await self._flood_wait(report, exc)
+        except (CollectorError, errors.RPCError, ConnectionError, OSError) as exc:
+            await self._failed(report, exc)
+        else:
+            if report.channel_id is not None and report.parked_until is None:
+                async with self.engine.begin() as conn:
+                    await state_repo.record_success(
+                        self.account, report.channel_id, conn=conn, at=self.now()
+                    )
+
+    async def _unparked_peer(
+        self, client: TelegramClient, spec: ChannelSpec, report: ChannelReport
+    ) -> tuple[types.InputPeerChannel | None, state_repo.CollectorState | None]:
+        """The channel's peer and collector state; no peer (report marked) while parked."""
+        peer = await self.peer(client, spec)
+        report.channel_id = peer.channel_id
+        async with self.engine.connect() as conn:
+            state = await state_repo.get_state(self.account, peer.channel_id, conn=conn)
+        if state is not None and state.flood_wait_until and state.flood_wait_until > self.now():
+            report.parked_until = state.flood_wait_until
+            return None, state
+        return peer, state
+
+    async def _collect_new(
+        self,
+        client: TelegramClient,
+        spec: ChannelSpec,
+        peer: types.InputPeerChannel,
+        state: state_repo.CollectorState | None,
+        report: ChannelReport,
+        backfill: int | None,
+        media: Sequence[str] | None,
+        on_progress: Callable[[int], None] | None,
+    ) -> None:
+        first_pass = state is None or state.last_poll_at is None
+        history_parked = self._parked_until(HISTORY)
+        if first_pass and history_parked:
+            # A backfill needs GetHistory: wait for the account's flood wait to end.
+            await self._park_until(report, history_parked)
+            return
+        if state is None or first_pass:
+            wanted = spec.backfill if backfill is None else backfill
+            min_id = await backfill_floor(client, peer, wanted)
+        else:
+            min_id = state.last_message_id
+        collector = Collector(client, self.media_store, download=media or spec.media)
+        batches = (
+            collector.new_posts_by_ids(peer, min_id=min_id)
+            if history_parked
+            else collector.new_posts(peer, min_id=min_id)
+        )
+        async for records in batches:
+            await self._store(peer.channel_id, records, report)
+            if on_progress:
+                on_progress(len(records))
+            if self.stopping.is_set():
+                break
+        if report.batches == 0:
+            async with self.engine.begin() as conn:
+                await state_repo.advance_cursor(
+                    self.account, peer.channel_id, min_id, conn=conn, polled_at=self.now()
+                )
+
+    async def _recheck(
+        self,
+        client: TelegramClient,
+        spec: ChannelSpec,
+        peer: types.InputPeerChannel,
+        report: ChannelReport,
+        window: timedelta,
+    ) -> None:
+        now = self.now()
+        async with self.engine.connect() as conn:
+            ids = await post_repo.posts_to_recheck(peer.channel_id, conn=conn, since=now - window)
+            stored = await post_repo.content_hashes(peer.channel_id, ids, conn=conn)
+        collector = Collector(client, self.media_store, download=spec.media)
+        found, gone = await collector.by_ids(peer, ids)
+        records = await collector.convert(peer, found, download=False)
+        edited = {r.message_id for r in records if stored.get(r.message_id) != r.content_hash}
+        if edited:  # download the media of edited posts only (a photo may have changed)
+            fresh = await collector.convert(
+                peer, [m for m in found if m.id in edited], download=True
+            )
+            by_id = {r.message_id: r for r in fresh}
+            records = [by_id.get(r.message_id, r) for r in records]
+        info = await fetch_channel_info(client, peer)
+        async with self.engine.begin() as conn:
+            await channel_repo.upsert_channel(info, conn=conn, seen_at=now)
+            if gone:
+                report.deleted = await post_repo.mark_deleted(
+                    peer.channel_id, gone, conn=conn, at=now
+                )
+        await self._store(peer.channel_id, records, report, advance=False)
 
     async def _store(
         self,
