@@ -13,9 +13,11 @@ from monitor.cli import (
     match_cmd,  # noqa: F401
     simulator_cmd,  # noqa: F401
 )
-from monitor.cli.app import app
+from monitor.cli.app import app, with_examples
 
 __all__ = ["app", "main"]
+
+with_examples(app)
 
 
 def main() -> None:

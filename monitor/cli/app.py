@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -61,6 +62,27 @@ def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
 ) -> None:
     ctx.obj = CliState(debug=debug)
+
+
+def with_examples(root: typer.Typer) -> None:
+    """Append one example per command to the root help, taken from each command's own help.
+
+    Every command's docstring carries an ``Example:`` line; this lists them in ``monitor --help``.
+    """
+    examples: list[str] = []
+
+    def collect(typer_app: typer.Typer) -> None:
+        for command in typer_app.registered_commands:
+            doc = inspect.getdoc(command.callback) or ""
+            found = [line for line in doc.splitlines() if line.startswith("Example:")]
+            if found:
+                examples.append(found[0].removeprefix("Example:").strip())
+        for group in typer_app.registered_groups:
+            if group.typer_instance is not None:
+                collect(group.typer_instance)
+
+    collect(root)
+    root.info.epilog = "[bold]Examples[/]\n\n" + "\n\n".join(f"  {e}" for e in examples)
 
 
 DataDirOption = Annotated[
