@@ -224,3 +224,39 @@ async def test_unknown_channel_is_reported_and_others_still_collected(
 
     assert missing.error is not None and "no_such_channel" in missing.error
     assert present.new == 3
+
+
+async def test_provenance_is_archived_with_both_clocks(telegram, connect, make_pipeline, engine):
+    from datetime import UTC, datetime
+
+    from monitor.simulator import SimForward
+
+    source = telegram.add_channel("source", "Source")
+    original = telegram.post(source.id, "original statement", date=START)
+    channel = telegram.add_channel("chan_a", "Channel A")
+    first = telegram.post(channel.id, "first", date=START + timedelta(minutes=1))
+    telegram.post(
+        channel.id,
+        "forwarded with comment",
+        date=START + timedelta(minutes=2),
+        views=1200,
+        forwards=15,
+        replies=3,
+        reactions={"👍": 40, "🔥": 2},
+        fwd_from=SimForward(source.id, original.id, START, None),
+        reply_to=first.id,
+    )
+    captured = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    await make_pipeline(now=lambda: captured).collect(await connect(), spec("chan_a"))
+
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(post).where(post.c.message_id == 2))).mappings().one()
+    assert row["posted_at"] == START + timedelta(minutes=2)  # Telegram's clock
+    assert row["first_captured_at"] == captured  # ours
+    assert (row["views"], row["forwards"], row["replies"]) == (1200, 15, 3)
+    assert row["reactions"] == {"👍": 40, "🔥": 2}
+    assert (row["fwd_from_channel_id"], row["fwd_from_message_id"]) == (source.id, original.id)
+    assert row["fwd_from_date"] == START
+    assert row["reply_to_message_id"] == first.id
+    assert row["raw"]["id"] == 2 and row["raw"]["message"] == "forwarded with comment"
+    assert row["raw"]["date"] == (START + timedelta(minutes=2)).isoformat()
