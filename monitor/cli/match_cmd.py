@@ -41,10 +41,11 @@ def match(
 ) -> None:
     """Match posts read from stdin as JSON lines {"id": ..., "text": ...} against a watchlist.
 
-    Prints one line per match: post id, entity, alias, rule and the matched span (start/end
-    index the original text).
+    Prints one line per match: post id, entity, alias, rule and the matched span (start and
+    end are offsets in the original text). Try it: echo '{"id": 1, "text": "وقيس الخزعلي قال"}'
+    | monitor match --watchlist channels.yaml
 
-    Example: echo '{"id": 1, "text": "وقيس الخزعلي قال"}' | monitor match --watchlist channels.yaml --json
+    Example: monitor match --watchlist channels.yaml --json < posts.jsonl
     """
     from monitor.config import load_entities  # the config package owns YAML parsing
 
