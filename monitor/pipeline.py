@@ -169,14 +169,23 @@ class Pipeline:
         return report
 
     async def recheck(
-        self, client: TelegramClient, spec: ChannelSpec, *, window: timedelta = RECHECK_WINDOW
+        self,
+        client: TelegramClient,
+        spec: ChannelSpec,
+        *,
+        window: timedelta = RECHECK_WINDOW,
+        ids: Sequence[int] | None = None,
     ) -> ChannelReport:
-        """Re-fetch recent posts by id: edits become new versions, missing ids deletions."""
+        """Re-fetch posts by id: edits become new versions, missing ids deletions.
+
+        By default the posts of the last ``window``; ``ids`` re-fetches exactly those (a pushed
+        edit or deletion names them, whatever their age).
+        """
         report = ChannelReport(spec.key)
         async with self._outcome(report):
             peer, _ = await self._unparked_peer(client, spec, report)
             if peer is not None:
-                await self._recheck(client, spec, peer, report, window)
+                await self._recheck(client, spec, peer, report, window, ids)
         log.info(
             "channel_rechecked",
             channel=spec.key,
@@ -264,10 +273,17 @@ class Pipeline:
         peer: types.InputPeerChannel,
         report: ChannelReport,
         window: timedelta,
+        wanted: Sequence[int] | None,
     ) -> None:
         now = self.now()
         async with self.engine.connect() as conn:
-            ids = await post_repo.posts_to_recheck(peer.channel_id, conn=conn, since=now - window)
+            ids = (
+                list(wanted)
+                if wanted is not None
+                else await post_repo.posts_to_recheck(
+                    peer.channel_id, conn=conn, since=now - window
+                )
+            )
             stored = await post_repo.content_hashes(peer.channel_id, ids, conn=conn)
         collector = Collector(client, self.media_store, download=spec.media)
         found, gone = await collector.by_ids(peer, ids)

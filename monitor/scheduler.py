@@ -8,9 +8,8 @@ adds, removes or reschedules jobs without touching the others.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -58,6 +57,7 @@ class ChannelScheduler:
         # the client's flood_sleep_threshold is 0, so a wait comes back as data at once.
         self._slots = asyncio.Semaphore(max_concurrent)
         self._inflight: set[asyncio.Task[object]] = set()
+        self._pending: set[asyncio.Task[object]] = set()
 
     def start(self, watchlist: Watchlist) -> None:
         self.apply(watchlist)
@@ -105,30 +105,44 @@ class ChannelScheduler:
             log.info("channel_scheduled", channel=key, every=str(spec.poll_every))
 
     async def poll(self, key: str) -> ChannelReport | None:
-        spec = self.specs.get(key)
-        if spec is None:
-            return None
-        report = await self._run(lambda: self.pipeline.collect(self.client, spec))
-        self._after(key, spec, report, job_id=f"poll:{key}")
-        return report
+        return await self._run(key, "poll")
 
     async def recheck(self, key: str) -> ChannelReport | None:
-        spec = self.specs.get(key)
-        if spec is None:
-            return None
-        report = await self._run(lambda: self.pipeline.recheck(self.client, spec))
-        self._after(key, spec, report, job_id=f"recheck:{key}")
-        return report
+        return await self._run(key, "recheck")
 
-    async def _run(self, work: Callable[[], Coroutine[Any, Any, ChannelReport]]) -> ChannelReport:
-        """Run one pass once a slot of the account-wide limit is free (tracked for shutdown)."""
+    async def recheck_ids(self, key: str, ids: list[int]) -> ChannelReport | None:
+        """Re-fetch exactly ``ids`` (named by a pushed edit or deletion)."""
+        return await self._run(key, "recheck", ids)
+
+    def recheck_soon(self, key: str, ids: list[int]) -> None:
+        """Schedule :meth:`recheck_ids` from an update handler (keeps the task referenced)."""
+        task = asyncio.create_task(self.recheck_ids(key, ids))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _run(self, key: str, job: str, ids: list[int] | None = None) -> ChannelReport | None:
+        # The pass starts only once it holds a slot (the account-wide limit), and not at all
+        # after shutdown began.
         async with self._slots:
-            task = asyncio.ensure_future(work())
+            spec = self.specs.get(key)
+            if spec is None or self.pipeline.stopping.is_set():
+                return None
+            task = asyncio.ensure_future(self._pass(key, spec, job, ids))
             self._inflight.add(task)
-            try:
-                return await task
-            finally:
-                self._inflight.discard(task)
+            task.add_done_callback(self._inflight.discard)
+            # Shielded: shutting APScheduler down cancels its job tasks, but a pass that has
+            # started finishes its batch (``shutdown`` waits for it within the grace period).
+            return await asyncio.shield(task)
+
+    async def _pass(
+        self, key: str, spec: ChannelSpec, job: str, ids: list[int] | None
+    ) -> ChannelReport:
+        if job == "poll":
+            report = await self.pipeline.collect(self.client, spec)
+        else:
+            report = await self.pipeline.recheck(self.client, spec, ids=ids)
+        self._after(key, spec, report, job_id=f"{job}:{key}")
+        return report
 
     def _after(self, key: str, spec: ChannelSpec, report: ChannelReport, *, job_id: str) -> None:
         self.reports[key] = report
@@ -161,7 +175,7 @@ class ChannelScheduler:
         """Stop scheduling; let in-flight passes finish their batch within ``grace`` seconds."""
         self.pipeline.stopping.set()
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.shutdown(wait=False)  # cancels job tasks; the passes are shielded
         pending = set(self._inflight)
         if pending:
             _, late = await asyncio.wait(pending, timeout=grace)

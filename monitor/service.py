@@ -173,7 +173,7 @@ async def run_daemon(
         watcher = asyncio.create_task(_watch_file(settings, reload_requested, stop))
         reloader = asyncio.create_task(_reload_loop(runtime, scheduler, reload_requested, stop))
         scheduler.start(runtime.watchlist)
-        _follow_updates(runtime.client, scheduler)
+        follow_updates(runtime.client, scheduler)
         log.info("monitor_started", channels=len(scheduler.specs))
         if on_ready:
             on_ready(runtime, scheduler)
@@ -208,7 +208,7 @@ async def run_daemon(
     return summary
 
 
-def _follow_updates(client: TelegramClient, scheduler: ChannelScheduler) -> None:
+def follow_updates(client: TelegramClient, scheduler: ChannelScheduler) -> None:
     """Pushed updates (joined channels only) trigger an immediate poll or re-check.
 
     Polling stays the safety net: after a gap Telethon replays new messages but not edits or
@@ -226,13 +226,17 @@ def _follow_updates(client: TelegramClient, scheduler: ChannelScheduler) -> None
         if key := key_of(event):
             scheduler.nudge(key)
 
-    async def on_change(event: object) -> None:
+    async def on_edit(event: events.MessageEdited.Event) -> None:
         if key := key_of(event):
-            scheduler.nudge(key, job="recheck")
+            scheduler.recheck_soon(key, [event.message.id])
+
+    async def on_delete(event: events.MessageDeleted.Event) -> None:
+        if key := key_of(event):
+            scheduler.recheck_soon(key, list(event.deleted_ids))
 
     client.add_event_handler(on_new, events.NewMessage())
-    client.add_event_handler(on_change, events.MessageEdited())
-    client.add_event_handler(on_change, events.MessageDeleted())
+    client.add_event_handler(on_edit, events.MessageEdited())
+    client.add_event_handler(on_delete, events.MessageDeleted())
 
 
 async def _reload_loop(
@@ -244,7 +248,13 @@ async def _reload_loop(
     while not stop.is_set():
         await requested.wait()
         requested.clear()
-        if await runtime.reload():
+        try:
+            reloaded = await runtime.reload()
+        except Exception as exc:  # e.g. the database is away: report, keep the last good, go on
+            error = f"{type(exc).__name__}: {exc}"
+            log.exception("watchlist_reload_failed", error=error, kept="previous watchlist")
+            continue
+        if reloaded:
             scheduler.apply(runtime.watchlist)
 
 

@@ -124,3 +124,49 @@ async def test_the_account_wide_limit_bounds_concurrent_passes(telegram, connect
 
     assert await busiest(1, "one") == 1
     assert await busiest(4, "four") > 1  # the same passes do overlap without the limit
+
+
+async def _eventually(check, *, seconds: float = 10.0) -> None:  # noqa: ANN001
+    """Wait for an async condition (bounded); pushed updates arrive on their own schedule."""
+
+    for _ in range(int(seconds / 0.05)):
+        if await check():
+            return
+    raise AssertionError("condition not reached")
+
+
+async def test_pushed_edits_and_deletions_of_old_posts_are_recorded(
+    telegram, connect, make_pipeline, engine
+):
+    import asyncio
+
+    from sqlalchemy import func, select
+
+    from monitor.service import follow_updates
+    from storage.models import post, post_version
+
+    channel = telegram.add_channel("chan_a", "A")
+    telegram.join("default", channel.id)  # the account follows the channel: updates are pushed
+    old = telegram.post(channel.id, "statement of 2024", date=START)  # far outside the window
+    other = telegram.post(channel.id, "another", date=START + timedelta(minutes=1))
+    client = await connect()
+    scheduler = ChannelScheduler(make_pipeline(), client)
+    scheduler.specs = {"chan_a": spec("chan_a")}
+    await scheduler.poll("chan_a")
+    follow_updates(client, scheduler)
+
+    telegram.edit(channel.id, old.id, "statement of 2024 (amended)")
+    telegram.delete(channel.id, [other.id])
+
+    async def recorded() -> bool:
+        await asyncio.sleep(0.05)
+        async with engine.connect() as conn:
+            versions = (
+                await conn.execute(select(func.count()).select_from(post_version))
+            ).scalar_one()
+            deleted = (
+                await conn.execute(select(post.c.deleted_at).where(post.c.message_id == other.id))
+            ).scalar_one()
+        return versions == 3 and deleted is not None
+
+    await _eventually(recorded)
