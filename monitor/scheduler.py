@@ -58,6 +58,8 @@ class ChannelScheduler:
         self._slots = asyncio.Semaphore(max_concurrent)
         self._inflight: set[asyncio.Task[object]] = set()
         self._pending: set[asyncio.Task[object]] = set()
+        self._busy: set[str] = set()  # job ids whose run is under way
+        self._again: set[str] = set()  # ... and were nudged meanwhile
 
     def start(self, watchlist: Watchlist) -> None:
         self.apply(watchlist)
@@ -105,10 +107,25 @@ class ChannelScheduler:
             log.info("channel_scheduled", channel=key, every=str(spec.poll_every))
 
     async def poll(self, key: str) -> ChannelReport | None:
-        return await self._run(key, "poll")
+        return await self._run_job(key, "poll")
 
     async def recheck(self, key: str) -> ChannelReport | None:
-        return await self._run(key, "recheck")
+        return await self._run_job(key, "recheck")
+
+    async def _run_job(self, key: str, job: str) -> ChannelReport | None:
+        """One run of a job; once more at once if nudged while it ran (its pass may have fetched
+        before the update, and APScheduler skips a run of a job that is still running)."""
+        job_id = f"{job}:{key}"
+        self._busy.add(job_id)
+        try:
+            while True:
+                self._again.discard(job_id)
+                report = await self._run(key, job)
+                if report is None or not report.ok or job_id not in self._again:
+                    return report
+        finally:
+            self._busy.discard(job_id)
+            self._again.discard(job_id)
 
     async def recheck_ids(self, key: str, ids: list[int]) -> ChannelReport | None:
         """Re-fetch exactly ``ids`` (named by a pushed edit or deletion)."""
@@ -167,6 +184,9 @@ class ChannelScheduler:
 
     def nudge(self, key: str, *, job: str = "poll") -> None:
         """Run ``key``'s poll (or re-check) now: a pushed update said something changed."""
+        if f"{job}:{key}" in self._busy:
+            self._again.add(f"{job}:{key}")  # the run under way goes once more when done
+            return
         scheduled = self.scheduler.get_job(f"{job}:{key}")
         if scheduled is not None:
             scheduled.modify(next_run_time=self.now())

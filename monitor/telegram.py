@@ -40,6 +40,13 @@ def check_session_file(path: Path) -> None:
         )
 
 
+def session_path(configured: Path) -> Path:
+    """The file Telethon opens for ``configured``: it adds ``.session`` to a name without it."""
+    if configured.name.endswith(".session"):
+        return configured
+    return configured.with_name(configured.name + ".session")
+
+
 def real_client(settings: Settings) -> TelegramClient:
     if not settings.has_telegram_credentials:
         raise ConfigError("no Telegram credentials", hint=CREDENTIALS_HINT)
@@ -48,9 +55,10 @@ def real_client(settings: Settings) -> TelegramClient:
     if settings.telegram_session is not None:
         session = StringSession(settings.telegram_session.get_secret_value())
     else:
-        check_session_file(settings.session_file)
-        settings.session_file.parent.mkdir(parents=True, exist_ok=True)
-        session = SQLiteSession(str(settings.session_file))
+        path = session_path(settings.session_file)
+        check_session_file(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        session = SQLiteSession(str(path))
         with contextlib.suppress(FileNotFoundError):
             os.chmod(session.filename, 0o600)
     return TelegramClient(

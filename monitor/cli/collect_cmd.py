@@ -43,7 +43,7 @@ def run(
     settings = make_settings(ctx, data_dir=data_dir, channels=channels)
     _require_telegram(settings)
     summary = asyncio.run(run_daemon(settings))
-    console.print(summary.line())
+    console.print(summary.line(), soft_wrap=True)  # one line, whatever the width
 
 
 @app.command("collect")
@@ -219,9 +219,9 @@ def login(
 
     Example: monitor login --phone +15551234567
     """
-    from monitor.telegram import login_interactive
+    from monitor.telegram import login_interactive, session_path
 
     settings = make_settings(ctx, data_dir=data_dir)
     _require_telegram(settings)
     name = asyncio.run(login_interactive(settings, phone=phone))
-    console.print(f"logged in as {name}; session saved to {settings.session_file}")
+    console.print(f"logged in as {name}; session saved to {session_path(settings.session_file)}")
