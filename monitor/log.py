@@ -22,10 +22,14 @@ def _drop_secrets(
 
 def configure_logging(*, fmt: str = "console", level: str = "INFO") -> None:
     """Send structlog and stdlib logging (Telethon, APScheduler) to stderr in one format."""
-    renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer(ensure_ascii=False)
+    # JSON lines carry the traceback as text; the console renderer formats it itself.
+    renderers: list[structlog.types.Processor] = (
+        [
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ]
         if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
     )
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -45,7 +49,7 @@ def configure_logging(*, fmt: str = "console", level: str = "INFO") -> None:
             foreign_pre_chain=shared,
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                renderer,
+                *renderers,
             ],
         )
     )

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -150,62 +151,82 @@ async def run_daemon(
     extra_routes: Sequence[tuple[Route, Sequence[Sink]]] = (),
     on_ready: Callable[[Runtime, ChannelScheduler], None] | None = None,
 ) -> RunSummary:
-    """Poll every enabled channel on its schedule until ``stop`` is set (or SIGTERM/SIGINT)."""
+    """Poll every enabled channel on its schedule until ``stop`` is set (or SIGTERM/SIGINT).
+
+    Shutdown has one budget of :data:`SHUTDOWN_GRACE` seconds: passes finish the batch they are
+    storing, then queued alerts get what is left; nothing half-stored is committed.
+    """
     started = time.monotonic()
     stop = stop or asyncio.Event()
-    async with open_runtime(
-        settings, backend=backend, migrate=migrate, extra_routes=extra_routes
-    ) as runtime:
-        scheduler = ChannelScheduler(runtime.pipeline, runtime.client)
-        reload_requested = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        installed: list[signal.Signals] = []
-        for sig, action in (
-            (signal.SIGTERM, stop.set),
-            (signal.SIGINT, stop.set),
-            (signal.SIGHUP, reload_requested.set),
-        ):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, action)
-                installed.append(sig)
-        alerts_stop = asyncio.Event()
-        deliverer = asyncio.create_task(runtime.alerting.worker.run_forever(alerts_stop))
-        watcher = asyncio.create_task(_watch_file(settings, reload_requested, stop))
-        reloader = asyncio.create_task(_reload_loop(runtime, scheduler, reload_requested, stop))
-        scheduler.start(runtime.watchlist)
-        follow_updates(runtime.client, scheduler)
-        log.info("monitor_started", channels=len(scheduler.specs))
-        if on_ready:
-            on_ready(runtime, scheduler)
-        try:
-            await stop.wait()
-        finally:
-            log.info("monitor_stopping")
-            for task in (watcher, reloader):
-                task.cancel()
-            await asyncio.gather(watcher, reloader, return_exceptions=True)
-            await scheduler.shutdown(grace=SHUTDOWN_GRACE)
-            # Alerts for what the last batches flagged: try briefly, the rest stays queued.
-            alerts_stop.set()
-            await asyncio.wait({deliverer}, timeout=SHUTDOWN_GRACE)
-            if deliverer.done():
-                await runtime.alerting.worker.drain(SHUTDOWN_GRACE, flush_digests=False)
-            else:
-                deliverer.cancel()
-            for sig in installed:
-                loop.remove_signal_handler(sig)
-        summary = RunSummary(
-            seconds=time.monotonic() - started,
-            polls=scheduler.totals["polls"],
-            new=scheduler.totals["new"],
-            changed=scheduler.totals["changed"],
-            deleted=scheduler.totals["deleted"],
-            errors=scheduler.totals["errors"],
-            reloads=runtime.reloads,
-            alerts=runtime.alerting.worker.totals.delivered,
-        )
+    reload_requested = asyncio.Event()
+    # Handlers first: a SIGTERM while connecting still ends in an orderly stop and a summary.
+    with _signal_handlers(stop, reload_requested):
+        async with open_runtime(
+            settings, backend=backend, migrate=migrate, extra_routes=extra_routes
+        ) as runtime:
+            scheduler = ChannelScheduler(runtime.pipeline, runtime.client)
+            alerts_stop = asyncio.Event()
+            deliverer = asyncio.create_task(runtime.alerting.worker.run_forever(alerts_stop))
+            watcher = asyncio.create_task(_watch_files(runtime, reload_requested, stop))
+            reloader = asyncio.create_task(_reload_loop(runtime, scheduler, reload_requested, stop))
+            scheduler.start(runtime.watchlist)
+            follow_updates(runtime.client, scheduler)
+            log.info("monitor_started", channels=len(scheduler.specs))
+            if on_ready:
+                on_ready(runtime, scheduler)
+            try:
+                await stop.wait()
+            finally:
+                log.info("monitor_stopping")
+                deadline = time.monotonic() + SHUTDOWN_GRACE
+                for task in (watcher, reloader):
+                    task.cancel()
+                await asyncio.gather(watcher, reloader, return_exceptions=True)
+                await scheduler.shutdown(grace=_left(deadline))
+                # Alerts for what the last batches flagged, in the time left; the rest stays
+                # queued for the next start.
+                alerts_stop.set()
+                await asyncio.wait({deliverer}, timeout=_left(deadline))
+                if deliverer.done() and _left(deadline) > 0:
+                    await runtime.alerting.worker.drain(_left(deadline), flush_digests=False)
+                elif not deliverer.done():
+                    deliverer.cancel()
+            summary = RunSummary(
+                seconds=time.monotonic() - started,
+                polls=scheduler.totals["polls"],
+                new=scheduler.totals["new"],
+                changed=scheduler.totals["changed"],
+                deleted=scheduler.totals["deleted"],
+                errors=scheduler.totals["errors"],
+                reloads=runtime.reloads,
+                alerts=runtime.alerting.worker.totals.delivered,
+            )
     log.info("monitor_stopped", summary=summary.line())
     return summary
+
+
+def _left(deadline: float) -> float:
+    return max(0.0, deadline - time.monotonic())
+
+
+@contextlib.contextmanager
+def _signal_handlers(stop: asyncio.Event, reload_requested: asyncio.Event) -> Iterator[None]:
+    """SIGTERM/SIGINT stop, SIGHUP reloads, for as long as the daemon runs."""
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig, action in (
+        (signal.SIGTERM, stop.set),
+        (signal.SIGINT, stop.set),
+        (signal.SIGHUP, reload_requested.set),
+    ):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, action)
+            installed.append(sig)
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
 
 
 def follow_updates(client: TelegramClient, scheduler: ChannelScheduler) -> None:
@@ -258,11 +279,37 @@ async def _reload_loop(
             scheduler.apply(runtime.watchlist)
 
 
-async def _watch_file(settings: Settings, requested: asyncio.Event, stop: asyncio.Event) -> None:
-    """Request a reload whenever channels.yaml changes on disk."""
+async def _watch_files(runtime: Runtime, requested: asyncio.Event, stop: asyncio.Event) -> None:
+    """Request a reload whenever channels.yaml or a file it includes changes on disk.
+
+    Watches the folders of the current watchlist's files; after a reload that includes files
+    elsewhere, the watch moves with it. If watching fails (say, the system's limit on watched
+    files), that is logged and SIGHUP still reloads.
+    """
     from watchfiles import awatch
 
-    path = settings.channels_file.resolve()
-    async for changes in awatch(path.parent, stop_event=stop, debounce=300, recursive=False):
-        if any(changed == str(path) for _, changed in changes):
-            requested.set()
+    def watched() -> set[str]:
+        return {
+            os.path.abspath(p) for p in (runtime.settings.channels_file, *runtime.watchlist.files)
+        }
+
+    try:
+        while not stop.is_set():
+            files = watched()
+            folders = sorted({os.path.dirname(p) for p in files})
+            # yield_on_timeout: wake every second with no changes, so a reload that includes
+            # files in another folder moves the watch there without waiting for an event.
+            async for changes in awatch(
+                *folders,
+                stop_event=stop,
+                debounce=300,
+                recursive=False,
+                rust_timeout=1000,
+                yield_on_timeout=True,
+            ):
+                if any(changed in files for _, changed in changes):  # absolute paths
+                    requested.set()
+                if watched() != files:
+                    break  # the watchlist now includes other files: watch those
+    except Exception as exc:  # noqa: BLE001 - the daemon goes on; SIGHUP still works
+        log.error("file_watch_failed", error=str(exc), hint="send SIGHUP to reload channels.yaml")

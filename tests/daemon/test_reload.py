@@ -125,3 +125,30 @@ async def test_a_reload_that_fails_in_the_database_does_not_end_reloading(
         lambda: _flagged(db, (alpha.id, live.id, "cui-wei")), "the flag", context=daemon.log_tail
     )
     assert await daemon.stop() == 0, daemon.log_tail()
+
+
+async def test_saving_an_included_entities_file_reloads_without_a_signal(
+    sim, daemons, open_db, tmp_path: Path
+) -> None:
+    alpha = sim.channel("alpha_sim", 1)
+    env = Env(tmp_path, server=sim.address)
+    (tmp_path / "entities").mkdir()
+    (tmp_path / "entities" / "extra.yaml").write_text("entities: []\n")
+    env.channels_file.write_text(channels_yaml("alpha_sim") + "include: [entities/*.yaml]\n")
+    db = open_db(env.url)
+    await db.upgrade()
+    daemon = await env.start_daemon()
+    daemons.append(daemon)
+    await until(
+        lambda: db.has_posts(sim.message_keys(alpha)), "the channel", context=daemon.log_tail
+    )
+
+    (tmp_path / "entities" / "extra.yaml").write_text(INCLUDED_ENTITY)
+    await daemon.wait_for_event("watchlist_reloaded")
+    live = sim.backend.post(alpha.id, "Hezbollah statement on the border incident.")
+    await until(
+        lambda: _flagged(db, (alpha.id, live.id, "hezbollah")),
+        "the flag of the entity added in the included file",
+        context=daemon.log_tail,
+    )
+    assert await daemon.stop() == 0, daemon.log_tail()
