@@ -9,13 +9,13 @@
 #   docker run --rm -v monitor-data:/data telegram-monitor monitor db upgrade
 #   docker run -it --rm -v monitor-data:/data -e MONITOR_TELEGRAM_API_ID -e MONITOR_TELEGRAM_API_HASH \
 #     telegram-monitor monitor login                        # once; session file -> /data, 0600
-#   docker run -d --stop-timeout 35 -v monitor-data:/data \
+#   docker run -d --stop-timeout 15 -v monitor-data:/data \
 #     -v "$PWD/channels.yaml:/config/channels.yaml:ro" \
 #     -e MONITOR_TELEGRAM_API_ID -e MONITOR_TELEGRAM_API_HASH telegram-monitor
 #
-# `monitor run` may need ~30 s after SIGTERM (in-flight batches, then queued alerts, up to 10 s
-# each), more than Docker's default 10 s before SIGKILL: hence --stop-timeout 35 (Compose:
-# stop_grace_period: 35s). A named volume takes the image's ownership of /data; a host directory
+# `monitor run` takes up to 10 s after SIGTERM (in-flight batches, then queued alerts), as long as
+# Docker's default wait before SIGKILL: --stop-timeout 15 (Compose: stop_grace_period: 15s) leaves
+# room for start-up and the summary line. A named volume takes the image's ownership of /data; a host directory
 # mounted there must be writable by uid 10001. RUN --mount needs BuildKit (Docker's default).
 
 FROM python:3.11-slim AS builder
