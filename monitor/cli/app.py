@@ -26,6 +26,8 @@ REPORTED_ERRORS = (MonitorError, StorageError, AlertError)
 @dataclass
 class CliState:
     debug: bool = False
+    data_dir: Path | None = None  # root options: `monitor --data-dir X <command>`
+    channels: Path | None = None
 
 
 class _ErrorReportingGroup(TyperGroup):
@@ -60,8 +62,16 @@ app = typer.Typer(
 def _root(
     ctx: typer.Context,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="Data directory, for every command.", show_default=False),
+    ] = None,
+    channels: Annotated[
+        Path | None,
+        typer.Option("--channels", help="Watchlist file, for every command.", show_default=False),
+    ] = None,
 ) -> None:
-    ctx.obj = CliState(debug=debug)
+    ctx.obj = CliState(debug=debug, data_dir=data_dir, channels=channels)
 
 
 def with_examples(root: typer.Typer) -> None:
@@ -117,8 +127,11 @@ def make_settings(
     ``quiet`` keeps logs to warnings (for commands whose printed summary is the point) unless
     ``--debug`` is given.
     """
-    settings = load_settings(data_dir=data_dir, channels_file=channels, **overrides)
     state = ctx.find_object(CliState) if ctx is not None else None
+    if state is not None:  # an option after the command wins over one before it
+        data_dir = data_dir or state.data_dir
+        channels = channels or state.channels
+    settings = load_settings(data_dir=data_dir, channels_file=channels, **overrides)
     debug = bool(state and state.debug)
     level = "DEBUG" if debug else ("WARNING" if quiet else settings.log_level)
     configure_logging(fmt=settings.log_format, level=level)

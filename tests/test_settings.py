@@ -1,0 +1,70 @@
+"""Settings and the CLI boundary: secrets masked, options applied, errors as one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from monitor.cli import app
+from monitor.settings import load_settings
+
+SECRET_HASH = "0123456789abcdef0123456789abcdef"
+SECRET_SESSION = "1BVtsOK4Bu3tY0uR-secret-session-string"
+
+
+def run(*args: str, env: dict[str, str] | None = None):  # noqa: ANN201
+    return CliRunner().invoke(app, list(args), env=env or {})
+
+
+def test_config_show_masks_every_secret():
+    env = {
+        "MONITOR_TELEGRAM_API_ID": "12345",
+        "MONITOR_TELEGRAM_API_HASH": SECRET_HASH,
+        "MONITOR_TELEGRAM_SESSION": SECRET_SESSION,
+        "MONITOR_DATABASE_URL": "postgresql+asyncpg://monitor:hunter2@db.example.org/monitor",
+    }
+    for args in (["config", "show"], ["config", "show", "--json"], ["--debug", "config", "show"]):
+        result = run(*args, env=env)
+        assert result.exit_code == 0, result.output
+        for secret in (SECRET_HASH, SECRET_SESSION, "hunter2"):
+            assert secret not in result.output
+    values = json.loads(run("config", "show", "--json", env=env).output)
+    assert values["telegram_api_hash"] == "**********"
+    assert values["telegram_api_id"] == 12345
+    assert values["database_url"] == "postgresql+asyncpg://monitor:***@db.example.org/monitor"
+
+
+def test_settings_repr_never_shows_secrets():
+    settings = load_settings(telegram_api_hash=SECRET_HASH, telegram_session=SECRET_SESSION)
+    assert SECRET_HASH not in repr(settings) and SECRET_SESSION not in repr(settings)
+
+
+def test_paths_derive_from_the_data_dir_and_options_win(tmp_path: Path):
+    before = json.loads(run("--data-dir", str(tmp_path / "a"), "config", "show", "--json").output)
+    assert before["data_dir"] == str(tmp_path / "a")
+    assert before["media_dir"] == str(tmp_path / "a" / "media")
+    assert before["database_url"].endswith(f"{tmp_path / 'a'}/monitor.db")
+    after = json.loads(
+        run(
+            "--data-dir",
+            str(tmp_path / "a"),
+            "config",
+            "show",
+            "--json",
+            "--data-dir",
+            str(tmp_path / "b"),
+            "--channels",
+            str(tmp_path / "w.yaml"),
+        ).output
+    )
+    assert after["data_dir"] == str(tmp_path / "b")  # the option after the command wins
+    assert after["channels_file"] == str(tmp_path / "w.yaml")
+
+
+def test_a_bad_setting_is_one_line_naming_the_variable():
+    result = run("config", "show", env={"MONITOR_LOG_FORMAT": "xml"})
+    assert result.exit_code != 0
+    assert "MONITOR_LOG_FORMAT" in result.output
+    assert "Traceback" not in result.output
