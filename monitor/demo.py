@@ -37,6 +37,7 @@ class DemoSummary:
     flagged_posts: int = 0
     alerts: int = 0
     alerts_left: int = 0
+    routes: list[str] = field(default_factory=list)
 
 
 async def run_demo(settings: Settings, *, scenario: str = "seed") -> DemoSummary:
@@ -53,7 +54,12 @@ async def run_demo(settings: Settings, *, scenario: str = "seed") -> DemoSummary
             for spec in runtime.watchlist.enabled_channels()
         ]
         delivery = await runtime.alerting.worker.drain(ALERT_DRAIN_SECONDS)
-        summary = DemoSummary(reports, alerts=delivery.delivered, alerts_left=delivery.remaining)
+        summary = DemoSummary(
+            reports,
+            alerts=delivery.delivered,
+            alerts_left=delivery.remaining,
+            routes=[route.name for route in runtime.alerting.routes],
+        )
         async with runtime.engine.connect() as conn:
             summary.posts = (
                 await conn.execute(select(func.count()).select_from(post))

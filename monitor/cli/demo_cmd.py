@@ -46,7 +46,8 @@ def demo(
             table.add_row(entity, str(count))
         console.print(table)
     console.print(
-        f"{summary.alerts} alerts delivered (console and {settings.data_dir / 'alerts.jsonl'})"
+        f"{summary.alerts} alerts delivered on {len(summary.routes)} routes "
+        f"({', '.join(summary.routes)}; the demo route writes {settings.data_dir / 'alerts.jsonl'})"
         + (f"; {summary.alerts_left} still queued" if summary.alerts_left else "")
     )
     console.print("Next: [bold]monitor flags list[/]  ·  [bold]monitor status[/]")
