@@ -254,17 +254,15 @@ class RequestHandler:
     async def join_channel(self, request: Any, account: SimAccount) -> types.Updates:
         channel = self.channel_for(request.channel, account)
         channel.joined.add(account.name)
-        return types.Updates(
-            updates=[],
-            users=[],
-            chats=[self.chat(channel, account)],
-            date=self.backend.now(),
-            seq=0,
-        )
+        return self._membership_changed(channel, account)
 
     async def leave_channel(self, request: Any, account: SimAccount) -> types.Updates:
         channel = self.channel_for(request.channel, account)
         channel.joined.discard(account.name)
+        return self._membership_changed(channel, account)
+
+    def _membership_changed(self, channel: Any, account: SimAccount) -> types.Updates:
+        """What Telegram answers a join or leave with: the channel, no other updates."""
         return types.Updates(
             updates=[],
             users=[],
