@@ -27,6 +27,8 @@ log = structlog.get_logger(__name__)
 
 PAGE_SIZE = 100  # Telegram's maximum for messages.getHistory and channels.getMessages
 DOWNLOAD_CONCURRENCY = 4
+# Telegram's waits: FLOOD_PREMIUM_WAIT (downloads, non-Premium accounts) is not a FloodWaitError.
+FLOOD_ERRORS = (errors.FloodWaitError, errors.FloodPremiumWaitError)
 
 _MEDIA_KINDS = {
     types.MessageMediaPhoto: "photo",
@@ -227,8 +229,24 @@ class Collector:
             media.document, types.Document
         ):
             doc = media.document
+            shape = next(
+                (
+                    a
+                    for a in doc.attributes
+                    if isinstance(
+                        a, types.DocumentAttributeVideo | types.DocumentAttributeImageSize
+                    )
+                ),
+                None,
+            )
             record = MediaRecord(
-                position=0, kind=kind, telegram_id=doc.id, mime=doc.mime_type, size=doc.size
+                position=0,
+                kind=kind,
+                telegram_id=doc.id,
+                mime=doc.mime_type,
+                size=doc.size,
+                width=getattr(shape, "w", None),
+                height=getattr(shape, "h", None),
             )
             if download and kind in self.download:
                 ext = (doc.mime_type or "application/octet-stream").rpartition("/")[2] or "bin"
@@ -241,16 +259,19 @@ class Collector:
     ) -> MediaRecord:
         async with self._downloads:
             try:
-                data = await self.client.download_media(message, file=bytes)
-            except errors.FileReferenceExpiredError:
-                # Telethon refreshes references for documents only: re-fetch the message once.
-                log.info(
-                    "file_reference_expired", channel_id=peer.channel_id, message_id=message.id
+                data = await self._fetch(peer, message)
+            except FLOOD_ERRORS:
+                raise  # the pipeline parks the channel; the batch is fetched again later
+            except (errors.RPCError, ValueError) as exc:
+                # One photo Telegram will not serve must not stall the channel: the post is
+                # archived with the photo's metadata (no sha256) and the failure logged.
+                log.warning(
+                    "media_download_failed",
+                    channel_id=peer.channel_id,
+                    message_id=message.id,
+                    error=str(exc),
                 )
-                fresh = await self.client.get_messages(peer, ids=message.id)
-                if fresh is None:
-                    return record  # deleted meanwhile: keep the metadata
-                data = await self.client.download_media(fresh, file=bytes)
+                return record
         if not isinstance(data, bytes):
             return record
         stored = await asyncio.to_thread(self.media_store.put, data, ext=ext)
@@ -266,18 +287,33 @@ class Collector:
             path=stored.relpath,
         )
 
+    async def _fetch(self, peer: types.InputPeerChannel, message: Message) -> bytes | None:
+        try:
+            return await self.client.download_media(message, file=bytes)
+        except errors.FileReferenceExpiredError:
+            # Telethon refreshes references for documents only: re-fetch the message once.
+            log.info("file_reference_expired", channel_id=peer.channel_id, message_id=message.id)
+            fresh = await self.client.get_messages(peer, ids=message.id)
+            if fresh is None:
+                return None  # deleted meanwhile: keep the metadata
+            return await self.client.download_media(fresh, file=bytes)
+
 
 def media_kind(message: Message) -> str:
     media = message.media
     if isinstance(media, types.MessageMediaDocument):
-        if message.video or message.gif:
-            return "video" if message.video else "animation"
+        # Telegram's GIFs are mp4 files with a video attribute plus the animated flag, and video
+        # stickers carry a video attribute too: test those flags before "video".
+        if message.gif:
+            return "animation"
+        if message.sticker:
+            return "sticker"
+        if message.video:
+            return "video"
         if message.voice:
             return "voice"
         if message.audio:
             return "audio"
-        if message.sticker:
-            return "sticker"
         return "document"
     return _MEDIA_KINDS.get(type(media), type(media).__name__)
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from telethon import TelegramClient, errors, types
 
 from monitor.collector import (
+    FLOOD_ERRORS,
     Collector,
     backfill_floor,
     fetch_channel_info,
@@ -35,6 +36,8 @@ log = structlog.get_logger(__name__)
 
 RECHECK_WINDOW = timedelta(days=2)
 HISTORY = "GetHistoryRequest"
+# Waits Telegram imposes: FLOOD_WAIT_X, and FLOOD_PREMIUM_WAIT_X on file downloads of
+# non-Premium accounts (Telethon raises a sibling class, not a FloodWaitError).
 
 
 def utcnow() -> datetime:
@@ -55,6 +58,7 @@ class StoredBatch:
 
 BatchHook = Callable[[StoredBatch, AsyncConnection], Awaitable[None]]
 CommitHook = Callable[[StoredBatch], Awaitable[None]]
+State = state_repo.CollectorState
 
 
 @dataclass
@@ -106,10 +110,15 @@ class Pipeline:
 
     # -- peers -------------------------------------------------------------------------------
 
-    async def peer(self, client: TelegramClient, spec: ChannelSpec) -> types.InputPeerChannel:
-        """The channel's peer: from the cached access hash, or resolved once and cached."""
-        async with self.engine.connect() as conn:
-            cached = await channel_repo.get_peer(self.account, spec.key, conn=conn)
+    async def peer(
+        self, client: TelegramClient, spec: ChannelSpec, *, refresh: bool = False
+    ) -> types.InputPeerChannel:
+        """The channel's peer: from the cached access hash, or resolved once and cached
+        (``refresh``: resolved again, replacing the cached hash)."""
+        cached = None
+        if not refresh:
+            async with self.engine.connect() as conn:
+                cached = await channel_repo.get_peer(self.account, spec.key, conn=conn)
         if cached is not None:
             self.channel_keys[cached[0]] = spec.key
             return input_peer(*cached)
@@ -152,11 +161,13 @@ class Pipeline:
         """
         report = ChannelReport(spec.key)
         async with self._outcome(report):
-            peer, state = await self._unparked_peer(client, spec, report)
-            if peer is not None:
+
+            async def work(peer: types.InputPeerChannel, state: State | None) -> None:
                 await self._collect_new(
                     client, spec, peer, state, report, backfill, media, on_progress
                 )
+
+            await self._with_peer(client, spec, report, work)
         log.info(
             "channel_collected",
             channel=spec.key,
@@ -183,9 +194,11 @@ class Pipeline:
         """
         report = ChannelReport(spec.key)
         async with self._outcome(report):
-            peer, _ = await self._unparked_peer(client, spec, report)
-            if peer is not None:
+
+            async def work(peer: types.InputPeerChannel, state: State | None) -> None:
                 await self._recheck(client, spec, peer, report, window, ids)
+
+            await self._with_peer(client, spec, report, work)
         log.info(
             "channel_rechecked",
             channel=spec.key,
@@ -202,9 +215,10 @@ class Pipeline:
         backed off by the scheduler), a clean pass resets the channel's error streak."""
         try:
             yield
-        except errors.FloodWaitError as exc:
+        except FLOOD_ERRORS as exc:
             await self._flood_wait(report, exc)
-        except (CollectorError, errors.RPCError, ConnectionError, OSError) as exc:
+        except (CollectorError, errors.RPCError, ConnectionError, OSError, ValueError) as exc:
+            # ValueError: Telethon's "Request was unsuccessful N time(s)" after server errors.
             await self._failed(report, exc)
         else:
             if report.channel_id is not None and report.parked_until is None:
@@ -213,11 +227,33 @@ class Pipeline:
                         self.account, report.channel_id, conn=conn, at=self.now()
                     )
 
+    async def _with_peer(
+        self,
+        client: TelegramClient,
+        spec: ChannelSpec,
+        report: ChannelReport,
+        work: Callable[[types.InputPeerChannel, State | None], Awaitable[None]],
+    ) -> None:
+        """Run ``work`` on the unparked channel's peer. Access hashes belong to one Telegram
+        account: when Telegram rejects the cached one (CHANNEL_INVALID, e.g. the session is now
+        another account's), the handle is resolved again, once, and the work retried."""
+        for refresh in (False, True):
+            peer, state = await self._unparked_peer(client, spec, report, refresh=refresh)
+            if peer is None:
+                return
+            try:
+                await work(peer, state)
+                return
+            except errors.ChannelInvalidError:
+                if refresh:
+                    raise
+                log.warning("cached_access_hash_rejected", channel=spec.key)
+
     async def _unparked_peer(
-        self, client: TelegramClient, spec: ChannelSpec, report: ChannelReport
+        self, client: TelegramClient, spec: ChannelSpec, report: ChannelReport, *, refresh: bool
     ) -> tuple[types.InputPeerChannel | None, state_repo.CollectorState | None]:
         """The channel's peer and collector state; no peer (report marked) while parked."""
-        peer = await self.peer(client, spec)
+        peer = await self.peer(client, spec, refresh=refresh)
         report.channel_id = peer.channel_id
         async with self.engine.connect() as conn:
             state = await state_repo.get_state(self.account, peer.channel_id, conn=conn)
@@ -295,9 +331,12 @@ class Pipeline:
             )
             by_id = {r.message_id: r for r in fresh}
             records = [by_id.get(r.message_id, r) for r in records]
-        info = await fetch_channel_info(client, peer)
+        # Channel info (title, about, subscribers) only on the periodic re-check: a pushed edit
+        # or deletion must not spend channels.GetFullChannel, one of Telegram's tightest limits.
+        info = await fetch_channel_info(client, peer) if wanted is None else None
         async with self.engine.begin() as conn:
-            await channel_repo.upsert_channel(info, conn=conn, seen_at=now)
+            if info is not None:
+                await channel_repo.upsert_channel(info, conn=conn, seen_at=now)
             if gone:
                 report.deleted = await post_repo.mark_deleted(
                     peer.channel_id, gone, conn=conn, at=now
@@ -366,7 +405,9 @@ class Pipeline:
         until = self.parked_methods.get(method)
         return until if until is not None and until > self.now() else None
 
-    async def _flood_wait(self, report: ChannelReport, exc: errors.FloodWaitError) -> None:
+    async def _flood_wait(
+        self, report: ChannelReport, exc: errors.FloodWaitError | errors.FloodPremiumWaitError
+    ) -> None:
         """Park the channel, and the request type for the whole account (Telethon refuses to
         send that type again until the wait ends, so other channels must use another)."""
         until = self.now() + timedelta(seconds=exc.seconds)

@@ -100,6 +100,14 @@ class SimChannel:
     last_message_id: int = 0
     changes: list[ChangeEvent] = field(default_factory=list)  # pts history, oldest first
 
+    def access_hash_for(self, account: str) -> int:
+        """Telegram gives every account its own access hash for a channel: ``access_hash`` is
+        the first (``default``) account's; others get one derived from it."""
+        if account == "default":
+            return self.access_hash
+        digest = hashlib.sha256(f"{self.access_hash}:{account}".encode()).digest()
+        return int.from_bytes(digest[:8], "big", signed=True)
+
     def visible(self) -> list[SimMessage]:
         """Messages not deleted, newest first (Telegram's history order)."""
         return [m for _, m in sorted(self.messages.items(), reverse=True) if not m.deleted]

@@ -15,7 +15,10 @@ __all__ = ["Faults", "FloodRule", "RateRule"]
 
 @dataclass
 class FloodRule:
-    """FLOOD_WAIT_<seconds> on the k-th call (1-based) of ``request``, counted from the rule."""
+    """FLOOD_WAIT_<seconds> on the k-th call (1-based) of ``request``, counted from the rule.
+
+    ``error`` names Telegram's other flood errors, e.g. ``FLOOD_PREMIUM_WAIT`` (downloads and
+    uploads of non-Premium accounts)."""
 
     request: str | None
     on_call: int
@@ -23,6 +26,7 @@ class FloodRule:
     account: str | None = None
     repeat: bool = False  # True: also every later call from the k-th on
     seen: int = 0
+    error: str = "FLOOD_WAIT"
 
 
 @dataclass
@@ -43,7 +47,10 @@ class Faults:
         self.rate_rules: list[RateRule] = []
         self.delays: dict[str | None, float] = {}
         self.banned: dict[int, set[str] | None] = {}  # channel id -> accounts (None = everyone)
-        self._drops: list[tuple[str | None, int]] = []  # (request, remaining calls before drop)
+        self._drops: list[tuple[str | None, int]] = []
+        self._failures: list[
+            list
+        ] = []  # [request, error, code, remaining calls]  # (request, remaining calls before drop)
 
     # -- configuration ---------------------------------------------------------------------------
 
@@ -55,8 +62,9 @@ class Faults:
         on_call: int = 1,
         account: str | None = None,
         repeat: bool = False,
+        error: str = "FLOOD_WAIT",
     ) -> FloodRule:
-        rule = FloodRule(request, on_call, seconds, account, repeat)
+        rule = FloodRule(request, on_call, seconds, account, repeat, error=error)
         self.flood_rules.append(rule)
         return rule
 
@@ -66,6 +74,22 @@ class Faults:
         rule = RateRule(request, calls, window, seconds)
         self.rate_rules.append(rule)
         return rule
+
+    def fail(self, request: str | None, error: str, *, code: int = 400, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``request`` with RPC error ``error`` (e.g.
+        ``FILE_ID_INVALID``, code 400, or ``INTERNAL``, code 500)."""
+        self._failures.append([request, error, code, times])
+
+    def failure_for(self, request: str) -> tuple[int, str] | None:
+        """The (code, error) this call must get from :meth:`fail`, or None."""
+        for i, (name, error, code, times) in enumerate(self._failures):
+            if name is None or name == request:
+                if times <= 1:
+                    del self._failures[i]
+                else:
+                    self._failures[i][3] = times - 1
+                return code, error
+        return None
 
     def slow(self, request: str | None, seconds: float) -> None:
         """Delay every answer to ``request`` (None: every request) by ``seconds``."""
@@ -112,12 +136,22 @@ class Faults:
 
     def flood_seconds(self, request: str, account: str, clock: float | None = None) -> int | None:
         """Seconds of FLOOD_WAIT this call must get, or None to answer normally."""
+        found = self.flood_error(request, account, clock)
+        return None if found is None else found[1]
+
+    def flood_error(
+        self, request: str, account: str, clock: float | None = None
+    ) -> tuple[str, int] | None:
+        """The flood error (``FLOOD_WAIT``...) and seconds this call must get, or None."""
         wait: int | None = None
+        error = "FLOOD_WAIT"
         for rule in self.flood_rules:
             if rule.request not in (None, request) or rule.account not in (None, account):
                 continue
             rule.seen += 1
             if rule.seen == rule.on_call or (rule.repeat and rule.seen > rule.on_call):
+                if wait is None or rule.seconds > wait:
+                    error = rule.error
                 wait = max(wait or 0, rule.seconds)
         now = time.monotonic() if clock is None else clock
         for rate in self.rate_rules:
@@ -128,7 +162,10 @@ class Faults:
                 calls.popleft()
             if len(calls) >= rate.calls:
                 left = int(calls[0] + rate.window - now + 0.999)
-                wait = max(wait or 0, rate.seconds or max(left, 1))
+                seconds = rate.seconds or max(left, 1)
+                if wait is None or seconds > wait:
+                    error = "FLOOD_WAIT"
+                wait = max(wait or 0, seconds)
             else:
                 calls.append(now)
-        return wait
+        return None if wait is None else (error, wait)

@@ -94,9 +94,12 @@ class RequestHandler:
             delay = faults.delay_for(name)
             if delay:
                 await asyncio.sleep(delay)
-            wait = faults.flood_seconds(name, account.name)
-            if wait is not None:
-                raise RpcError(420, f"FLOOD_WAIT_{wait}")
+            flood = faults.flood_error(name, account.name)
+            if flood is not None:
+                raise RpcError(420, f"{flood[0]}_{flood[1]}")
+            failure = faults.failure_for(name)
+            if failure is not None:
+                raise RpcError(*failure)
             if not account.authorized and name not in _ANONYMOUS:
                 raise RpcError(401, "AUTH_KEY_UNREGISTERED")
             handler = self._table.get(type(query))
@@ -118,7 +121,7 @@ class RequestHandler:
     def channel_for(self, peer: Any, account: SimAccount) -> SimChannel:
         if isinstance(peer, types.InputPeerChannel | types.InputChannel):
             channel = self.backend.channels.get(peer.channel_id)
-            if channel is None or channel.access_hash != peer.access_hash:
+            if channel is None or channel.access_hash_for(account.name) != peer.access_hash:
                 raise RpcError(400, "CHANNEL_INVALID")
             if self.backend.faults.is_banned(channel.id, account.name):
                 raise RpcError(400, "CHANNEL_PRIVATE")
@@ -228,7 +231,8 @@ class RequestHandler:
         chats = []
         for inp in request.id:
             channel = self.backend.channels.get(getattr(inp, "channel_id", 0))
-            if channel is None or channel.access_hash != getattr(inp, "access_hash", None):
+            wanted = getattr(inp, "access_hash", None)
+            if channel is None or channel.access_hash_for(account.name) != wanted:
                 raise RpcError(400, "CHANNEL_INVALID")
             chats.append(self.chat(channel, account))
         return types.messages.Chats(chats=chats)

@@ -27,7 +27,10 @@ def user_tl(account: SimAccount, *, is_self: bool = True) -> types.User:
 def channel_tl(channel: SimChannel, account: str, *, banned: bool = False) -> types.TypeChat:
     if banned:
         return types.ChannelForbidden(
-            id=channel.id, access_hash=channel.access_hash, title=channel.title, broadcast=True
+            id=channel.id,
+            access_hash=channel.access_hash_for(account),
+            title=channel.title,
+            broadcast=True,
         )
     photo: types.TypeChatPhoto = types.ChatPhotoEmpty()
     if channel.photo is not None:
@@ -39,7 +42,7 @@ def channel_tl(channel: SimChannel, account: str, *, banned: bool = False) -> ty
         date=channel.date,
         broadcast=True,
         left=account not in channel.joined,
-        access_hash=channel.access_hash,
+        access_hash=channel.access_hash_for(account),
         username=channel.username,
         participants_count=channel.participants or None,
     )

@@ -260,3 +260,38 @@ async def test_provenance_is_archived_with_both_clocks(telegram, connect, make_p
     assert row["reply_to_message_id"] == first.id
     assert row["raw"]["id"] == 2 and row["raw"]["message"] == "forwarded with comment"
     assert row["raw"]["date"] == (START + timedelta(minutes=2)).isoformat()
+
+
+async def test_a_photo_telegram_will_not_serve_does_not_stall_the_channel(
+    telegram, connect, make_pipeline, engine, media_store
+):
+    channel = telegram.add_channel("chan_a", "Channel A")
+    first = telegram.post(channel.id, "photo 1", date=START, photo=generate_jpeg(1, label="a"))
+    second = telegram.post(
+        channel.id, "photo 2", date=START + timedelta(minutes=1), photo=generate_jpeg(2, label="b")
+    )
+    telegram.faults.fail("GetFileRequest", "FILE_ID_INVALID")  # one download is refused
+
+    report = await make_pipeline().collect(await connect(), spec("chan_a"))
+
+    assert report.ok and report.new == 2 and report.photos == 1
+    async with engine.connect() as conn:
+        rows = dict(
+            (
+                await conn.execute(
+                    select(post.c.message_id, post_media.c.sha256).join(
+                        post_media, post_media.c.post_id == post.c.id
+                    )
+                )
+            ).all()
+        )
+    # Downloads run concurrently: whichever was refused keeps its metadata, the other is stored.
+    served = {
+        m.id: hashlib.sha256(telegram.photo_bytes(channel.id, m.id)).hexdigest()
+        for m in (first, second)
+    }
+    assert sorted(rows) == sorted(served)
+    missing = [mid for mid, sha in rows.items() if sha is None]
+    assert len(missing) == 1
+    [kept] = [mid for mid in rows if mid not in missing]
+    assert rows[kept] == served[kept]
