@@ -4,7 +4,9 @@ Claiming is a compare-and-set ``UPDATE ... WHERE id = :id AND attempts = :seen A
 ('pending', 'sending') AND next_attempt_at <= :now`` that sets ``status = 'sending'``,
 ``attempts + 1`` and ``next_attempt_at = now + lease``: atomic on SQLite and PostgreSQL alike, so
 two workers never both own a row, and a row left in ``sending`` by a dead worker becomes claimable
-again when its lease runs out (at-least-once; receivers dedupe on the idempotency key).
+again when its lease runs out (at-least-once; receivers dedupe on the idempotency key). The claim
+returns the row as it is now (``RETURNING``): a flag merged into it after it was read is sent too.
+The sinks of a row are sent to concurrently, so one claim lasts at most ``send_timeout``.
 
 Per route, rows go out strictly in creation order: only the oldest unfinished row may be sent,
 so a route whose sink is down waits (with backoff) instead of reordering. Digest rows of a route
@@ -40,7 +42,8 @@ UNFINISHED = ("pending", "sending")
 class RetryPolicy:
     """Exponential backoff with jitter: ``min(cap, base * 2**(attempts-1))``, minus up to
     ``jitter`` of it at random; ``failed`` after ``max_attempts``. A claim is held for ``lease``;
-    a send taking longer than ``send_timeout`` (kept below the lease) counts as a failure."""
+    a sink taking longer than ``send_timeout`` (kept below the lease; a row's sinks are sent to
+    at the same time) counts as a failure."""
 
     base: timedelta = timedelta(seconds=5)
     cap: timedelta = timedelta(hours=1)
@@ -90,7 +93,8 @@ class _Pass:
     flush_digests: bool
     report: DeliveryReport = field(default_factory=DeliveryReport)
 
-    async def claim(self, row: Any, *, ignore_due: bool = False) -> bool:
+    async def claim(self, row: Any, *, ignore_due: bool = False) -> Any:
+        """The row as claimed (fresh payload, ``attempts`` counted), or None if not ours."""
         due = or_(
             alert_outbox.c.next_attempt_at.is_(None), alert_outbox.c.next_attempt_at <= self.now
         )
@@ -110,46 +114,61 @@ class _Pass:
                     attempts=row.attempts + 1,
                     next_attempt_at=self.now + self.policy.lease,
                 )
+                .returning(*alert_outbox.c)
             )
-        return result.rowcount == 1
+            return result.first()
+
+    async def _send_one(self, sink: Sink, message: AlertMessage, key: str) -> str | None:
+        """Send to one sink; the error text, or None when it took the message."""
+        try:
+            rendered = self.renderer.render(message, sink.format)
+            await asyncio.wait_for(
+                sink.send(rendered, idempotency_key=key),
+                self.policy.send_timeout.total_seconds(),
+            )
+        except AlertDeliveryError as exc:
+            return str(exc)
+        except TimeoutError:
+            return f"{sink.name}: no answer within {self.policy.send_timeout}"
+        except Exception as exc:  # a sink bug must not stop the loop or lose the row
+            log.exception("alert_sink_crashed", sink=sink.name, key=key)
+            return f"{sink.name}: {type(exc).__name__}: {exc}"
+        return None
 
     async def send(self, rows: Sequence[Any], message: AlertMessage, key: str) -> bool:
-        """Send to every sink of the route not yet done; settle the rows. True when delivered."""
+        """Send to every sink of the route not yet done; settle the (claimed) rows. True when
+        delivered."""
         route = rows[0].route
         sinks = self.sinks.get(route)
         errors: list[str] = []
         done = [set((r.payload or {}).get("sent") or []) for r in rows]
         if not sinks:
             errors.append(f"no sinks configured for route {route!r}")
+        # Sinks may share a safe name (two webhooks on one host): number the repeats.
+        seen: dict[str, int] = {}
+        todo: list[tuple[str, Sink]] = []
         for sink in sinks or ():
-            mark = f"{key}|{sink.name}"
-            if all(mark in d for d in done):
-                continue
-            try:
-                rendered = self.renderer.render(message, sink.format)
-                await asyncio.wait_for(
-                    sink.send(rendered, idempotency_key=key),
-                    self.policy.send_timeout.total_seconds(),
-                )
-            except AlertDeliveryError as exc:
-                errors.append(str(exc))
-                continue
-            except TimeoutError:
-                errors.append(f"{sink.name}: no answer within {self.policy.send_timeout}")
-                continue
-            except Exception as exc:  # a sink bug must not stop the loop or lose the row
-                log.exception("alert_sink_crashed", sink=sink.name, key=key)
-                errors.append(f"{sink.name}: {type(exc).__name__}: {exc}")
+            seen[sink.name] = seen.get(sink.name, 0) + 1
+            n = seen[sink.name]
+            mark = f"{key}|{sink.name}" + (f"#{n}" if n > 1 else "")
+            if not all(mark in d for d in done):
+                todo.append((mark, sink))
+        outcomes = await asyncio.gather(*(self._send_one(s, message, key) for _, s in todo))
+        for (mark, _sink), error in zip(todo, outcomes, strict=True):
+            if error is not None:
+                errors.append(error)
                 continue
             self.report.sends += 1
             for d in done:
                 d.add(mark)
+        # One retry time for all rows, so a digest that failed is retried as one message.
+        retry_at = self.now + self.policy.delay(rows[0].attempts, self.rng) if errors else None
         async with self.engine.begin() as conn:
             for row, sent in zip(rows, done, strict=True):
                 payload = dict(row.payload or {})
                 payload["sent"] = sorted(sent)
                 values: dict[str, Any] = {"payload": payload}
-                attempts = row.attempts + 1
+                attempts = row.attempts
                 if not errors:
                     values |= {"status": "delivered", "delivered_at": self.now, "last_error": None}
                 elif attempts >= self.policy.max_attempts:
@@ -158,7 +177,7 @@ class _Pass:
                     values |= {
                         "status": "pending",
                         "last_error": "; ".join(errors)[:2000],
-                        "next_attempt_at": self.now + self.policy.delay(attempts, self.rng),
+                        "next_attempt_at": retry_at,
                     }
                 owned = and_(
                     alert_outbox.c.id == row.id,
@@ -181,7 +200,7 @@ class _Pass:
                 "alert_delivery_failed",
                 route=route,
                 key=key,
-                attempts=rows[0].attempts + 1,
+                attempts=rows[0].attempts,
                 error="; ".join(errors),
             )
         else:
@@ -206,7 +225,8 @@ class _Pass:
                 ).first()
             if head is None or (head.next_attempt_at or self.now) > self.now:
                 break
-            if not await self.claim(head):
+            head = await self.claim(head)
+            if head is None:
                 break
             handled += 1
             message = AlertMessage.from_dict(head.payload["message"])
@@ -239,11 +259,11 @@ class _Pass:
                     .limit(batch)
                 )
             )
-        claimed = [
-            row
-            for row in rows
-            if await self.claim(row, ignore_due=(row.next_attempt_at or self.now) > self.now)
-        ]
+        claimed = []
+        for row in rows:
+            mine = await self.claim(row, ignore_due=(row.next_attempt_at or self.now) > self.now)
+            if mine is not None:
+                claimed.append(mine)
         if not claimed:
             return
         items = [AlertMessage.from_dict(row.payload["message"]) for row in claimed]

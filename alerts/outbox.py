@@ -193,7 +193,13 @@ async def enqueue_for_post(
             continue
         if photos is None:
             photos = await _photo_count(conn, row)
-        unsent = [r for r in mine if r.status == "pending" and r.attempts == 0]
+        # Merge only into a row no sink has yet (a retried row may be partly sent: its key is
+        # spent there, and receivers dedupe on it).
+        unsent = [
+            r
+            for r in mine
+            if r.status == "pending" and r.attempts == 0 and not (r.payload or {}).get("sent")
+        ]
         if unsent and await _merge(conn, unsent[-1], route, row, wanted, new, photos, mine):
             created.append(unsent[-1].id)
             continue

@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, make_url
@@ -104,15 +104,31 @@ def head_revision() -> str:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` (default: the latest)."""
+    """Apply migrations up to ``revision`` (default: the latest).
+
+    On PostgreSQL the ``?schema=NAME`` of the URL is created first when it does not exist yet.
+    """
 
     def run(sync_conn: Connection) -> None:
+        _create_search_path_schema(sync_conn)
         config = alembic_config()
         config.attributes["connection"] = sync_conn
         command.upgrade(config, revision)
 
     async with engine.begin() as conn:
         await conn.run_sync(run)
+
+
+def _create_search_path_schema(sync_conn: Connection) -> None:
+    if sync_conn.dialect.name != "postgresql":
+        return
+    if sync_conn.execute(text("SELECT current_schema()")).scalar() is not None:
+        return  # the first schema on the search path exists
+    path = str(sync_conn.execute(text("SHOW search_path")).scalar() or "")
+    first = path.split(",")[0].strip().strip('"')
+    if first and first != "$user":
+        quoted = sync_conn.dialect.identifier_preparer.quote_identifier(first)
+        sync_conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
 
 
 async def stamp(engine: AsyncEngine, revision: str) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.audit import audit
@@ -75,8 +75,11 @@ def _flag(row: Any) -> Flag:
 async def create_flags(
     flags: Sequence[NewFlag], *, conn: AsyncConnection, at: datetime | None = None
 ) -> list[CreatedFlag]:
-    """Store flags idempotently on (post_id, entity_id); existing flags are left untouched.
+    """Store flags idempotently on (post_id, entity_id).
 
+    An existing flag keeps its id, status, reviewer and note; what was matched (aliases, spans,
+    snippet) is refreshed, so spans index the current (edited) text, and a mention an edit had
+    removed counts again (audited as ``flag.mention_restored``).
     Returns one :class:`CreatedFlag` per distinct (post_id, entity_id), in input order.
     """
     now = at or datetime.now(UTC)
@@ -108,10 +111,10 @@ async def create_flags(
     missing = [key for key in unique if key not in inserted]
     found: dict[tuple[int, str], int] = {}
     if missing:
-        query = select(flag.c.id, flag.c.post_id, flag.c.entity_id).where(
-            tuple_(flag.c.post_id, flag.c.entity_id).in_(missing)
-        )
-        found = {(r.post_id, r.entity_id): r.id for r in await conn.execute(query)}
+        query = select(flag).where(tuple_(flag.c.post_id, flag.c.entity_id).in_(missing))
+        stored = list(await conn.execute(query))
+        found = {(r.post_id, r.entity_id): r.id for r in stored}
+        await _refresh(stored, unique, conn=conn, at=now)
     return [
         CreatedFlag(
             id=inserted.get(key) or found[key],
@@ -121,6 +124,35 @@ async def create_flags(
         )
         for key in unique
     ]
+
+
+async def _refresh(
+    rows: Sequence[Any],
+    unique: dict[tuple[int, str], NewFlag],
+    *,
+    conn: AsyncConnection,
+    at: datetime,
+) -> None:
+    """Bring existing flags' match data up to date with the text they were found in again."""
+    changes: list[dict[str, Any]] = []
+    for row in rows:
+        new = unique[(row.post_id, row.entity_id)]
+        values = {
+            "aliases": list(new.aliases),
+            "spans": list(new.spans),
+            "snippet": new.snippet,
+            "language": new.language if new.language is not None else row.language,
+        }
+        current = {name: getattr(row, name) for name in values}
+        if values != current or row.mention_removed_at is not None:
+            changes.append({"fid": row.id, **values, "mention_removed_at": None, "updated_at": at})
+    if changes:
+        await conn.execute(update(flag).where(flag.c.id == bindparam("fid")), changes)
+    for row in rows:
+        if row.mention_removed_at is not None:
+            await audit(
+                "flag.mention_restored", "flag", row.id, conn=conn, actor="collector", at=at
+            )
 
 
 async def get_flag(flag_id: int, *, conn: AsyncConnection) -> Flag | None:

@@ -123,7 +123,9 @@ async def upsert_posts(
 
     A new message gets a post row, its first post_version and (when it has counters) a
     post_metric. A known message whose text/edit date/media changed gets a new post_version
-    (earlier ones are kept) and its current fields updated. A post_metric row is added whenever
+    (earlier ones are kept) and its current fields updated, unless it predates the stored edit
+    (a copy fetched before the edit, stored late): then it is only kept as a version and counts as
+    unchanged, so the post never rolls back. A post_metric row is added whenever
     views/forwards/replies/reactions differ from the last seen values. Media with a ``sha256``
     are recorded in ``media`` (the file must already be in the media store).
 
@@ -169,6 +171,12 @@ async def upsert_posts(
         row = existing[key]
         post_id = row.id
         checked.append(post_id)
+        if record.content_hash != row.content_hash and _older(record.edited_at, row.edited_at):
+            # A copy fetched before the stored edit arrived late: its text is kept as a version;
+            # the post's current fields (and counters, older too) stay as they are.
+            versions.append(_version_row(post_id, record, captured_at))
+            result.unchanged.append(PostKey(*key, post_id))
+            continue
         stored = (row.views, row.forwards, row.replies, row.reactions or {})
         values = _metrics(record, stored)
         metrics_changed = values != stored
@@ -214,6 +222,11 @@ async def upsert_posts(
     return result
 
 
+def _older(edited_at: datetime | None, stored: datetime | None) -> bool:
+    """Whether a message with ``edited_at`` predates the stored edit."""
+    return stored is not None and (edited_at is None or edited_at < stored)
+
+
 async def _require_channels(channel_ids: Iterable[int], conn: AsyncConnection) -> None:
     wanted = set(channel_ids)
     found = set(
@@ -238,6 +251,7 @@ async def _existing(
         post.c.channel_id,
         post.c.message_id,
         post.c.content_hash,
+        post.c.edited_at,
         post.c.language,
         post.c.views,
         post.c.forwards,
