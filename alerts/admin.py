@@ -105,11 +105,14 @@ async def retry(engine: AsyncEngine, outbox_id: int, *, now: datetime | None = N
             )
         if row.status == "sending":
             raise AlertError(f"alert {outbox_id} is being delivered right now; try again shortly")
-        await conn.execute(
+        result = await conn.execute(
             update(alert_outbox)
-            .where(alert_outbox.c.id == outbox_id)
+            # Checked again in the update: a worker may have claimed the row since the read.
+            .where(alert_outbox.c.id == outbox_id, alert_outbox.c.status.in_(("pending", "failed")))
             .values(status="pending", attempts=0, next_attempt_at=now)
         )
+        if result.rowcount == 0:
+            raise AlertError(f"alert {outbox_id} is being delivered right now; try again shortly")
 
 
 async def retry_all_failed(engine: AsyncEngine, *, now: datetime | None = None) -> int:

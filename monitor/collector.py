@@ -337,7 +337,7 @@ def to_record(message: Message, media: tuple[MediaRecord, ...] = ()) -> PostReco
         message_id=message.id,
         posted_at=_utc(message.date),
         edited_at=_utc(message.edit_date) if message.edit_date else None,
-        text=message.message or "",
+        text=_storable(message.message or ""),
         grouped_id=message.grouped_id,
         views=message.views,
         forwards=message.forwards,
@@ -385,7 +385,25 @@ def _utc(value: datetime) -> datetime:
 def raw_json(message: Message) -> dict[str, Any]:
     """The message as Telegram sent it (Telethon's ``to_dict``), JSON-safe: datetimes ISO 8601
     in UTC, bytes as ``{"base64": ...}``. Encoded by the C JSON encoder: this runs per post."""
-    return json.loads(json.dumps(message.to_dict(), default=_json_default, ensure_ascii=False))
+    encoded = json.dumps(message.to_dict(), default=_json_default, ensure_ascii=False)
+    raw = json.loads(encoded)
+    return _storable_json(raw) if "\\u0000" in encoded else raw
+
+
+def _storable(text: str) -> str:
+    """PostgreSQL cannot store U+0000 in text or JSON: it becomes U+FFFD on both backends, so
+    one odd post never stalls its channel and the archive is the same on SQLite and PostgreSQL."""
+    return text.replace("\x00", "\ufffd")
+
+
+def _storable_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return _storable(value)
+    if isinstance(value, dict):
+        return {_storable(k): _storable_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable_json(v) for v in value]
+    return value
 
 
 def _json_default(value: object) -> object:

@@ -295,3 +295,19 @@ async def test_a_photo_telegram_will_not_serve_does_not_stall_the_channel(
     assert len(missing) == 1
     [kept] = [mid for mid in rows if mid not in missing]
     assert rows[kept] == served[kept]
+
+
+async def test_a_nul_character_in_a_post_does_not_stall_the_channel(
+    telegram, connect, make_pipeline, engine
+):
+    channel = telegram.add_channel("chan_a", "Channel A")
+    telegram.post(channel.id, "before\x00after", date=START)
+    telegram.post(channel.id, "next post", date=START + timedelta(minutes=1))
+
+    report = await make_pipeline().collect(await connect(), spec("chan_a"))
+
+    assert report.ok and report.new == 2  # PostgreSQL cannot store U+0000: it is replaced
+    async with engine.connect() as conn:
+        texts = (await conn.execute(select(post.c.text, post.c.raw).order_by(post.c.id))).all()
+    assert texts[0].text == "before\ufffdafter"
+    assert texts[0].raw["message"] == "before\ufffdafter"
