@@ -215,11 +215,19 @@ def invalid_command(arguments: list[str]) -> str | None:
     the usage notation of the README's command table.
     """
     command, path = ROOT_COMMAND, []
+    takes_value = False
     for index, word in enumerate(arguments):
         subcommands = getattr(command, "commands", None)
         if subcommands is None:  # a leaf command: the rest are its options and arguments
             return unknown_option(command, path, arguments[index:])
-        if word.startswith("-"):  # a group option such as --debug or --help
+        if takes_value:  # the value of a group option such as --data-dir DIR
+            takes_value = False
+            continue
+        if word.startswith("-"):  # a group option such as --debug or --data-dir DIR
+            option = next((p for p in command.params if word.split("=")[0] in p.opts), None)
+            if option is None and word not in ("--help", "-h"):
+                return f"`{command_id(tuple(path))}` has no option {word}"
+            takes_value = option is not None and not option.is_flag and "=" not in word
             continue
         if word[0] in "<[{" or word.isupper():  # a placeholder: `monitor <command>`, COMMAND
             return None
@@ -349,6 +357,8 @@ def test_markdown_parsing_on_a_sample():
     assert pytest_segments("python -m pytest") == [["python", "-m", "pytest"]]
     assert invalid_command(["db", "upgrade", "--data-dir", "/srv"]) is None
     assert invalid_command(["--debug", "channels", "nope"]) is not None
+    assert invalid_command(["--data-dir", "/srv/monitor", "flags", "list"]) is None
+    assert invalid_command(["--nope", "flags", "list"]) is not None
     assert invalid_command(["bogus"]) is not None
     assert invalid_command(["demo", "[--serve]"]) is None
     assert invalid_command(["alerts", "retry", "ID|--all-failed"]) is None
