@@ -321,11 +321,14 @@ class Pipeline:
                 )
             )
             stored = await post_repo.content_hashes(peer.channel_id, ids, conn=conn)
+            retry = await post_repo.missing_media(peer.channel_id, ids, spec.media, conn=conn)
         collector = Collector(client, self.media_store, download=spec.media)
         found, gone = await collector.by_ids(peer, ids)
         records = await collector.convert(peer, found, download=False)
         edited = {r.message_id for r in records if stored.get(r.message_id) != r.content_hash}
-        if edited:  # download the media of edited posts only (a photo may have changed)
+        edited |= retry & {r.message_id for r in records}
+        if edited:  # download the media of edited posts (a photo may have changed) and of
+            # posts whose earlier download failed
             fresh = await collector.convert(
                 peer, [m for m in found if m.id in edited], download=True
             )
