@@ -143,7 +143,11 @@ class _Pass:
         errors: list[str] = []
         done = [set((r.payload or {}).get("sent") or []) for r in rows]
         if not sinks:
-            errors.append(f"no sinks configured for route {route!r}")
+            # Retrying cannot help until the route is back: fail at once, say how to recover.
+            errors.append(
+                f"route {route!r} is not configured (removed from channels.yaml?); restore it, "
+                "then run `monitor alerts retry --all-failed`"
+            )
         # Sinks may share a safe name (two webhooks on one host): number the repeats.
         seen: dict[str, int] = {}
         todo: list[tuple[str, Sink]] = []
@@ -171,7 +175,7 @@ class _Pass:
                 attempts = row.attempts
                 if not errors:
                     values |= {"status": "delivered", "delivered_at": self.now, "last_error": None}
-                elif attempts >= self.policy.max_attempts:
+                elif attempts >= self.policy.max_attempts or not sinks:
                     values |= {"status": "failed", "last_error": "; ".join(errors)[:2000]}
                 else:
                     values |= {

@@ -207,3 +207,27 @@ async def test_run_forever_delivers_on_wake_and_stops(engine: AsyncEngine, recei
     stop.set()
     await asyncio.wait_for(task, 60)
     assert len(receiver.accepted) == 1 and worker.totals.delivered == 1
+
+
+async def test_rows_of_a_route_removed_from_the_config_fail_at_once_and_can_be_retried(
+    engine: AsyncEngine,
+):
+    from alerts import OutboxWorker, retry_all_failed
+    from alerts.sinks.memory import MemorySink
+
+    routes = [Route.of("old-desk", ["memory://old"])]
+    await Desk(engine, routes).flag_post("Hezbollah statement", ["hezbollah"])
+
+    worker = OutboxWorker(engine, {}, policy=POLICY)  # the route is gone from channels.yaml
+    report = await worker.drain(5)
+
+    assert (report.failed, report.remaining) == (1, 0)  # no waiting out the backoff
+    [row] = await list_outbox(engine, status="failed")
+    assert "route 'old-desk' is not configured" in row.last_error
+    assert "monitor alerts retry --all-failed" in row.last_error
+
+    sink = MemorySink()
+    worker.sinks = {"old-desk": [sink]}  # the route is restored
+    assert await retry_all_failed(engine) == 1
+    assert (await worker.drain(5)).delivered == 1
+    assert len(sink.deliveries) == 1
