@@ -11,7 +11,7 @@ import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -275,17 +275,7 @@ class Collector:
         if not isinstance(data, bytes):
             return record
         stored = await asyncio.to_thread(self.media_store.put, data, ext=ext)
-        return MediaRecord(
-            position=record.position,
-            kind=record.kind,
-            telegram_id=record.telegram_id,
-            sha256=stored.sha256,
-            mime=record.mime,
-            size=stored.size,
-            width=record.width,
-            height=record.height,
-            path=stored.relpath,
-        )
+        return replace(record, sha256=stored.sha256, size=stored.size, path=stored.relpath)
 
     async def _fetch(self, peer: types.InputPeerChannel, message: Message) -> bytes | None:
         try:

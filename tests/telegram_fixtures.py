@@ -5,7 +5,15 @@ Imported by the conftest of each test folder that needs them.
 
 from __future__ import annotations
 
-__all__ = ["START", "connect", "fill", "make_pipeline", "spec", "telegram"]
+__all__ = [
+    "START",
+    "connect",
+    "fill",
+    "make_pipeline",
+    "spec",
+    "telegram",
+    "version_texts",
+]
 
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -67,3 +75,19 @@ def make_pipeline(engine: AsyncEngine, media_store: MediaStore) -> Callable[...,
         return Pipeline(engine=engine, media_store=media_store, **kwargs)  # type: ignore[arg-type]
 
     return make
+
+
+async def version_texts(engine: AsyncEngine, message_id: int) -> list[str]:
+    """Every stored version's text of ``message_id``, oldest first."""
+    from sqlalchemy import select
+
+    from storage.models import post, post_version
+
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(post_version.c.text)
+            .join(post, post.c.id == post_version.c.post_id)
+            .where(post.c.message_id == message_id)
+            .order_by(post_version.c.id)
+        )
+        return list(rows.scalars())

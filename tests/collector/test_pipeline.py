@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from monitor.simulator.photos import generate_jpeg
 from storage import get_state
 from storage.models import post, post_media, post_version
-from tests.telegram_fixtures import START, fill, spec
+from tests.telegram_fixtures import START, fill, spec, version_texts
 
 
 async def _count(engine, table) -> int:  # noqa: ANN001
@@ -195,16 +195,8 @@ async def test_recheck_records_edits_as_versions_and_deletions(
     report = await pipeline.recheck(client, spec("chan_a"))
 
     assert (report.changed, report.deleted) == (1, 1)
+    assert await version_texts(engine, 2) == ["statement 1", "statement 1 (corrected)"]
     async with engine.connect() as conn:
-        versions = (
-            await conn.execute(
-                select(post_version.c.text)
-                .join(post, post.c.id == post_version.c.post_id)
-                .where(post.c.message_id == 2)
-                .order_by(post_version.c.id)
-            )
-        ).scalars()
-        assert list(versions) == ["statement 1", "statement 1 (corrected)"]
         deleted = (
             await conn.execute(select(post.c.deleted_at).where(post.c.message_id == 3))
         ).scalar_one()

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
-from storage.models import post, post_version
-from tests.telegram_fixtures import START, fill, spec
+from tests.telegram_fixtures import START, fill, spec, version_texts
 
 
 async def test_recheck_of_pushed_ids_does_not_call_get_full_channel(
@@ -28,13 +25,4 @@ async def test_recheck_of_pushed_ids_does_not_call_get_full_channel(
     assert report.ok and report.changed == 1
     assert telegram.requests.count("GetMessagesRequest") == 1
     assert telegram.requests.count("GetFullChannelRequest") == 0
-    async with engine.connect() as conn:
-        texts = (
-            await conn.execute(
-                select(post_version.c.text)
-                .join(post, post.c.id == post_version.c.post_id)
-                .where(post.c.message_id == 2)
-                .order_by(post_version.c.id)
-            )
-        ).scalars()
-        assert list(texts) == ["post number 1", "post number 1 (corrected)"]
+    assert await version_texts(engine, 2) == ["post number 1", "post number 1 (corrected)"]

@@ -71,6 +71,11 @@ def test_unrelated_posts_are_not_flagged(archive):
     stored = sum(row["posts"] for row in status)
     assert stored > 300
     assert 0 < len(flagged) < stored / 10  # a few hundred posts, mostly filler, a handful flagged
+    # The seed's decoys: "Aah, the heat..." is not the acronym AAH, and Kataib Hezbollah posts
+    # flag Kataib Hezbollah only, never Hezbollah (leftmost-longest).
+    assert not any("the heat" in f["snippet"] for f in flags)
+    assert "hezbollah" not in {f["entity"] for f in flags}
+    assert len([f for f in flags if f["entity"] == "kataib-hezbollah"]) == 2
     for flag in flags:  # every flag points at text that really names the entity
         shown = json.loads(run(archive, "flags", "show", str(flag["id"]), "--json"))
         for span in shown["spans"]:
