@@ -368,7 +368,10 @@ class Pipeline:
                 for item in record.media:
                     if item.sha256:
                         await record_media(item, conn=conn, seen_at=captured_at)
-            result = await post_repo.upsert_posts(records, conn=conn, captured_at=captured_at)
+            # New posts (ids above the cursor) are inserted without a lookup first.
+            result = await post_repo.upsert_posts(
+                records, conn=conn, captured_at=captured_at, expect_new=advance
+            )
             batch = StoredBatch(
                 channel_id=channel_id,
                 records=records,
