@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -33,6 +34,7 @@ from storage.media import MediaStore, record_media
 from storage.records import PostRecord
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 RECHECK_WINDOW = timedelta(days=2)
 HISTORY = "GetHistoryRequest"
@@ -54,6 +56,46 @@ class StoredBatch:
     changed: Sequence[int]  # post ids that got a new version (edits)
     captured_at: datetime
     post_ids: Mapping[tuple[int, int], int]  # (channel_id, message_id) -> post id
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    error: Exception
+
+
+_END = object()
+
+
+async def prefetched(batches: AsyncIterator[T]) -> AsyncIterator[T]:
+    """``batches``, with the next one fetched from Telegram while the caller stores this one.
+
+    A pass waits on Telegram and on the database in turn; overlapping them saves most of the
+    shorter wait. At most one batch is held ahead. An error while fetching is raised here after
+    the batches fetched before it, as without prefetching; closing this generator (``aclosing``)
+    stops the fetching.
+    """
+    queue: asyncio.Queue[object] = asyncio.Queue(maxsize=1)
+
+    async def fetch() -> None:
+        try:
+            async with contextlib.aclosing(batches):
+                async for batch in batches:
+                    await queue.put(batch)
+        except Exception as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            await queue.put(_Failed(exc))
+        else:
+            await queue.put(_END)
+
+    fetcher = asyncio.create_task(fetch())
+    try:
+        while (item := await queue.get()) is not _END:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item  # type: ignore[misc]
+    finally:
+        fetcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await fetcher
 
 
 BatchHook = Callable[[StoredBatch, AsyncConnection], Awaitable[None]]
@@ -290,12 +332,13 @@ class Pipeline:
             if history_parked
             else collector.new_posts(peer, min_id=min_id)
         )
-        async for records in batches:
-            await self._store(peer.channel_id, records, report)
-            if on_progress:
-                on_progress(len(records))
-            if self.stopping.is_set():
-                break
+        async with contextlib.aclosing(prefetched(batches)) as ahead:
+            async for records in ahead:
+                await self._store(peer.channel_id, records, report)
+                if on_progress:
+                    on_progress(len(records))
+                if self.stopping.is_set():
+                    break
         if report.batches == 0:
             async with self.engine.begin() as conn:
                 await state_repo.advance_cursor(
