@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -66,7 +66,7 @@ class _Failed:
 _END = object()
 
 
-async def prefetched(batches: AsyncIterator[T]) -> AsyncIterator[T]:
+async def prefetched(batches: AsyncIterator[T]) -> AsyncGenerator[T, None]:
     """``batches``, with the next one fetched from Telegram while the caller stores this one.
 
     A pass waits on Telegram and on the database in turn; overlapping them saves most of the
@@ -78,20 +78,22 @@ async def prefetched(batches: AsyncIterator[T]) -> AsyncIterator[T]:
 
     async def fetch() -> None:
         try:
-            async with contextlib.aclosing(batches):
-                async for batch in batches:
-                    await queue.put(batch)
+            async for batch in batches:
+                await queue.put(batch)
         except Exception as exc:  # noqa: BLE001 - handed to the consumer, raised there
             await queue.put(_Failed(exc))
         else:
             await queue.put(_END)
+        finally:
+            if isinstance(batches, AsyncGenerator):
+                await batches.aclose()
 
     fetcher = asyncio.create_task(fetch())
     try:
         while (item := await queue.get()) is not _END:
             if isinstance(item, _Failed):
                 raise item.error
-            yield item  # type: ignore[misc]
+            yield cast(T, item)
     finally:
         fetcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
