@@ -8,7 +8,7 @@ from alerts.admin import OutboxEntry, list_outbox, outbox_counts, retry, retry_a
 from alerts.delivery import DeliveryReport, RetryPolicy, deliver_due
 from alerts.errors import AlertConfigError, AlertDeliveryError, AlertError, OutboxEntryNotFoundError
 from alerts.message import AlertMessage, Span
-from alerts.outbox import digest_due_at, enqueue_for_post, idempotency_key
+from alerts.outbox import digest_due_at, enqueue_for_post, enqueue_for_posts, idempotency_key
 from alerts.render import RenderedAlert, Renderer
 from alerts.routes import Route
 from alerts.sinks import Sink, get_sink, register_sink, sinks_for_routes
@@ -32,6 +32,7 @@ __all__ = [
     "deliver_due",
     "digest_due_at",
     "enqueue_for_post",
+    "enqueue_for_posts",
     "get_sink",
     "idempotency_key",
     "list_outbox",

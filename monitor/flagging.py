@@ -36,6 +36,9 @@ class FlaggedPost:
 
 
 FlaggedHook = Callable[[FlaggedPost, AsyncConnection], Awaitable[None]]
+# Called once per batch with every post that got new flags, in order (e.g. queue their alerts
+# with a few statements instead of a few per post).
+FlaggedBatchHook = Callable[[Sequence[FlaggedPost], AsyncConnection], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +55,16 @@ class _Unit:
 class Flagger:
     """Batch hook: matches new and edited posts and writes flags (idempotently)."""
 
-    def __init__(self, matcher: Matcher, *, on_flagged: Sequence[FlaggedHook] = ()) -> None:
+    def __init__(
+        self,
+        matcher: Matcher,
+        *,
+        on_flagged: Sequence[FlaggedHook] = (),
+        on_flagged_batch: Sequence[FlaggedBatchHook] = (),
+    ) -> None:
         self.matcher = matcher
         self.on_flagged = list(on_flagged)
+        self.on_flagged_batch = list(on_flagged_batch)
         self.flagged = 0
 
     def use(self, matcher: Matcher) -> None:
@@ -94,8 +104,14 @@ class Flagger:
         by_post: dict[int, list[flag_repo.CreatedFlag]] = {}
         for item in created:
             by_post.setdefault(item.post_id, []).append(item)
+        flagged: list[FlaggedPost] = []
         for unit, _, existing in pending:
-            await self._flagged(unit, by_post[unit.lead_post_id], existing, conn)
+            post = await self._flagged(unit, by_post[unit.lead_post_id], existing, conn)
+            if post is not None:
+                flagged.append(post)
+        if flagged:
+            for batch_hook in self.on_flagged_batch:
+                await batch_hook(flagged, conn)
 
     async def _units(self, batch: StoredBatch, conn: AsyncConnection) -> list[_Unit]:
         """New and edited posts of the batch, albums folded into one unit each."""
@@ -166,10 +182,10 @@ class Flagger:
         created: list[flag_repo.CreatedFlag],
         existing: list[flag_repo.Flag],
         conn: AsyncConnection,
-    ) -> None:
+    ) -> FlaggedPost | None:
         new = [c for c in created if c.new]
         if not new:
-            return
+            return None
         self.flagged += len(new)
         log.info(
             "post_flagged",
@@ -186,3 +202,4 @@ class Flagger:
         )
         for hook in self.on_flagged:
             await hook(flagged, conn)
+        return flagged
