@@ -214,7 +214,20 @@ def collect_process(
             env["MONITOR_DATABASE_URL"] = database_url
         else:
             env.pop("MONITOR_DATABASE_URL", None)
-        subprocess.run([*monitor, "db", "upgrade"], env=env, check=True, capture_output=True)
+        # Run from the temporary directory: `python -c` puts the working directory first on
+        # sys.path, which would shadow the code under test with the checkout we are in.
+        where = subprocess.run(
+            [sys.executable, "-c", "import monitor; print(monitor.__file__)"],
+            env=env,
+            cwd=tmp,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        assert not pythonpath or where.startswith(pythonpath), where
+        subprocess.run(
+            [*monitor, "db", "upgrade"], env=env, cwd=tmp, check=True, capture_output=True
+        )
         with open(tmp / "collect.log", "wb") as log_file:
             started = time.perf_counter()
             command = [*monitor, "collect", "--json"]
@@ -224,7 +237,9 @@ def collect_process(
                     "cProfile.run('main()', sys.argv.pop(1))"
                 )
                 command.insert(3, str(profile))
-            proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=log_file)
+            proc = subprocess.Popen(
+                command, env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=log_file
+            )
             out = proc.stdout.read() if proc.stdout else b""
             _, status, usage = os.wait4(proc.pid, 0)
             wall = time.perf_counter() - started
