@@ -171,6 +171,7 @@ async def upsert_posts(
     content_updates: list[dict[str, Any]] = []
     metric_updates: list[dict[str, Any]] = []
     media_posts: list[tuple[int, PostRecord]] = []
+    new_media: list[tuple[int, PostRecord]] = []  # posts inserted here: nothing linked yet
     checked: list[int] = []
     for key, record in latest.items():
         if key in inserted:
@@ -180,7 +181,8 @@ async def upsert_posts(
             values = _metrics(record)
             if any(v is not None for v in values[:3]) or values[3]:
                 metrics.append(_metric_row(post_id, values, captured_at))
-            media_posts.append((post_id, record))
+            if record.media:
+                new_media.append((post_id, record))
             continue
         row = existing[key]
         post_id = row.id
@@ -233,6 +235,8 @@ async def upsert_posts(
         await conn.execute(
             update(post).where(post.c.id.in_(ids)).values(last_checked_at=captured_at)
         )
+    if new_media:
+        await link_post_media(new_media, conn=conn, seen_at=captured_at, fresh=True)
     if media_posts:
         await link_post_media(media_posts, conn=conn, seen_at=captured_at)
     return result
