@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -179,7 +180,6 @@ def collect_process(
     cProfile of the collect process there.
     """
     import os
-    import subprocess
 
     env = dict(os.environ)
     if pythonpath:
@@ -187,22 +187,7 @@ def collect_process(
     monitor = [sys.executable, "-c", "from monitor.cli import main; main()"]
     with contextlib.ExitStack() as stack:
         tmp = Path(workdir or stack.enter_context(tempfile.TemporaryDirectory()))
-        server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(n_posts)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        stack.callback(server.wait, 30)
-        assert server.stdin is not None and server.stdout is not None
-        stack.callback(server.stdin.close)
-        line = ""
-        while not line.startswith("bench_port="):  # after the simulator's own log lines
-            line = server.stdout.readline()
-            if not line:
-                raise RuntimeError("the bench simulator exited before listening")
-        port = int(line.partition("=")[2])
+        server, port = _start_simulator(stack, n_posts)
         (tmp / "channels.yaml").write_text(bench_channels_yaml(n_posts), encoding="utf-8")
         env.update(
             MONITOR_DATA_DIR=str(tmp / "data"),
@@ -250,7 +235,8 @@ def collect_process(
             )
         report = json.loads(out.decode().splitlines()[-1])
         assert report["new"] == n_posts, report
-        server.stdin.close()
+        assert server.stdin is not None
+        server.stdin.close()  # the simulator exits: its CPU time is then known
         _, _, served = os.wait4(server.pid, 0)
     return {
         "posts": n_posts,
@@ -270,7 +256,13 @@ async def main() -> None:
     parser.add_argument("--process", action="store_true", help="time `monitor collect` runs")
     parser.add_argument("--baseline", help="with --process: another checkout to compare")
     parser.add_argument("--runs", type=int, default=3, help="with --process: runs per variant")
+    parser.add_argument(
+        "--deciles", type=int, metavar="N", help="time a first pass of N posts per tenth"
+    )
     args = parser.parse_args()
+    if args.deciles:
+        await deciles_table(args.deciles, args.postgres, args.baseline)
+        return
     if args.process:
         await process_table(args.posts, args.postgres, args.baseline, args.runs)
         return
@@ -307,6 +299,91 @@ async def main() -> None:
         )
 
 
+# One first pass, timed per tenth of the posts stored (run by `python -c` in the checkout under
+# test, so it uses only APIs every version has).
+_DECILES_CHILD = """
+import asyncio, json, sys, time
+from monitor.config import load_watchlist
+from monitor.service import open_runtime
+from monitor.settings import load_settings
+
+async def main(n):
+    settings = load_settings()
+    async with open_runtime(settings, watchlist=load_watchlist(settings.channels_file)) as rt:
+        spec = rt.watchlist.enabled_channels()[0]
+        marks, done, start = [], [0], time.perf_counter()
+        def progress(k):
+            done[0] += k
+            while len(marks) < 10 and done[0] >= n * (len(marks) + 1) // 10:
+                marks.append(time.perf_counter())
+        report = await rt.pipeline.collect(rt.client, spec, on_progress=progress)
+    assert report.new == n, report
+    print(json.dumps([round(b - a, 2) for a, b in zip([start, *marks], marks)]))
+
+asyncio.run(main(int(sys.argv[1])))
+"""
+
+
+def first_pass_deciles(
+    n_posts: int, *, database_url: str | None = None, pythonpath: str | None = None
+) -> list[float]:
+    """Seconds per tenth of a first pass over ``n_posts`` text posts (simulator in another
+    process): flat when the cost per post does not grow with the archive."""
+    import os
+
+    env = dict(os.environ)
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        _, port = _start_simulator(stack, n_posts)
+        (tmp / "channels.yaml").write_text(bench_channels_yaml(n_posts), encoding="utf-8")
+        env.update(
+            MONITOR_DATA_DIR=str(tmp / "data"),
+            MONITOR_CHANNELS_FILE=str(tmp / "channels.yaml"),
+            MONITOR_TELEGRAM_SERVER=f"127.0.0.1:{port}",
+            MONITOR_LOG_LEVEL="WARNING",
+        )
+        if database_url:
+            env["MONITOR_DATABASE_URL"] = database_url
+        else:
+            env.pop("MONITOR_DATABASE_URL", None)
+        monitor = [sys.executable, "-c", "from monitor.cli import main; main()"]
+        subprocess.run([*monitor, "db", "upgrade"], env=env, cwd=tmp, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", _DECILES_CHILD, str(n_posts)],
+            env=env,
+            cwd=tmp,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    return [float(x) for x in json.loads(done.stdout.strip().splitlines()[-1])]
+
+
+def _start_simulator(
+    stack: contextlib.ExitStack, n_posts: int
+) -> tuple[subprocess.Popen[str], int]:
+    """The bench channel served from another process; stopped when ``stack`` closes."""
+
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(n_posts)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    stack.callback(server.wait, 30)
+    assert server.stdin is not None and server.stdout is not None
+    stack.callback(server.stdin.close)
+    line = ""
+    while not line.startswith("bench_port="):  # after the simulator's own log lines
+        line = server.stdout.readline()
+        if not line:
+            raise RuntimeError("the bench simulator exited before listening")
+    return server, int(line.partition("=")[2])
+
+
 async def process_table(n_posts: int, postgres: str, baseline: str | None, runs: int) -> None:
     variants = [("this", None)] + ([("baseline", baseline)] if baseline else [])
     print(
@@ -331,6 +408,25 @@ async def process_table(n_posts: int, postgres: str, baseline: str | None, runs:
                     f"{r['rss_mb']:>7.1f} {r['posts_per_s']:>8.0f} {r['simulator_cpu']:>9.2f}",
                     flush=True,
                 )
+
+
+async def deciles_table(n_posts: int, postgres: str, baseline: str | None) -> None:
+    variants = [("this", None)] + ([("baseline", baseline)] if baseline else [])
+    db = "PostgreSQL" if postgres else "SQLite"  # --postgres '' for SQLite
+    for name, path in variants:
+        made = await pg_schema_url(postgres) if postgres else (None, None)
+        if made is None:
+            return
+        url, schema = made
+        try:
+            tenths = await asyncio.to_thread(
+                first_pass_deciles, n_posts, database_url=url, pythonpath=path
+            )
+        finally:
+            if schema:
+                await drop_schema(postgres, schema)
+        cells = " ".join(f"{t:6.1f}" for t in tenths)
+        print(f"{db:<11} {name:<9} {n_posts:>7} s per tenth: {cells}", flush=True)
 
 
 if __name__ == "__main__":
