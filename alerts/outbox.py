@@ -9,7 +9,7 @@ unsent is merged into it instead. Idempotency keys are deterministic:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -128,10 +128,13 @@ async def enqueue_for_posts(
     posts: Sequence[tuple[int, Iterable[Any] | None]],
     routes: Iterable[Route],
     now: datetime | None = None,
+    fresh: Collection[int] = (),
 ) -> list[int]:
     """:func:`enqueue_for_post` for several ``(post_id, flags)`` (distinct posts) at once, with
     a handful of statements whatever their number (a batch of new posts): the same rows, in the
-    same order, as calling it once per post.
+    same order, as calling it once per post. ``fresh``: ids of posts stored in this
+    transaction, which cannot have outbox rows yet (not looked up: alert_outbox has no index on
+    post_id, and a first pass queues for thousands of new posts).
     """
     now = now or datetime.now(UTC)
     routes = list(routes)
@@ -143,7 +146,7 @@ async def enqueue_for_posts(
         if post_id not in rows:
             raise LookupError(f"no post with id {post_id}")
     post_flags = await _load_flags(conn, post_ids)
-    existing = await _load_outbox(conn, post_ids)
+    existing = await _load_outbox(conn, [p for p in post_ids if p not in fresh])
     photos = await _photo_counts(conn, list(rows.values()))
     created: list[int | dict[str, Any]] = []  # ids, or rows still to insert
     for post_id, flags in posts:

@@ -85,7 +85,10 @@ class Alerting:
     async def on_flagged_batch(self, flagged: Sequence[FlaggedPost], conn: AsyncConnection) -> None:
         """:meth:`on_flagged` for a whole batch, with a few statements instead of a few a post."""
         await enqueue_for_posts(
-            conn=conn, posts=[(f.post_id, f.new_flags) for f in flagged], routes=self.routes
+            conn=conn,
+            posts=[(f.post_id, f.new_flags) for f in flagged],
+            routes=self.routes,
+            fresh={f.post_id for f in flagged if f.fresh},
         )
 
     async def after_commit(self, _batch: StoredBatch) -> None:

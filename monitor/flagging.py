@@ -33,6 +33,7 @@ class FlaggedPost:
     grouped_id: int | None
     new_flags: Sequence[flag_repo.CreatedFlag]
     followup: bool  # True when the post already had flags (an edit brought a new mention)
+    fresh: bool = False  # stored for the first time in this batch: nothing queued for it yet
 
 
 FlaggedHook = Callable[[FlaggedPost, AsyncConnection], Awaitable[None]]
@@ -50,6 +51,7 @@ class _Unit:
     language: str | None
     edited: bool
     at: datetime
+    fresh: bool = False  # a single message inserted in this batch
 
 
 class Flagger:
@@ -79,8 +81,7 @@ class Flagger:
             if not by_entity and not unit.edited:
                 continue  # the common case: a new post that mentions nobody costs no query
             existing: list[flag_repo.Flag] = []
-            if unit.edited or unit.grouped_id is not None:
-                # A post new in this batch has no flags yet; an album's lead may be older.
+            if not unit.fresh:  # a message new in this batch has no flags yet
                 existing = await flag_repo.list_flags(
                     conn=conn, post_id=unit.lead_post_id, limit=1000
                 )
@@ -115,7 +116,8 @@ class Flagger:
 
     async def _units(self, batch: StoredBatch, conn: AsyncConnection) -> list[_Unit]:
         """New and edited posts of the batch, albums folded into one unit each."""
-        touched = set(batch.new) | set(batch.changed)
+        new = set(batch.new)
+        touched = new | set(batch.changed)
         edited = set(batch.changed)
         units: list[_Unit] = []
         albums: dict[int, list[tuple[int, PostRecord]]] = {}
@@ -133,6 +135,7 @@ class Flagger:
                         record.language,
                         post_id in edited,
                         batch.captured_at,
+                        fresh=post_id in new,
                     )
                 )
             else:
@@ -199,6 +202,7 @@ class Flagger:
             grouped_id=unit.grouped_id,
             new_flags=new,
             followup=bool(existing),
+            fresh=unit.fresh,
         )
         for hook in self.on_flagged:
             await hook(flagged, conn)
