@@ -143,7 +143,17 @@ async def drop_schema(base: str, schema: str) -> None:
 def _serve(n_posts: int) -> None:
     """Serve a bench channel of ``n_posts`` text posts on a free loopback port (printed on stdout)
     until stdin closes: the simulated Telegram as its own process, as with `simulator serve`."""
+    import logging
+
+    import structlog
+
     from monitor.simulator import SimulatorServer
+
+    # Its per-request log lines would fill the stdout pipe nobody reads after the port line.
+    structlog.configure(
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+    )
 
     async def serve() -> None:
         backend, _ = make_backend(n_posts, 0)
