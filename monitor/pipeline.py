@@ -90,7 +90,7 @@ async def prefetched(batches: AsyncIterator[T]) -> AsyncGenerator[T, None]:
 
     fetcher = asyncio.create_task(fetch())
     try:
-        while (item := await queue.get()) is not _END:
+        while (item := await _next(queue, fetcher)) is not _END:
             if isinstance(item, _Failed):
                 raise item.error
             yield cast(T, item)
@@ -98,6 +98,23 @@ async def prefetched(batches: AsyncIterator[T]) -> AsyncGenerator[T, None]:
         fetcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await fetcher
+
+
+async def _next(queue: asyncio.Queue[object], fetcher: asyncio.Task[None]) -> object:
+    """The next item, or the fetcher's fate if it ended without one (cancelled from outside):
+    never a wait on a queue nobody fills."""
+    while queue.empty() and not fetcher.done():
+        getter = asyncio.ensure_future(queue.get())
+        try:
+            await asyncio.wait({getter, fetcher}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            getter.cancel()  # no-op when it has an item; else the item stays queued
+        if getter.done() and not getter.cancelled():
+            return getter.result()
+    if queue.empty():
+        fetcher.result()  # raises how it ended
+        raise CollectorError("fetching stopped without handing over its batches")
+    return queue.get_nowait()
 
 
 BatchHook = Callable[[StoredBatch, AsyncConnection], Awaitable[None]]
