@@ -214,11 +214,13 @@ async def enqueue_for_posts(
     inserts = [item for item in created if isinstance(item, dict)]
     if not inserts:
         return [item for item in created if isinstance(item, int)]
+    # One multi-row statement; ids come back by idempotency key (unique), whatever the order.
     result = await conn.execute(
-        alert_outbox.insert().returning(alert_outbox.c.id, sort_by_parameter_order=True), inserts
+        alert_outbox.insert().returning(alert_outbox.c.id, alert_outbox.c.idempotency_key),
+        inserts,
     )
-    ids = iter(int(i) for i in result.scalars())
-    return [item if isinstance(item, int) else next(ids) for item in created]
+    ids = {key: int(row_id) for row_id, key in result}
+    return [item if isinstance(item, int) else ids[item["idempotency_key"]] for item in created]
 
 
 async def _load_posts(conn: AsyncConnection, post_ids: Sequence[int]) -> dict[int, Any]:
