@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
+from bisect import bisect_right
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from telethon.tl import functions, types
 from telethon.tl.tlobject import TLRequest
 
+from monitor.simulator.entities import NewestFirst
 from monitor.simulator.model import Backend, SimAccount, SimChannel, SimMessage
 from monitor.simulator.render import channel_tl, config_tl, message_tl, photo_tl, user_tl
 
@@ -380,7 +382,7 @@ def check_file_window(offset: int, limit: int, *, precise: bool = False) -> None
 
 
 def history_page(
-    newest_first: list[SimMessage],
+    newest_first: Sequence[SimMessage],
     *,
     offset_id: int,
     offset_date: datetime | None,
@@ -391,15 +393,26 @@ def history_page(
 ) -> list[SimMessage]:
     """Telegram's history paging: start at the first message older than ``offset_id`` (or sent
     before ``offset_date``), move ``add_offset`` (negative = newer), take ``limit`` (at most 100),
-    then keep only ids in (min_id, max_id)."""
+    then keep only ids in (min_id, max_id).
+
+    ``newest_first`` is ordered by id, descending; finding the start is a bisect, so a page costs
+    O(log n + limit) on a channel's :meth:`SimChannel.visible` view.
+    """
     if offset_id:
-        start = next((i for i, m in enumerate(newest_first) if m.id < offset_id), len(newest_first))
+        start = bisect_right(newest_first, -offset_id, key=lambda m: -m.id)
     elif offset_date is not None and _is_set(offset_date):
-        before = offset_date
-        start = next((i for i, m in enumerate(newest_first) if m.date < before), len(newest_first))
+        start = _first_before(newest_first, offset_date)
     else:
         start = 0
     start += add_offset
     stop = start + max(0, min(limit, MAX_HISTORY_LIMIT))
     page = newest_first[max(start, 0) : max(stop, 0)]
     return [m for m in page if (not max_id or m.id < max_id) and (not min_id or m.id > min_id)]
+
+
+def _first_before(newest_first: Sequence[SimMessage], before: datetime) -> int:
+    """Index of the first message sent before ``before`` (a bisect when dates follow ids)."""
+    if isinstance(newest_first, NewestFirst) and newest_first.dates_ascending:
+        moment = -before.timestamp()
+        return bisect_right(newest_first, moment, key=lambda m: -m.date.timestamp())
+    return next((i for i, m in enumerate(newest_first) if m.date < before), len(newest_first))
