@@ -12,6 +12,7 @@ from typing import Any
 from telethon.tl import functions, types
 from telethon.tl.tlobject import TLRequest
 
+from monitor.simulator.dialogs import DialogRequests
 from monitor.simulator.entities import NewestFirst
 from monitor.simulator.model import Backend, SimAccount, SimChannel, SimMessage
 from monitor.simulator.render import channel_tl, config_tl, message_tl, photo_tl, user_tl
@@ -66,6 +67,7 @@ class RequestHandler:
         self.backend = backend
         self.host = host
         self.port = port
+        dialogs = DialogRequests(self)
         self._table: dict[type, Handler] = {
             functions.help.GetConfigRequest: self.get_config,
             functions.users.GetUsersRequest: self.get_users,
@@ -80,6 +82,9 @@ class RequestHandler:
             functions.channels.LeaveChannelRequest: self.leave_channel,
             functions.messages.GetHistoryRequest: self.get_history,
             functions.messages.SearchRequest: self.search,
+            functions.messages.GetDialogsRequest: dialogs.get_dialogs,
+            functions.messages.GetPeerDialogsRequest: dialogs.get_peer_dialogs,
+            functions.messages.GetDialogFiltersRequest: dialogs.get_dialog_filters,
             functions.upload.GetFileRequest: self.get_file,
             functions.auth.SendCodeRequest: self.send_code,
             functions.auth.SignInRequest: self.sign_in,
