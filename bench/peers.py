@@ -363,6 +363,12 @@ def main() -> None:
                 first, idle = runner(rep)
                 tool.first.append(first)
                 tool.idle.append(idle)
+                if first.posts != args.posts or idle.posts != args.posts:
+                    print(
+                        f"WARNING: {tool.name} stored {first.posts}, then {idle.posts}, "
+                        f"of {args.posts} posts: the comparison is not like for like",
+                        file=sys.stderr,
+                    )
                 print(
                     f"rep {rep + 1} {tool.name}: first {first.wall:.2f} s ({first.posts} posts, "
                     f"{sum(first.requests.values())} requests), idle {idle.wall:.2f} s",
