@@ -94,7 +94,8 @@ def scenario_yaml(posts: int) -> str:
         notice: "bench/peers.py: one channel of {posts} text posts"
         seed: 4242
         channels:
-          - {{key: bench, username: {CHANNEL}, title: "Peers bench", participants: 5000}}
+          - {{key: bench, username: {CHANNEL}, title: "Peers bench", participants: 5000,
+             joined: true}}
         timeline:
           - generate: bench
             count: {posts}

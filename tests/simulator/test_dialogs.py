@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from telethon.tl import functions, types
 
-from monitor.simulator import Backend, SimChannel
+from monitor.simulator import Backend, SimChannel, client_for
+from monitor.simulator.scenario import ScenarioError, load_scenario
 from tests.simulator.conftest import T0
 
 
@@ -91,3 +94,32 @@ async def test_get_dialog_filters_is_empty(backend, connect) -> None:
     result = await client(functions.messages.GetDialogFiltersRequest())
     assert isinstance(result, types.messages.DialogFilters)
     assert result.filters == [] and not result.tags_enabled
+
+
+JOINED_SCENARIO = """
+synthetic: true
+seed: 3
+channels:
+  - {key: a, username: joined_sim, title: "Joined", joined: true}
+  - {key: b, username: other_sim, title: "Other"}
+timeline:
+  - {post: a, at: 2024-01-01T00:00:00Z, text: "hello"}
+  - {post: b, at: 2024-01-02T00:00:00Z, text: "not in the dialogs"}
+"""
+
+
+async def test_scenario_channels_marked_joined_are_the_dialogs(tmp_path: Path) -> None:
+    path = tmp_path / "joined.yaml"
+    path.write_text(JOINED_SCENARIO)
+    scenario = load_scenario(path, now=datetime(2026, 1, 1, tzinfo=UTC))
+    scenario.apply_history()
+    client = client_for(scenario.backend)
+    await client.connect()
+    try:
+        dialogs = await client.get_dialogs()
+    finally:
+        await client.disconnect()
+    assert [(d.name, d.message.text) for d in dialogs] == [("Joined", "hello")]
+    path.write_text(JOINED_SCENARIO.replace("joined: true", "joined: yes please"))
+    with pytest.raises(ScenarioError, match="'joined' must be true or false"):
+        load_scenario(path)
