@@ -216,7 +216,7 @@ class RequestHandler:
         news = [message_tl(channel, channel.messages[i]) for i in new_ids]
         return types.updates.ChannelDifference(
             pts=taken[-1].pts,
-            new_messages=[m for m in news if isinstance(m, types.Message)],
+            new_messages=[m for m in news if not isinstance(m, types.MessageEmpty)],
             other_updates=other,
             chats=[self.chat(channel, account)],
             users=[],

@@ -152,3 +152,34 @@ def test_history_page_bisects_like_a_linear_scan(dates: str) -> None:
         }
         got = [m.id for m in history_page(view, **kw)]
         assert got == _naive_page(list(chan.messages.values()), **kw), kw
+
+
+def test_rendered_messages_are_telethon_messages_on_the_wire() -> None:
+    from telethon.extensions import BinaryReader
+
+    from monitor.simulator.render import message_tl
+    from tests.simulator.conftest import make_jpeg
+
+    backend = Backend()
+    chan = backend.add_channel("wire_test", "Wire")
+    first = backend.post(chan.id, "first", date=T0)
+    full = backend.post(
+        chan.id,
+        "every field",
+        date=T0 + timedelta(minutes=1),
+        photo=make_jpeg(64, 48),
+        replies=3,
+        reactions={"👍": 2},
+        reply_to=first.id,
+        grouped_id=77,
+    )
+    backend.edit(chan.id, full.id, "edited", date=T0 + timedelta(minutes=2))
+    rendered = message_tl(chan, full)
+    decoded = BinaryReader(bytes(rendered)).tgread_object()
+    assert isinstance(decoded, types.Message)  # what the client builds from those bytes
+    assert bytes(decoded) == bytes(rendered)
+    assert (decoded.message, decoded.reply_to.reply_to_msg_id, decoded.grouped_id) == (
+        "edited",
+        first.id,
+        77,
+    )
