@@ -86,7 +86,7 @@ async def _serve(
     seed: int,
     session_file: Path | None = None,
 ) -> None:
-    from monitor.simulator import Backend, SimulatorServer
+    from monitor.simulator import Backend, SimulatorError, SimulatorServer
     from monitor.simulator.clients import write_session_file
 
     backend = Backend(seed=seed)
@@ -116,7 +116,10 @@ async def _serve(
         loop.add_signal_handler(sig, stop.set)
     async with SimulatorServer(backend, port=port) as server:
         if session_file is not None:
-            written = write_session_file(session_file, host=server.host, port=server.port)
+            try:
+                written = write_session_file(session_file, host=server.host, port=server.port)
+            except SimulatorError as exc:
+                raise ConfigError(f"--session-file: {exc}") from None
             log.info("simulator_session_written", path=str(written))
         console.print(
             f"simulated Telegram on {server.address} "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from telethon.sessions import MemorySession, SQLiteSession
 from telethon.sessions.abstract import Session
 
 from monitor.simulator.connection import make_connection
-from monitor.simulator.model import Backend, account_auth_key
+from monitor.simulator.model import Backend, SimulatorError, account_auth_key
 from monitor.simulator.render import DC_ID
 
 __all__ = [
@@ -69,6 +70,12 @@ def write_session_file(
     default connection then talks to the simulator, already logged in."""
     name = os.fspath(path)
     target = Path(name if name.endswith(".session") else name + ".session")
+    key = account_auth_key(account)
+    if target.exists() and _auth_key_in(target) not in (None, key):
+        raise SimulatorError(
+            f"{target} holds another auth key (a real Telegram login?); not overwriting it: "
+            "choose another file"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
         target.unlink()  # a stale session (other port, cached entities) would mislead
@@ -80,6 +87,18 @@ def write_session_file(
     finally:
         session.close()
     return target
+
+
+def _auth_key_in(path: Path) -> bytes | None:
+    """The auth key stored in a Telethon session file (b"" if it is not one)."""
+    try:
+        session = SQLiteSession(str(path))
+    except sqlite3.DatabaseError:
+        return b""
+    try:
+        return session.auth_key.key if session.auth_key is not None else None
+    finally:
+        session.close()
 
 
 def client_for(

@@ -209,3 +209,31 @@ async def test_cli_serve_writes_a_session_file_any_telethon_program_can_use(
         proc.send_signal(signal.SIGINT)
         await asyncio.wait_for(proc.communicate(), WAIT)
     assert json.loads(out.decode().strip().splitlines()[-1]) == {"n": 250, "newest": 250}
+
+
+def test_session_file_is_rewritten_but_never_over_another_login(tmp_path: Path) -> None:
+    import pytest
+    from telethon.crypto import AuthKey
+    from telethon.sessions import SQLiteSession
+
+    from monitor.simulator import SimulatorError
+    from monitor.simulator.clients import write_session_file
+
+    first = write_session_file(tmp_path / "sim", host="127.0.0.1", port=1111)
+    again = write_session_file(tmp_path / "sim", host="127.0.0.1", port=2222)
+    assert first == again == tmp_path / "sim.session"
+    session = SQLiteSession(str(again))
+    assert (session.dc_id, session.server_address, session.port) == (2, "127.0.0.1", 2222)
+    session.close()
+
+    real = SQLiteSession(str(tmp_path / "real.session"))
+    real.set_dc(2, "149.154.167.50", 443)
+    real.auth_key = AuthKey(bytes(range(256)))
+    real.save()
+    real.close()
+    (tmp_path / "notes.session").write_text("not a database")
+    for name in ("real.session", "notes.session"):
+        before = (tmp_path / name).read_bytes()
+        with pytest.raises(SimulatorError, match="not overwriting"):
+            write_session_file(tmp_path / name, host="127.0.0.1", port=1)
+        assert (tmp_path / name).read_bytes() == before
