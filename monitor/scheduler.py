@@ -142,37 +142,42 @@ class ChannelScheduler:
             log.info("channel_scheduled", channel=key, every=str(spec.poll_every))
 
     async def poll(self, key: str) -> ChannelReport | None:
-        return await self._run_job(key, "poll")
+        return await self._run_job(key, "poll", self._claim(f"poll:{key}"))
 
     async def recheck(self, key: str) -> ChannelReport | None:
-        return await self._run_job(key, "recheck")
+        return await self._run_job(key, "recheck", self._claim(f"recheck:{key}"))
+
+    def _claim(self, job_id: str, *, pushed: bool = False) -> Ticket:
+        """Mark ``job_id`` queued at once (before its task runs), so no second run is spawned."""
+        ticket = self._busy[job_id] = self._slots.ticket(pushed=pushed)
+        return ticket
 
     async def _due(self, key: str, job: str) -> None:
         """An APScheduler run: queue the pass and return at once (the job never waits for a
         slot, so APScheduler never has a run still going). Skipped, and counted, while the
         channel's previous pass is queued or running."""
-        if f"{job}:{key}" in self._busy:
+        job_id = f"{job}:{key}"
+        if job_id in self._busy:
             self.totals["skipped"] += 1
             return
-        self._spawn(self._run_job(key, job))
+        self._spawn(self._run_job(key, job, self._claim(job_id)))
 
     def _spawn(self, work: Coroutine[object, object, object]) -> None:
         task = asyncio.ensure_future(work)
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def _run_job(self, key: str, job: str, *, pushed: bool = False) -> ChannelReport | None:
+    async def _run_job(self, key: str, job: str, ticket: Ticket) -> ChannelReport | None:
         """One run of a job; once more at once (in the pushed lane) if nudged while it ran (its
         pass may have fetched before the update)."""
         job_id = f"{job}:{key}"
-        ticket = self._busy[job_id] = self._slots.ticket(pushed=pushed)
         try:
             while True:
                 self._again.discard(job_id)
                 report = await self._run(key, job, ticket=ticket)
                 if report is None or not report.ok or job_id not in self._again:
                     return report
-                ticket = self._busy[job_id] = self._slots.ticket(pushed=True)
+                ticket = self._claim(job_id, pushed=True)
         finally:
             if self._busy.get(job_id) is ticket:
                 del self._busy[job_id]
@@ -243,7 +248,7 @@ class ChannelScheduler:
         ticket = self._busy.get(job_id)
         if ticket is None:
             if key in self.specs:
-                self._spawn(self._run_job(key, job, pushed=True))
+                self._spawn(self._run_job(key, job, self._claim(job_id, pushed=True)))
         elif ticket.granted:
             self._again.add(job_id)  # the run under way goes once more when done
         else:
