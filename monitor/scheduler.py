@@ -99,6 +99,7 @@ class ChannelScheduler:
         wanted = {spec.key: spec for spec in watchlist.enabled_channels()}
         # New channels' first polls are spread (not all at once when a thousand start together).
         spread = len(wanted.keys() - self.specs.keys()) / FIRST_RUNS_PER_SECOND
+        recheck = self.recheck_every
         for key in self.specs.keys() - wanted.keys():
             for job_id in (f"poll:{key}", f"recheck:{key}"):
                 if self.scheduler.get_job(job_id):
@@ -138,6 +139,9 @@ class ChannelScheduler:
                 replace_existing=True,
                 max_instances=1,
                 coalesce=True,
+                # Spread over the second half of the first interval: a thousand channels do not
+                # all re-check in the same 30 seconds.
+                next_run_time=self.now() + recheck * random.uniform(0.5, 1.0),  # noqa: S311
             )
             log.info("channel_scheduled", channel=key, every=str(spec.poll_every))
 

@@ -296,3 +296,7 @@ async def test_new_channels_first_polls_are_spread_out(telegram, connect, make_p
     assert len(firsts) == 500
     assert firsts[-1] - firsts[0] > timedelta(seconds=5)  # ~10 s: not all at once
     assert firsts[-1] - firsts[0] < timedelta(seconds=11)  # about one interval at most
+    rechecks = sorted(
+        job.next_run_time for job in scheduler.scheduler.get_jobs() if job.id.startswith("recheck:")
+    )
+    assert rechecks[-1] - rechecks[0] > timedelta(minutes=10)  # not all in the same half-minute
