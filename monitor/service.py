@@ -64,7 +64,7 @@ class Runtime:
         matcher take over together, once the database has its entities, or not at all.
         """
         try:
-            watchlist, matcher = await asyncio.to_thread(load_compiled, self.settings)
+            watchlist, matcher = await asyncio.to_thread(load_compiled, self.settings, isolate=True)
         except ConfigError as exc:
             log.error("watchlist_reload_failed", error=str(exc), kept="previous watchlist")
             return False
@@ -82,13 +82,15 @@ class Runtime:
         return True
 
 
-def load_compiled(settings: Settings) -> tuple[Watchlist, Matcher]:
+def load_compiled(settings: Settings, *, isolate: bool = False) -> tuple[Watchlist, Matcher]:
     """The watchlist and its matcher (from the data directory's cache when unchanged).
 
-    Blocking (file reads, a second or so for a large watchlist): call it in a thread.
+    Blocking (file reads, a second or so for a large watchlist): call it in a thread, with
+    ``isolate`` so a large automaton is built in a child process (see ``compile_matcher``).
     """
     watchlist = load_watchlist(settings.channels_file)
-    return watchlist, compile_matcher(watchlist.entities, settings.data_dir / "cache")
+    cache_dir = settings.data_dir / "cache"
+    return watchlist, compile_matcher(watchlist.entities, cache_dir, isolate=isolate)
 
 
 def _entity_values(watchlist: Watchlist) -> list[tuple[str, str, str, list[str], list[str]]]:

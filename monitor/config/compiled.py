@@ -17,6 +17,8 @@ import gc
 import hashlib
 import json
 import os
+import pickle
+import subprocess
 import sys
 import tempfile
 import unicodedata
@@ -27,10 +29,12 @@ from typing import Any
 
 import structlog
 
-__all__ = ["CACHE_KEEP", "cache_key", "compile_matcher", "paused_gc"]
+__all__ = ["CACHE_KEEP", "ISOLATE_ABOVE", "cache_key", "compile_matcher", "paused_gc"]
 
 log = structlog.get_logger(__name__)
 
+#: Above this many names (aliases and entity names), ``isolate=True`` compiles in a child.
+ISOLATE_ABOVE = 2_000
 #: Cache files kept in the directory (the newest), so two watchlists in turn both stay cached.
 CACHE_KEEP = 3
 _PREFIX = "matcher-"
@@ -54,24 +58,75 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def compile_matcher(entities: Sequence[Any], cache_dir: Path | None = None) -> Any:
+def compile_matcher(
+    entities: Sequence[Any], cache_dir: Path | None = None, *, isolate: bool = False
+) -> Any:
     """``Matcher.compile(entities)``, or the same matcher from ``cache_dir`` when cached there.
 
     A missing, unwritable or corrupt cache never fails the call: it only makes it slower.
+    ``isolate`` (for a reload in a running daemon, called from a worker thread): a large
+    watchlist is compiled in a child process. Building and pickling the automaton are single C
+    calls that hold the GIL (0.4 s each at 10,000 aliases), which would pause the event loop
+    even from a thread; here only loading the result holds it (0.1 s).
     """
     from monitor.matching import Matcher
 
     with paused_gc():
-        if cache_dir is None:
-            return Matcher.compile(entities)
-        key = cache_key(entities)
-        path = Path(cache_dir) / f"{_PREFIX}{key}{_SUFFIX}"
-        matcher = _read(path, key)
-        if matcher is not None:
-            return matcher
-        matcher = Matcher.compile(entities)
-        _write(path, key, matcher.dumps())
+        key = path = None
+        if cache_dir is not None:
+            key = cache_key(entities)
+            path = Path(cache_dir) / f"{_PREFIX}{key}{_SUFFIX}"
+            cached = _read(path, key)
+            if cached is not None:
+                return cached
+        names = sum(1 + len(getattr(e, "aliases", None) or ()) for e in entities)
+        payload = _compile_in_child(entities) if isolate and names > ISOLATE_ABOVE else None
+        if payload is not None:
+            matcher = Matcher.loads(payload)
+        else:
+            matcher = Matcher.compile(entities)
+            payload = matcher.dumps() if path is not None else b""
+        if path is not None and key is not None:
+            _write(path, key, payload)
         return matcher
+
+
+#: The child: entities ``(id, name, aliases)`` pickled on stdin, the compiled matcher's bytes
+#: on stdout. It imports only the matcher, and runs as ``-c`` so nothing re-imports __main__.
+_CHILD = """
+import gc, pickle, sys, types
+gc.disable()
+from monitor.matching import Matcher
+rows = pickle.load(sys.stdin.buffer)
+entities = [types.SimpleNamespace(id=i, name=n, aliases=a) for i, n, a in rows]
+sys.stdout.buffer.write(Matcher.compile(entities).dumps())
+"""
+
+
+def _compile_in_child(entities: Sequence[Any]) -> bytes | None:
+    """The compiled matcher's bytes from a child process; ``None`` (logged) if it failed."""
+    rows = [(str(e.id), e.name, tuple(getattr(e, "aliases", None) or ())) for e in entities]
+    root = str(Path(__file__).resolve().parents[2])  # where `monitor` is importable from
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
+    }
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _CHILD],
+            input=pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL),
+            capture_output=True,
+            env=env,
+            check=False,
+        )
+    except OSError as exc:
+        log.warning("matcher_compile_child_failed", error=str(exc), fallback="in process")
+        return None
+    if done.returncode != 0:
+        error = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["?"]
+        log.warning("matcher_compile_child_failed", error=error[0], fallback="in process")
+        return None
+    return done.stdout
 
 
 def cache_key(entities: Sequence[Any]) -> str:

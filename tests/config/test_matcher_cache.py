@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from monitor.config import EntitySpec, compile_matcher
-from monitor.config.compiled import CACHE_KEEP, cache_key
+from monitor.config.compiled import CACHE_KEEP, ISOLATE_ABOVE, cache_key
 from monitor.matching import Matcher
 
 ENTITIES = [
@@ -137,3 +137,29 @@ def test_a_matcher_survives_dumps_and_loads_and_refuses_foreign_bytes() -> None:
     for junk in (b"", b"\x80\x05N.", b"junk"):
         with pytest.raises(ValueError):
             Matcher.loads(junk)
+
+
+def many_entities(n: int) -> list[EntitySpec]:
+    return [
+        EntitySpec(id=f"e-{i}", name=f"Name Number{i}", aliases=(f"قيس الخزعلي {i}", f"Abu X{i}"))
+        for i in range(n)
+    ]
+
+
+def test_an_isolated_compile_in_a_child_process_matches_as_in_process(tmp_path: Path) -> None:
+    entities = many_entities(ISOLATE_ABOVE // 3 + 1)  # 3 names each: just above the threshold
+    isolated = compile_matcher(entities, tmp_path, isolate=True)
+    fresh = Matcher.compile(entities)
+    posts = ["وقيس الخزعلي 7 قال", "Name Number12 and Abu X3", "nothing"]
+    assert [isolated.match(p) for p in posts] == [fresh.match(p) for p in posts]
+    assert isolated.match(posts[0]) and isolated.n_forms == fresh.n_forms
+    assert len(cache_files(tmp_path)) == 1
+
+
+def test_a_failed_child_process_falls_back_to_compiling_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.executable", "/bin/false")
+    entities = many_entities(ISOLATE_ABOVE // 3 + 1)
+    matcher = compile_matcher(entities, None, isolate=True)
+    assert matcher.match("Abu X3 spoke")
