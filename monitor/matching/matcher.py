@@ -5,7 +5,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import ahocorasick
 
@@ -93,10 +93,11 @@ class Matcher:
         return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 
     @classmethod
-    def loads(cls, data: bytes) -> Matcher:
-        """A matcher from :meth:`dumps`; ``ValueError`` if the bytes are not one."""
+    def loads(cls, data: bytes | memoryview | BinaryIO) -> Matcher:
+        """A matcher from :meth:`dumps` (bytes, or a binary file positioned at them);
+        ``ValueError`` if they are not one."""
         try:
-            state = pickle.loads(data)
+            state = pickle.load(data) if hasattr(data, "read") else pickle.loads(data)
         except Exception as exc:  # a truncated or foreign file: any unpickling error
             raise ValueError(f"not a compiled matcher: {type(exc).__name__}") from None
         if not (isinstance(state, tuple) and len(state) == 5 and state[0] == _FORMAT):
