@@ -80,20 +80,35 @@ def compile_matcher(
             cached = _read(path, key)
             if cached is not None:
                 return cached
-        names = sum(1 + len(getattr(e, "aliases", None) or ()) for e in entities)
-        payload = _compile_in_child(entities) if isolate and names > ISOLATE_ABOVE else None
-        if payload is not None:
-            matcher = Matcher.loads(payload)
-        else:
+        matcher, payload = None, None
+        if isolate and sum(1 + len(getattr(e, "aliases", None) or ()) for e in entities) > (
+            ISOLATE_ABOVE
+        ):
+            payload = _compile_in_child(entities)
+            matcher = _loads_or_none(payload)
+        if matcher is None:
             matcher = Matcher.compile(entities)
             payload = matcher.dumps() if path is not None else b""
-        if path is not None and key is not None:
+        if path is not None and key is not None and payload is not None:
             _write(path, key, payload)
         return matcher
 
 
+def _loads_or_none(payload: bytes | None) -> Any:
+    from monitor.matching import Matcher
+
+    if payload is None:
+        return None
+    try:
+        return Matcher.loads(payload)
+    except ValueError as exc:
+        log.warning("matcher_compile_child_failed", error=str(exc), fallback="in process")
+        return None
+
+
 #: The child: entities ``(id, name, aliases)`` pickled on stdin, the compiled matcher's bytes
-#: on stdout. It imports only the matcher, and runs as ``-c`` so nothing re-imports __main__.
+#: on stdout. It imports only the matcher (from this checkout), and runs as ``-c`` so nothing
+#: re-imports the parent's __main__ (multiprocessing's spawn would).
 _CHILD = """
 import gc, pickle, sys, types
 gc.disable()
@@ -114,7 +129,7 @@ def _compile_in_child(entities: Sequence[Any]) -> bytes | None:
     }
     try:
         done = subprocess.run(
-            [sys.executable, "-c", _CHILD],
+            [sys.executable, "-P", "-c", _CHILD],  # -P: not the current directory's modules
             input=pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL),
             capture_output=True,
             env=env,

@@ -97,7 +97,10 @@ class Matcher:
         """A matcher from :meth:`dumps` (bytes, or a binary file positioned at them);
         ``ValueError`` if they are not one."""
         try:
-            state = pickle.load(data) if hasattr(data, "read") else pickle.loads(data)
+            if isinstance(data, bytes | memoryview):
+                state = pickle.loads(data)
+            else:
+                state = pickle.load(data)
         except Exception as exc:  # a truncated or foreign file: any unpickling error
             raise ValueError(f"not a compiled matcher: {type(exc).__name__}") from None
         if not (isinstance(state, tuple) and len(state) == 5 and state[0] == _FORMAT):
