@@ -39,6 +39,7 @@ from typing import Any
 import yaml
 
 from monitor.language import get_detector
+from monitor.log import configure_logging
 from monitor.matching import Matcher, normalize
 
 AR_WORDS = (
@@ -143,6 +144,7 @@ def main() -> None:
         "--old-up-to", type=int, default=10_000, help="largest size timed the old (slow) way"
     )
     args = parser.parse_args()
+    configure_logging(level="WARNING")  # to stderr; a cache hit is logged at debug
     if not args.skip_throughput:
         throughput(args)
     startup(args)
