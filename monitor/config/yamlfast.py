@@ -69,7 +69,8 @@ _TYPED_12 = re.compile(
 )
 # Line breaks in YAML 1.1 only, directives (``%YAML 1.1`` would change every resolver), and the
 # non-specific tag ``!`` (libyaml resolves ``! 5`` as if it were plain).
-_GIVE_UP_TEXT = re.compile(r"[\x85\u2028\u2029]|^%|(?:^|[\s\[{,])!(?=[\s,\]}]|$)", re.M)
+_YAML_11_BREAKS = ("\x85", "\u2028", "\u2029")
+_NON_SPECIFIC_TAG = re.compile(r"(?:^|[\s\[{,])!(?=[\s,\]}]|$)", re.M)
 
 
 class _Parser(CParser or object):  # type: ignore[misc]  # libyaml's parser, our resolver
@@ -108,7 +109,12 @@ def fast_load(text: str) -> Any:
     after :meth:`YamlDoc.plain`; raises :class:`NeedsRoundTrip` when it cannot be sure."""
     if CParser is None:
         raise NeedsRoundTrip("PyYAML has no libyaml")
-    if _GIVE_UP_TEXT.search(text):
+    if (
+        any(ch in text for ch in _YAML_11_BREAKS)
+        or text.startswith("%")
+        or "\n%" in text
+        or ("!" in text and _NON_SPECIFIC_TAG.search(text))
+    ):  # str scans, not a regex over the whole file: a 50k-alias file is 2 MB
         raise NeedsRoundTrip("a directive, a `!` tag or a YAML 1.1 line break")
     parser = _Parser(text)
     try:
