@@ -420,6 +420,13 @@ def match_command(directory: Path, n_posts: int, rng: random.Random) -> None:
         print(
             f"| {name} | {took:.2f} | {cpu:.2f} | {n_posts / cpu:,.0f} | {matches:,} |", flush=True
         )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import monitor.cli"], check=True)
+    took = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    print(f"| of which: starting the CLI (`import monitor.cli`) | {took:.2f} | {cpu:.2f} | | |")
 
 
 if __name__ == "__main__":
