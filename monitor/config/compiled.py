@@ -80,7 +80,8 @@ def compile_matcher(
             cached = _read(path, key)
             if cached is not None:
                 return cached
-        matcher, payload = None, None
+        matcher: Any = None
+        payload: Any = None  # what the cache file gets: the child's bytes, or the matcher
         if isolate and sum(1 + len(getattr(e, "aliases", None) or ()) for e in entities) > (
             ISOLATE_ABOVE
         ):
@@ -88,7 +89,7 @@ def compile_matcher(
             matcher = _loads_or_none(payload)
         if matcher is None:
             matcher = Matcher.compile(entities)
-            payload = matcher.dumps() if path is not None else b""
+            payload = matcher
         if path is not None and key is not None and payload is not None:
             _write(path, key, payload)
         return matcher
@@ -208,14 +209,23 @@ def _read(path: Path, key: str) -> Any:
     return matcher
 
 
-def _write(path: Path, key: str, payload: bytes) -> None:
+def _write(path: Path, key: str, payload: bytes | Any) -> None:
+    """Write ``payload`` (a compiled matcher's bytes, or the matcher itself) atomically."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(_MAGIC + key.encode() + b"\n" + _checksum(payload) + b"\n")
-                fh.write(payload)
+                fh.write(_MAGIC + key.encode() + b"\n")
+                at = fh.tell()
+                fh.write(_checksum_line(0, 0) + b"\n")  # a placeholder of the same width
+                out = _Checksummed(fh)
+                if isinstance(payload, bytes | memoryview):
+                    out.write(payload)
+                else:
+                    payload.dump(out)
+                fh.seek(at)
+                fh.write(_checksum_line(out.size, out.crc))
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -227,13 +237,22 @@ def _write(path: Path, key: str, payload: bytes) -> None:
     _prune(path.parent)
 
 
-def _checksum(payload: bytes) -> bytes:
-    """Length and CRC-32 of the payload: a torn or damaged file is refused before unpickling."""
-    return _checksum_line(len(payload), zlib.crc32(payload))
+class _Checksummed:
+    """A binary writer that keeps the length and CRC-32 of what went through it."""
+
+    def __init__(self, fh: Any) -> None:
+        self.fh, self.size, self.crc = fh, 0, 0
+
+    def write(self, data: Any) -> int:
+        self.crc = zlib.crc32(data, self.crc)
+        self.size += memoryview(data).nbytes
+        return int(self.fh.write(data))
 
 
 def _checksum_line(size: int, crc: int) -> bytes:
-    return f"{size} {crc:08x}".encode()
+    """Length and CRC-32 of the payload (fixed width: written after it, over a placeholder):
+    a torn or damaged file is refused before unpickling."""
+    return f"{size:020d} {crc:08x}".encode()
 
 
 def _prune(directory: Path) -> None:

@@ -89,8 +89,15 @@ class Matcher:
 
     def dumps(self) -> bytes:
         """The compiled matcher as bytes for :meth:`loads` (a cache; same library versions)."""
-        state = (_FORMAT, self._automaton, self._lengths, self._entries, self.n_aliases)
-        return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(self._state(), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def dump(self, file: Any) -> None:
+        """:meth:`dumps` into a binary file (or anything with ``write``), without a copy in
+        memory of the whole (the automaton of 50,000 aliases is 180 MB)."""
+        pickle.dump(self._state(), file, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def _state(self) -> tuple[Any, ...]:
+        return (_FORMAT, self._automaton, self._lengths, self._entries, self.n_aliases)
 
     @classmethod
     def loads(cls, data: bytes | memoryview | BinaryIO) -> Matcher:
