@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from monitor.config import compile_matcher
 from monitor.config.compiled import ISOLATE_ABOVE
 from monitor.flagging import Flagger
@@ -43,6 +45,7 @@ class Routes:
         self.watchlist = watchlist
 
 
+@pytest.mark.slow
 async def test_a_large_reload_runs_off_the_event_loop_and_swaps_all_at_once(
     tmp_path: Path,
 ) -> None:
