@@ -17,7 +17,7 @@ from monitor.simulator.entities import NewestFirst
 from monitor.simulator.model import Backend, SimAccount, SimChannel, SimMessage
 from monitor.simulator.render import channel_tl, config_tl, message_tl, photo_tl, user_tl
 
-__all__ = ["DropConnection", "RequestHandler", "RpcError", "request_name"]
+__all__ = ["DropConnection", "RequestHandler", "RpcError", "internal_error", "request_name"]
 
 MIB = 1 << 20
 MAX_HISTORY_LIMIT = 100
@@ -49,6 +49,11 @@ class DropConnection(Exception):
 
 def request_name(request: object) -> str:
     return type(request).__name__
+
+
+def internal_error(name: str) -> str:
+    """The RPC error a request gets when its handler fails with a bug (not a Telegram error)."""
+    return f"SIMULATOR_INTERNAL_ERROR_{name.upper()}"
 
 
 def unwrap(request: TLRequest) -> TLRequest:
@@ -119,6 +124,10 @@ class RequestHandler:
             raise
         except DropConnection:
             self.backend.requests.record(name, account.name, "DROPPED")
+            raise
+        except Exception as exc:  # a simulator bug: answered SIMULATOR_INTERNAL_ERROR_*
+            detail = f"{type(exc).__name__}: {exc}"
+            self.backend.requests.record(name, account.name, internal_error(name), detail=detail)
             raise
         self.backend.requests.record(name, account.name)
         return result

@@ -20,7 +20,13 @@ from telethon.tl import functions, types
 from telethon.tl.core import GzipPacked, MessageContainer
 from telethon.tl.tlobject import TLObject, TLRequest
 
-from monitor.simulator.handlers import DropConnection, RequestHandler, RpcError, unwrap
+from monitor.simulator.handlers import (
+    DropConnection,
+    RequestHandler,
+    RpcError,
+    internal_error,
+    unwrap,
+)
 from monitor.simulator.model import ChangeEvent, SimAccount
 from monitor.simulator.mtproto import (
     MsgIdGenerator,
@@ -191,7 +197,7 @@ class ServerSession:
             raise
         except Exception:
             log.exception("simulator_handler_failed", account=self.account.name, request=name)
-            payload = bytes(types.RpcError(500, f"SIMULATOR_INTERNAL_ERROR_{name.upper()}"))
+            payload = bytes(types.RpcError(500, internal_error(name)))
         self._send(struct.pack("<Iq", RPC_RESULT, msg_id) + payload, response=True)
 
     # -- outgoing -----------------------------------------------------------------------------------
