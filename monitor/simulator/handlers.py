@@ -16,6 +16,7 @@ from monitor.simulator.dialogs import DialogRequests
 from monitor.simulator.entities import NewestFirst
 from monitor.simulator.model import Backend, SimAccount, SimChannel, SimMessage
 from monitor.simulator.render import channel_tl, config_tl, message_tl, photo_tl, user_tl
+from monitor.simulator.search import matching as search_matching
 
 __all__ = ["DropConnection", "RequestHandler", "RpcError", "internal_error", "request_name"]
 
@@ -325,18 +326,7 @@ class RequestHandler:
 
     async def search(self, request: Any, account: SimAccount) -> Any:
         channel = self.channel_for(request.peer, account)
-        needle = (request.q or "").casefold()
-        photos_only = isinstance(request.filter, types.InputMessagesFilterPhotos)
-        if not isinstance(request.filter, types.InputMessagesFilterEmpty) and not photos_only:
-            raise RpcError(400, "FILTER_NOT_SUPPORTED")
-        found = [
-            m
-            for m in channel.visible()
-            if needle in m.text.casefold()
-            and (not photos_only or m.photo is not None)
-            and (not _is_set(request.min_date) or m.date >= request.min_date)
-            and (not _is_set(request.max_date) or m.date <= request.max_date)
-        ]
+        found = search_matching(channel.visible(), request)
         page = history_page(
             found,
             offset_id=request.offset_id,

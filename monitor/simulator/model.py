@@ -66,6 +66,7 @@ class Backend:
         self._photos: dict[int, SimPhoto] = {}
         self._photo_counter = 0
         self._group_counter = 0
+        self.change_seq = 0  # changes so far, all channels: ``ChangeEvent.seq`` of the last one
         self.add_account("default")
 
     # -- deterministic identifiers ------------------------------------------------------------
@@ -282,6 +283,25 @@ class Backend:
         if gone:
             self._change("delete", channel, tuple(gone), len(gone))
 
+    def pin(self, channel_id: int, message_id: int, *, pinned: bool = True) -> bool:
+        """Pin (or unpin) a message, as a channel admin does; returns whether anything changed.
+
+        The message's ``pinned`` flag shows in history and in ``messages.search`` with
+        ``InputMessagesFilterPinned``; the change takes a pts and pushes
+        ``UpdatePinnedChannelMessages``. (Telegram also posts a "pinned a message" service
+        message; the simulator does not.)"""
+        message = self.message(channel_id, message_id)
+        if message.deleted:
+            raise SimulatorError(f"message {message_id} in channel {channel_id} is deleted")
+        if message.pinned == pinned:
+            return False
+        message.pinned = pinned
+        self._change("pin" if pinned else "unpin", self.channel(channel_id), (message_id,), 1)
+        return True
+
+    def unpin(self, channel_id: int, message_id: int) -> bool:
+        return self.pin(channel_id, message_id, pinned=False)
+
     def bump(
         self,
         channel_id: int,
@@ -343,7 +363,10 @@ class Backend:
         dropped = self._drop_next > 0
         if dropped:
             self._drop_next -= 1
-        event = ChangeEvent(kind, channel.id, ids, channel.pts, count, dropped)
+        self.change_seq += 1
+        event = ChangeEvent(
+            kind, channel.id, ids, channel.pts, count, dropped, self.now(), self.change_seq
+        )
         channel.changes.append(event)
         for callback in list(self._subscribers):
             callback(event)

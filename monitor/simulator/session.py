@@ -35,7 +35,7 @@ from monitor.simulator.mtproto import (
     decrypt_from_client,
     encrypt_to_client,
 )
-from monitor.simulator.render import message_tl
+from monitor.simulator.render import change_update
 
 __all__ = ["ServerSession", "serialize"]
 
@@ -232,19 +232,7 @@ class ServerSession:
             return
         if self.backend.faults.is_banned(channel.id, self.account.name):
             return
-        update: Any
-        if event.kind == "delete":
-            update = types.UpdateDeleteChannelMessages(
-                channel.id, list(event.message_ids), event.pts, event.pts_count
-            )
-        else:
-            message = message_tl(channel, channel.messages[event.message_ids[0]])
-            cls = (
-                types.UpdateNewChannelMessage
-                if event.kind == "new"
-                else types.UpdateEditChannelMessage
-            )
-            update = cls(message, event.pts, event.pts_count)
+        update = change_update(channel, event)
         updates = types.Updates(
             updates=[update],
             users=[],
