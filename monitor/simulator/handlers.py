@@ -13,6 +13,7 @@ from telethon.tl import functions, types
 from telethon.tl.tlobject import TLRequest
 
 from monitor.simulator.dialogs import DialogRequests
+from monitor.simulator.difference import UpdateRequests
 from monitor.simulator.entities import NewestFirst
 from monitor.simulator.model import Backend, SimAccount, SimChannel, SimMessage
 from monitor.simulator.render import channel_tl, config_tl, message_tl, photo_tl, user_tl
@@ -74,12 +75,13 @@ class RequestHandler:
         self.host = host
         self.port = port
         dialogs = DialogRequests(self)
+        self.updates = UpdateRequests(self)
         self._table: dict[type, Handler] = {
             functions.help.GetConfigRequest: self.get_config,
             functions.users.GetUsersRequest: self.get_users,
-            functions.updates.GetStateRequest: self.get_state,
-            functions.updates.GetDifferenceRequest: self.get_difference,
-            functions.updates.GetChannelDifferenceRequest: self.get_channel_difference,
+            functions.updates.GetStateRequest: self.updates.get_state,
+            functions.updates.GetDifferenceRequest: self.updates.get_difference,
+            functions.updates.GetChannelDifferenceRequest: self.updates.get_channel_difference,
             functions.contacts.ResolveUsernameRequest: self.resolve_username,
             functions.channels.GetChannelsRequest: self.get_channels,
             functions.channels.GetFullChannelRequest: self.get_full_channel,
@@ -191,47 +193,6 @@ class RequestHandler:
             raise RpcError(400, "PHONE_NUMBER_INVALID")
         account.authorized = True
         return types.auth.Authorization(user=user_tl(account))
-
-    # -- updates --------------------------------------------------------------------------------------
-
-    async def get_state(self, request: Any, account: SimAccount) -> types.updates.State:
-        return types.updates.State(pts=1, qts=0, date=self.backend.now(), seq=0, unread_count=0)
-
-    async def get_difference(self, request: Any, account: SimAccount) -> Any:
-        return types.updates.DifferenceEmpty(date=self.backend.now(), seq=0)
-
-    async def get_channel_difference(self, request: Any, account: SimAccount) -> Any:
-        channel = self.channel_for(request.channel, account)
-        # ``changes`` is in pts order: skip what the client has with a bisect, not a scan.
-        events = channel.changes[bisect_right(channel.changes, request.pts, key=lambda e: e.pts) :]
-        if not events:
-            return types.updates.ChannelDifferenceEmpty(pts=channel.pts, final=True)
-        taken = events[: max(request.limit, 1)]
-        new_ids: list[int] = []
-        other: list[Any] = []
-        for event in taken:
-            if event.kind == "new":
-                new_ids.extend(event.message_ids)
-            elif event.kind == "edit":
-                mid = event.message_ids[0]
-                if mid not in new_ids and not channel.messages[mid].deleted:
-                    msg = message_tl(channel, channel.messages[mid])
-                    other.append(types.UpdateEditChannelMessage(msg, event.pts, event.pts_count))
-            else:
-                other.append(
-                    types.UpdateDeleteChannelMessages(
-                        channel.id, list(event.message_ids), event.pts, event.pts_count
-                    )
-                )
-        news = [message_tl(channel, channel.messages[i]) for i in new_ids]
-        return types.updates.ChannelDifference(
-            pts=taken[-1].pts,
-            new_messages=[m for m in news if not isinstance(m, types.MessageEmpty)],
-            other_updates=other,
-            chats=[self.chat(channel, account)],
-            users=[],
-            final=len(taken) == len(events),
-        )
 
     # -- channels -------------------------------------------------------------------------------------
 

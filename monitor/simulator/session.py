@@ -232,12 +232,11 @@ class ServerSession:
             return
         if self.backend.faults.is_banned(channel.id, self.account.name):
             return
-        update = change_update(channel, event)
         updates = types.Updates(
-            updates=[update],
+            updates=[change_update(channel, event)],
             users=[],
             chats=[self.handler.chat(channel, self.account)],
-            date=self.backend.now(),
+            date=self.backend.state_date(event.seq),
             seq=0,
         )
         self._send(bytes(updates), response=False)
