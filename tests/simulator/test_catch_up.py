@@ -4,6 +4,7 @@ state is kept, ``catch_up=True``), and the difference requests behind it."""
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ from telethon import TelegramClient, events
 from telethon.tl import functions, types
 
 from monitor.simulator import Backend, SimChannel, client_for
+from monitor.simulator.scenario import load_scenario
 from tests.simulator.conftest import fill
 
 WAIT = 10  # seconds; only a guard against hanging, never a timing assertion
@@ -63,32 +65,50 @@ async def _go_offline_joined(backend: Backend, channel: SimChannel, session: Pat
         assert await recorder.take(1) == [("new", "seen live")]
 
 
-async def test_offline_posts_edit_and_deletion_reach_handlers_on_catch_up(
-    backend: Backend, channel: SimChannel, tmp_path: Path
-) -> None:
-    fill(backend, channel, 3)
+SCENARIO = """
+synthetic: true
+seed: 5
+channels:
+  - {key: office, username: office_sim, title: "Office", joined: true}
+timeline:
+  - {post: office, ref: first, at: 2024-05-13T09:00:00Z, text: "statement one"}
+  - {post: office, ref: second, after: 1h, text: "statement two"}
+  - {post: office, after: 1h, text: "statement three"}
+  # played live, while the client is offline
+  - {post: office, in: 10s, text: "offline one"}
+  - {post: office, in: 20s, text: "offline two"}
+  - {edit: first, in: 30s, text: "statement one (corrected)"}
+  - {delete: second, in: 40s}
+  - {post: office, in: 50s, text: "offline three"}
+"""
+
+
+async def test_offline_posts_edit_and_deletion_reach_handlers_on_catch_up(tmp_path: Path) -> None:
+    path = tmp_path / "office.yaml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    scenario = load_scenario(path)
+    scenario.apply_history()
+    backend, office = scenario.backend, scenario.channels["office"]
     session = tmp_path / "reader.session"
-    await _go_offline_joined(backend, channel, session)
+    async with online(backend, session) as (client, _):
+        [dialog] = await client.get_dialogs()  # Telethon now tracks the channel's pts
+        assert dialog.entity.id == office.id
 
-    for text in ("offline one", "offline two", "offline three"):
-        backend.post(channel.id, text)
-    backend.edit(channel.id, 1, "post number 1 (corrected while offline)")
-    backend.delete(channel.id, [2])
+    assert await scenario.play_live(speed=math.inf) == 5  # while the client is offline
     backend.requests.reset()
-
     async with online(backend, session, catch_up=True) as (client, recorder):
-        received = await recorder.take(5)
+        received = await recorder.take(5)  # handlers run as tasks: compare in any order
         assert sorted(received, key=repr) == sorted(
             [
                 ("new", "offline one"),
                 ("new", "offline two"),
-                ("new", "offline three"),
-                ("edit", "post number 1 (corrected while offline)"),
+                ("edit", "statement one (corrected)"),
                 ("delete", [2]),
+                ("new", "offline three"),
             ],
             key=repr,
         )
-        backend.post(channel.id, "live again")  # the client's pts is right: no gap, no repeat
+        backend.post(office.id, "live again")  # the client's pts is right: no gap, no repeat
         assert await recorder.take(1) == [("new", "live again")]
     assert backend.requests.count("GetDifferenceRequest") == 1
     assert backend.requests.count("GetHistoryRequest") == 0
