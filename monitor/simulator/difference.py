@@ -66,7 +66,10 @@ class UpdateRequests:
                 continue
             if self.backend.faults.is_banned(channel.id, account.name):
                 continue
-            missed = self.backend.missed_since(channel, request.date)
+            # Scanning one change past what fits inline tells a "too long" channel.
+            missed = self.backend.missed_since(
+                channel, request.date, at_most=INLINE_CHANNEL_PTS + 1
+            )
             if not missed:
                 continue
             chats.append(self.handler.chat(channel, account))

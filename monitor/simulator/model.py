@@ -377,15 +377,20 @@ class Backend:
             self._issued[second] = seen
         return now
 
-    def missed_since(self, channel: SimChannel, date: datetime) -> list[ChangeEvent]:
+    def missed_since(
+        self, channel: SimChannel, date: datetime, *, at_most: int | None = None
+    ) -> list[ChangeEvent]:
         """The channel's changes a client whose update state has ``date`` may not have seen
-        (a few it did see may be included: clients skip those by pts), oldest first."""
+        (a few it did see may be included: clients skip those by pts), oldest first; only the
+        newest ``at_most`` of them when given."""
         second = int(date.timestamp())
         seen = self._issued.get(second, -1)
-        missed = []
+        missed: list[ChangeEvent] = []
         for event in reversed(channel.changes):
             at = int(event.at.timestamp()) if event.at is not None else second + 1
             if at < second or (at == second and event.seq <= seen):
+                break
+            if at_most is not None and len(missed) == at_most:
                 break
             missed.append(event)
         missed.reverse()
