@@ -13,7 +13,8 @@ from typing import Any
 from telethon import TelegramClient, events
 from telethon.tl import functions, types
 
-from monitor.simulator import Backend, SimChannel, client_for
+from monitor.simulator import API_HASH, API_ID, Backend, SimChannel, SimulatorServer, client_for
+from monitor.simulator.clients import write_session_file
 from monitor.simulator.scenario import load_scenario
 from tests.simulator.conftest import fill
 
@@ -112,6 +113,38 @@ async def test_offline_posts_edit_and_deletion_reach_handlers_on_catch_up(tmp_pa
         assert await recorder.take(1) == [("new", "live again")]
     assert backend.requests.count("GetDifferenceRequest") == 1
     assert backend.requests.count("GetHistoryRequest") == 0
+
+
+async def test_a_plain_telethon_program_catches_up_over_tcp(
+    backend: Backend, channel: SimChannel, tmp_path: Path
+) -> None:
+    """What ``monitor simulator serve --session-file`` offers other programs: a default
+    ``TelegramClient`` on the written session file, catching up after a restart."""
+    backend.join("default", channel.id)
+    fill(backend, channel, 3)
+    async with SimulatorServer(backend) as server:
+        path = write_session_file(tmp_path / "sim", host=server.host, port=server.port)
+
+        def program(catch_up: bool) -> TelegramClient:
+            return TelegramClient(str(path), API_ID, API_HASH, catch_up=catch_up)
+
+        client = program(catch_up=False)
+        await client.connect()
+        await client.get_dialogs()
+        await client.disconnect()
+        backend.post(channel.id, "while the program was stopped")
+        backend.edit(channel.id, 3, "post number 3, edited")
+        client = program(catch_up=True)
+        recorder = Recorder(client)
+        await client.connect()
+        try:
+            received = await recorder.take(2)
+        finally:
+            await client.disconnect()
+    assert sorted(received) == [
+        ("edit", "post number 3, edited"),
+        ("new", "while the program was stopped"),
+    ]
 
 
 async def test_a_longer_backlog_comes_through_channel_difference(
