@@ -19,7 +19,7 @@ from monitor.simulator.render import message_tl
 if TYPE_CHECKING:
     from monitor.simulator.handlers import RequestHandler
 
-__all__ = ["DialogRequests"]
+__all__ = ["DialogRequests", "dialog_tl"]
 
 MAX_DIALOGS_LIMIT = 100
 ARCHIVE_FOLDER = 1
@@ -43,26 +43,11 @@ class DialogRequests:
         entries.sort(key=lambda e: _order_key(*e), reverse=True)
         return entries
 
-    def _dialog(self, channel: SimChannel, top: SimMessage | None) -> types.Dialog:
-        top_id = top.id if top is not None else 0
-        return types.Dialog(
-            peer=types.PeerChannel(channel.id),
-            top_message=top_id,
-            read_inbox_max_id=top_id,
-            read_outbox_max_id=0,
-            unread_count=0,
-            unread_mentions_count=0,
-            unread_reactions_count=0,
-            unread_poll_votes_count=0,
-            notify_settings=types.PeerNotifySettings(),
-            pts=channel.pts,
-        )
-
     def _parts(
         self, entries: list[tuple[SimChannel, SimMessage | None]], account: SimAccount
     ) -> dict[str, list[Any]]:
         return {
-            "dialogs": [self._dialog(c, top) for c, top in entries],
+            "dialogs": [dialog_tl(c, top) for c, top in entries],
             "messages": [message_tl(c, top) for c, top in entries if top is not None],
             "chats": [self.handler.chat(c, account) for c, _ in entries],
             "users": [],
@@ -86,12 +71,29 @@ class DialogRequests:
                 if channel.id in joined:
                     visible = channel.visible()
                     wanted.append((channel, visible[0] if len(visible) else None))
-        state = await self.handler.get_state(request, account)
+        state = await self.handler.updates.get_state(request, account)
         return types.messages.PeerDialogs(**self._parts(wanted, account), state=state)
 
     async def get_dialog_filters(self, request: Any, account: SimAccount) -> Any:
         """No folders: the account has only the default "All chats" list."""
         return types.messages.DialogFilters(filters=[], tags_enabled=False)
+
+
+def dialog_tl(channel: SimChannel, top: SimMessage | None) -> types.Dialog:
+    """The channel's dialog: its newest visible message, all read, and the channel's pts."""
+    top_id = top.id if top is not None else 0
+    return types.Dialog(
+        peer=types.PeerChannel(channel.id),
+        top_message=top_id,
+        read_inbox_max_id=top_id,
+        read_outbox_max_id=0,
+        unread_count=0,
+        unread_mentions_count=0,
+        unread_reactions_count=0,
+        unread_poll_votes_count=0,
+        notify_settings=types.PeerNotifySettings(),
+        pts=channel.pts,
+    )
 
 
 def _order_key(channel: SimChannel, top: SimMessage | None) -> tuple[float, int, int]:

@@ -73,11 +73,13 @@ class SimMessage:
     fwd_from: SimForward | None = None
     reply_to: int | None = None
     deleted: bool = False
+    pinned: bool = False
 
 
 @dataclass(frozen=True)
 class ChangeEvent:
-    """A change pushed to subscribers: kind is 'new', 'edit' or 'delete'."""
+    """A change in a channel's pts log, pushed to subscribers: kind is 'new', 'edit', 'delete',
+    'pin' or 'unpin'."""
 
     kind: str
     channel_id: int
@@ -85,6 +87,8 @@ class ChangeEvent:
     pts: int
     pts_count: int
     dropped: bool = False  # test hook: the push is lost in transit (pts still advanced)
+    at: datetime | None = None  # when it happened (the backend's clock)
+    seq: int = 0  # the backend's change counter: orders changes across channels
 
 
 @dataclass

@@ -13,11 +13,13 @@ from telethon.tl import functions, types
 from telethon.tl.tlobject import TLRequest
 
 from monitor.simulator.dialogs import DialogRequests
+from monitor.simulator.difference import UpdateRequests
 from monitor.simulator.entities import NewestFirst
 from monitor.simulator.model import Backend, SimAccount, SimChannel, SimMessage
 from monitor.simulator.render import channel_tl, config_tl, message_tl, photo_tl, user_tl
+from monitor.simulator.search import matching as search_matching
 
-__all__ = ["DropConnection", "RequestHandler", "RpcError", "request_name"]
+__all__ = ["DropConnection", "RequestHandler", "RpcError", "internal_error", "request_name"]
 
 MIB = 1 << 20
 MAX_HISTORY_LIMIT = 100
@@ -51,6 +53,11 @@ def request_name(request: object) -> str:
     return type(request).__name__
 
 
+def internal_error(name: str) -> str:
+    """The RPC error a request gets when its handler fails with a bug (not a Telegram error)."""
+    return f"SIMULATOR_INTERNAL_ERROR_{name.upper()}"
+
+
 def unwrap(request: TLRequest) -> TLRequest:
     while isinstance(request, _WRAPPERS):
         request = request.query
@@ -68,12 +75,13 @@ class RequestHandler:
         self.host = host
         self.port = port
         dialogs = DialogRequests(self)
+        self.updates = UpdateRequests(self)
         self._table: dict[type, Handler] = {
             functions.help.GetConfigRequest: self.get_config,
             functions.users.GetUsersRequest: self.get_users,
-            functions.updates.GetStateRequest: self.get_state,
-            functions.updates.GetDifferenceRequest: self.get_difference,
-            functions.updates.GetChannelDifferenceRequest: self.get_channel_difference,
+            functions.updates.GetStateRequest: self.updates.get_state,
+            functions.updates.GetDifferenceRequest: self.updates.get_difference,
+            functions.updates.GetChannelDifferenceRequest: self.updates.get_channel_difference,
             functions.contacts.ResolveUsernameRequest: self.resolve_username,
             functions.channels.GetChannelsRequest: self.get_channels,
             functions.channels.GetFullChannelRequest: self.get_full_channel,
@@ -119,6 +127,10 @@ class RequestHandler:
             raise
         except DropConnection:
             self.backend.requests.record(name, account.name, "DROPPED")
+            raise
+        except Exception as exc:  # a simulator bug: answered SIMULATOR_INTERNAL_ERROR_*
+            detail = f"{type(exc).__name__}: {exc}"
+            self.backend.requests.record(name, account.name, internal_error(name), detail=detail)
             raise
         self.backend.requests.record(name, account.name)
         return result
@@ -181,47 +193,6 @@ class RequestHandler:
             raise RpcError(400, "PHONE_NUMBER_INVALID")
         account.authorized = True
         return types.auth.Authorization(user=user_tl(account))
-
-    # -- updates --------------------------------------------------------------------------------------
-
-    async def get_state(self, request: Any, account: SimAccount) -> types.updates.State:
-        return types.updates.State(pts=1, qts=0, date=self.backend.now(), seq=0, unread_count=0)
-
-    async def get_difference(self, request: Any, account: SimAccount) -> Any:
-        return types.updates.DifferenceEmpty(date=self.backend.now(), seq=0)
-
-    async def get_channel_difference(self, request: Any, account: SimAccount) -> Any:
-        channel = self.channel_for(request.channel, account)
-        # ``changes`` is in pts order: skip what the client has with a bisect, not a scan.
-        events = channel.changes[bisect_right(channel.changes, request.pts, key=lambda e: e.pts) :]
-        if not events:
-            return types.updates.ChannelDifferenceEmpty(pts=channel.pts, final=True)
-        taken = events[: max(request.limit, 1)]
-        new_ids: list[int] = []
-        other: list[Any] = []
-        for event in taken:
-            if event.kind == "new":
-                new_ids.extend(event.message_ids)
-            elif event.kind == "edit":
-                mid = event.message_ids[0]
-                if mid not in new_ids and not channel.messages[mid].deleted:
-                    msg = message_tl(channel, channel.messages[mid])
-                    other.append(types.UpdateEditChannelMessage(msg, event.pts, event.pts_count))
-            else:
-                other.append(
-                    types.UpdateDeleteChannelMessages(
-                        channel.id, list(event.message_ids), event.pts, event.pts_count
-                    )
-                )
-        news = [message_tl(channel, channel.messages[i]) for i in new_ids]
-        return types.updates.ChannelDifference(
-            pts=taken[-1].pts,
-            new_messages=[m for m in news if not isinstance(m, types.MessageEmpty)],
-            other_updates=other,
-            chats=[self.chat(channel, account)],
-            users=[],
-            final=len(taken) == len(events),
-        )
 
     # -- channels -------------------------------------------------------------------------------------
 
@@ -316,18 +287,7 @@ class RequestHandler:
 
     async def search(self, request: Any, account: SimAccount) -> Any:
         channel = self.channel_for(request.peer, account)
-        needle = (request.q or "").casefold()
-        photos_only = isinstance(request.filter, types.InputMessagesFilterPhotos)
-        if not isinstance(request.filter, types.InputMessagesFilterEmpty) and not photos_only:
-            raise RpcError(400, "FILTER_NOT_SUPPORTED")
-        found = [
-            m
-            for m in channel.visible()
-            if needle in m.text.casefold()
-            and (not photos_only or m.photo is not None)
-            and (not _is_set(request.min_date) or m.date >= request.min_date)
-            and (not _is_set(request.max_date) or m.date <= request.max_date)
-        ]
+        found = search_matching(channel.visible(), request)
         page = history_page(
             found,
             offset_id=request.offset_id,

@@ -7,9 +7,17 @@ from typing import Any
 
 from telethon.tl import types
 
-from monitor.simulator.model import SimAccount, SimChannel, SimMessage, SimPhoto
+from monitor.simulator.model import ChangeEvent, SimAccount, SimChannel, SimMessage, SimPhoto
 
-__all__ = ["DC_ID", "channel_tl", "config_tl", "message_tl", "photo_tl", "user_tl"]
+__all__ = [
+    "DC_ID",
+    "change_update",
+    "channel_tl",
+    "config_tl",
+    "message_tl",
+    "photo_tl",
+    "user_tl",
+]
 
 DC_ID = 2
 
@@ -110,7 +118,28 @@ def message_tl(channel: SimChannel, message: SimMessage) -> types.TypeMessage:
         edit_date=message.edit_date,
         grouped_id=message.grouped_id,
         reactions=reactions,
+        pinned=message.pinned,
     )
+
+
+def change_update(channel: SimChannel, event: ChangeEvent) -> types.TypeUpdate:
+    """The update telling a client about ``event``, with its pts; messages as they are now (an
+    edited post shows its latest text; a since-deleted one is ``MessageEmpty``)."""
+    if event.kind == "delete":
+        return types.UpdateDeleteChannelMessages(
+            channel.id, list(event.message_ids), event.pts, event.pts_count
+        )
+    if event.kind in ("pin", "unpin"):
+        return types.UpdatePinnedChannelMessages(
+            channel.id,
+            list(event.message_ids),
+            event.pts,
+            event.pts_count,
+            pinned=event.kind == "pin",
+        )
+    message = message_tl(channel, channel.messages[event.message_ids[0]])
+    cls = types.UpdateNewChannelMessage if event.kind == "new" else types.UpdateEditChannelMessage
+    return cls(message, event.pts, event.pts_count)
 
 
 def config_tl(host: str, port: int, now: datetime | None = None) -> types.Config:

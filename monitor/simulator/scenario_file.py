@@ -38,6 +38,8 @@ EVENT_KINDS = (
     "edit",
     "delete",
     "bump",
+    "pin",
+    "unpin",
     "rename",
     "expire_file_reference",
     "generate",
@@ -46,11 +48,25 @@ _TIME_KEYS = ("at", "after", "in")
 _COMMON = {"at", "after", "in"}
 _EVENT_KEYS: dict[str, set[str]] = {
     "post": _COMMON
-    | {"ref", "text", "photo", "reply_to", "forward", "views", "forwards", "replies", "reactions"},
-    "album": _COMMON | {"ref", "caption", "photos", "views", "forwards", "replies", "reactions"},
+    | {
+        "ref",
+        "text",
+        "photo",
+        "reply_to",
+        "forward",
+        "views",
+        "forwards",
+        "replies",
+        "reactions",
+        "pinned",
+    },
+    "album": _COMMON
+    | {"ref", "caption", "photos", "views", "forwards", "replies", "reactions", "pinned"},
     "edit": _COMMON | {"text"},
     "delete": _COMMON,
     "bump": _COMMON | {"views", "forwards", "reactions"},
+    "pin": _COMMON,
+    "unpin": _COMMON,
     "rename": _COMMON | {"username", "title"},
     "expire_file_reference": _COMMON,
     "generate": set(GENERATE_KEYS),
@@ -108,7 +124,7 @@ class EventSpec:
     where: str  # "timeline[12] (post, line 130)" for error messages
     kind: str
     channel: str | None = None  # channel key: post, album, rename
-    target: str | None = None  # ref acted on: edit, delete, bump, expire_file_reference
+    target: str | None = None  # ref acted on: edit, delete, bump, pin, unpin, ...
     ref: str | None = None  # name given to the new post or album
     at: datetime | None = None
     live: timedelta | None = None
@@ -118,6 +134,7 @@ class EventSpec:
     forward: str | None = None
     counters: dict[str, Any] = field(default_factory=dict)  # views, forwards, replies, reactions
     rename: dict[str, Any] = field(default_factory=dict)  # username and/or title
+    pinned: bool = False  # post, album: pinned as soon as it is posted
 
 
 @dataclass
@@ -300,6 +317,10 @@ class _Parser:
             event.photos = [
                 self.photo(p, f"{event.where} photos[{i}]") for i, p in enumerate(photos)
             ]
+        pinned = node.get("pinned", False)
+        if not isinstance(pinned, bool):
+            raise self.fail(event.where, f"'pinned' must be true or false, not {pinned!r}")
+        event.pinned = pinned
         if event.kind == "post" and not (event.text or event.photos or event.forward):
             raise self.fail(event.where, "a post needs 'text:', 'photo:' or 'forward:'")
         for name in ("views", "forwards", "replies"):
