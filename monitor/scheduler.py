@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import structlog
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
-from telethon import TelegramClient
 
-from monitor.config import ChannelSpec, Watchlist
-from monitor.pipeline import ChannelReport, Pipeline
+if TYPE_CHECKING:  # `monitor status` imports backoff() without Telethon or APScheduler
+    from telethon import TelegramClient
+
+    from monitor.config import ChannelSpec, Watchlist
+    from monitor.pipeline import ChannelReport, Pipeline
 
 log = structlog.get_logger(__name__)
 
@@ -44,6 +45,8 @@ class ChannelScheduler:
         recheck_every: timedelta = RECHECK_EVERY,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
         self.pipeline = pipeline
         self.client = client
         self.recheck_every = recheck_every
@@ -67,6 +70,8 @@ class ChannelScheduler:
 
     def apply(self, watchlist: Watchlist) -> None:
         """Make the jobs match ``watchlist``: add new channels, drop removed, reschedule changed."""
+        from apscheduler.triggers.interval import IntervalTrigger
+
         wanted = {spec.key: spec for spec in watchlist.enabled_channels()}
         for key in self.specs.keys() - wanted.keys():
             for job_id in (f"poll:{key}", f"recheck:{key}"):
