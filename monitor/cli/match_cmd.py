@@ -10,12 +10,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from ruamel.yaml import YAML
 
 from monitor.cli.app import JsonOption, app, console
 from monitor.errors import ConfigError, MonitorError
-from monitor.matching import Matcher
-from monitor.matching.importers import entities_from_csv, entities_from_ftm
 
 entities_app = typer.Typer(
     help="Manage the watchlist's entities.\n\nExample: monitor entities import sanctions.csv",
@@ -48,6 +45,7 @@ def match(
     Example: monitor match --watchlist channels.yaml --json < posts.jsonl
     """
     from monitor.config import load_entities  # the config package owns YAML parsing
+    from monitor.matching import Matcher
 
     matcher = Matcher.compile(load_entities(watchlist))
     for number, line in enumerate(sys.stdin, start=1):
@@ -106,6 +104,10 @@ def import_entities(
 
     Example: monitor entities import targets.ftm.json --format ftm --out entities/sanctions.yaml
     """
+    from ruamel.yaml import YAML
+
+    from monitor.matching.importers import entities_from_csv, entities_from_ftm
+
     if fmt is None:
         fmt = ImportFormat.csv if source.suffix.lower() in (".csv", ".tsv") else ImportFormat.ftm
     try:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import signal
 from typing import Annotated
 
-import structlog
 import typer
 
-from monitor.cli.app import app, console, make_settings
+from monitor.cli.app import app, console, make_settings, run_async
 from monitor.errors import ConfigError
 
 simulator_app = typer.Typer(
@@ -19,8 +17,6 @@ simulator_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(simulator_app, name="simulator")
-
-log = structlog.get_logger("monitor.simulator")
 
 
 @simulator_app.command("serve")
@@ -51,16 +47,19 @@ def serve(
     make_settings(ctx)
     if speed <= 0:
         raise ConfigError(f"--speed must be positive, got {speed}")
-    asyncio.run(
-        _serve(port=port, scenario=scenario, accounts=accounts or [], speed=speed, seed=seed)
-    )
+    run_async(_serve(port=port, scenario=scenario, accounts=accounts or [], speed=speed, seed=seed))
 
 
 async def _serve(
     *, port: int, scenario: str | None, accounts: list[str], speed: float, seed: int
 ) -> None:
+    import asyncio
+
+    import structlog
+
     from monitor.simulator import Backend, SimulatorServer
 
+    log = structlog.get_logger("monitor.simulator")
     backend = Backend(seed=seed)
     play = None
     if scenario:
