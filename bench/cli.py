@@ -52,7 +52,13 @@ def monitor() -> list[str]:
 
 
 def environment(data_dir: Path, pythonpath: str | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    # As installed: the project's modules get cached bytecode like site-packages has (the
+    # uncounted warm-up run writes it), even where PYTHONDONTWRITEBYTECODE is set.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("MONITOR_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
     env.update(
         MONITOR_DATA_DIR=str(data_dir),
         MONITOR_CHANNELS_FILE=str(ROOT / "channels.yaml"),
