@@ -120,7 +120,16 @@ async def open_runtime(
             after_commit=[alerting.after_commit],
             detect_language=detector.detect,
         )
+        # Idle polls' times are noted in memory and written in batches: the last batch here.
+        stack.push_async_callback(_flush_quietly, pipeline)
         yield Runtime(settings, engine, client, watchlist, pipeline, flagger, alerting)
+
+
+async def _flush_quietly(pipeline: Pipeline) -> None:
+    try:
+        await pipeline.flush()
+    except Exception as exc:  # noqa: BLE001 - closing down: the poll times are only notes
+        log.warning("poll_times_not_written", error=f"{type(exc).__name__}: {exc}")
 
 
 @dataclass
@@ -133,12 +142,14 @@ class RunSummary:
     errors: int
     reloads: int
     alerts: int
+    skipped: int = 0
 
     def line(self) -> str:
         return (
             f"stopped after {self.seconds:.0f}s: {self.polls} polls, {self.new} new posts, "
             f"{self.changed} edits, {self.deleted} deletions, {self.alerts} alerts sent, "
-            f"{self.errors} errors, {self.reloads} watchlist reloads"
+            f"{self.errors} errors, {self.skipped} scheduled runs skipped (still busy), "
+            f"{self.reloads} watchlist reloads"
         )
 
 
@@ -200,6 +211,7 @@ async def run_daemon(
                 errors=scheduler.totals["errors"],
                 reloads=runtime.reloads,
                 alerts=runtime.alerting.worker.totals.delivered,
+                skipped=scheduler.totals["skipped"],
             )
     log.info("monitor_stopped", summary=summary.line())
     return summary

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
+from bisect import bisect_right
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from telethon.tl import functions, types
 from telethon.tl.tlobject import TLRequest
 
+from monitor.simulator.dialogs import DialogRequests
+from monitor.simulator.entities import NewestFirst
 from monitor.simulator.model import Backend, SimAccount, SimChannel, SimMessage
 from monitor.simulator.render import channel_tl, config_tl, message_tl, photo_tl, user_tl
 
@@ -64,6 +67,7 @@ class RequestHandler:
         self.backend = backend
         self.host = host
         self.port = port
+        dialogs = DialogRequests(self)
         self._table: dict[type, Handler] = {
             functions.help.GetConfigRequest: self.get_config,
             functions.users.GetUsersRequest: self.get_users,
@@ -78,6 +82,9 @@ class RequestHandler:
             functions.channels.LeaveChannelRequest: self.leave_channel,
             functions.messages.GetHistoryRequest: self.get_history,
             functions.messages.SearchRequest: self.search,
+            functions.messages.GetDialogsRequest: dialogs.get_dialogs,
+            functions.messages.GetPeerDialogsRequest: dialogs.get_peer_dialogs,
+            functions.messages.GetDialogFiltersRequest: dialogs.get_dialog_filters,
             functions.upload.GetFileRequest: self.get_file,
             functions.auth.SendCodeRequest: self.send_code,
             functions.auth.SignInRequest: self.sign_in,
@@ -185,7 +192,8 @@ class RequestHandler:
 
     async def get_channel_difference(self, request: Any, account: SimAccount) -> Any:
         channel = self.channel_for(request.channel, account)
-        events = [e for e in channel.changes if e.pts > request.pts]
+        # ``changes`` is in pts order: skip what the client has with a bisect, not a scan.
+        events = channel.changes[bisect_right(channel.changes, request.pts, key=lambda e: e.pts) :]
         if not events:
             return types.updates.ChannelDifferenceEmpty(pts=channel.pts, final=True)
         taken = events[: max(request.limit, 1)]
@@ -208,7 +216,7 @@ class RequestHandler:
         news = [message_tl(channel, channel.messages[i]) for i in new_ids]
         return types.updates.ChannelDifference(
             pts=taken[-1].pts,
-            new_messages=[m for m in news if isinstance(m, types.Message)],
+            new_messages=[m for m in news if not isinstance(m, types.MessageEmpty)],
             other_updates=other,
             chats=[self.chat(channel, account)],
             users=[],
@@ -380,7 +388,7 @@ def check_file_window(offset: int, limit: int, *, precise: bool = False) -> None
 
 
 def history_page(
-    newest_first: list[SimMessage],
+    newest_first: Sequence[SimMessage],
     *,
     offset_id: int,
     offset_date: datetime | None,
@@ -391,15 +399,26 @@ def history_page(
 ) -> list[SimMessage]:
     """Telegram's history paging: start at the first message older than ``offset_id`` (or sent
     before ``offset_date``), move ``add_offset`` (negative = newer), take ``limit`` (at most 100),
-    then keep only ids in (min_id, max_id)."""
+    then keep only ids in (min_id, max_id).
+
+    ``newest_first`` is ordered by id, descending; finding the start is a bisect, so a page costs
+    O(log n + limit) on a channel's :meth:`SimChannel.visible` view.
+    """
     if offset_id:
-        start = next((i for i, m in enumerate(newest_first) if m.id < offset_id), len(newest_first))
+        start = bisect_right(newest_first, -offset_id, key=lambda m: -m.id)
     elif offset_date is not None and _is_set(offset_date):
-        before = offset_date
-        start = next((i for i, m in enumerate(newest_first) if m.date < before), len(newest_first))
+        start = _first_before(newest_first, offset_date)
     else:
         start = 0
     start += add_offset
     stop = start + max(0, min(limit, MAX_HISTORY_LIMIT))
     page = newest_first[max(start, 0) : max(stop, 0)]
     return [m for m in page if (not max_id or m.id < max_id) and (not min_id or m.id > min_id)]
+
+
+def _first_before(newest_first: Sequence[SimMessage], before: datetime) -> int:
+    """Index of the first message sent before ``before`` (a bisect when dates follow ids)."""
+    if isinstance(newest_first, NewestFirst) and newest_first.dates_ascending:
+        moment = -before.timestamp()
+        return bisect_right(newest_first, moment, key=lambda m: -m.date.timestamp())
+    return next((i for i, m in enumerate(newest_first) if m.date < before), len(newest_first))

@@ -221,7 +221,7 @@ class Backend:
         )
         if photo is not None:
             message.photo = self._make_photo(photo, ("photo", channel_id, mid), when)
-        channel.messages[mid] = message
+        channel.add_message(message)
         self._change("new", channel, (mid,), 1)
         return message
 
@@ -277,7 +277,7 @@ class Backend:
         for mid in message_ids:
             message = self.message(channel_id, mid)
             if not message.deleted:
-                message.deleted = True
+                channel.mark_deleted(mid)
                 gone.append(mid)
         if gone:
             self._change("delete", channel, tuple(gone), len(gone))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from telethon.tl import types
 
@@ -11,6 +12,12 @@ from monitor.simulator.model import SimAccount, SimChannel, SimMessage, SimPhoto
 __all__ = ["DC_ID", "channel_tl", "config_tl", "message_tl", "photo_tl", "user_tl"]
 
 DC_ID = 2
+
+# ``types.Message`` is Telethon's client-side message (telethon.tl.patched), whose constructor
+# does client bookkeeping that costs more than the rest of rendering. The server only needs the
+# generated TL class underneath it: same constructor id, same bytes on the wire.
+_WireMessage: Any = next(c for c in types.Message.__mro__ if c.__module__ == "telethon.tl.types")
+assert _WireMessage.CONSTRUCTOR_ID == types.Message.CONSTRUCTOR_ID
 
 
 def user_tl(account: SimAccount, *, is_self: bool = True) -> types.User:
@@ -83,7 +90,7 @@ def message_tl(channel: SimChannel, message: SimMessage) -> types.TypeMessage:
                 for e, n in sorted(message.reactions.items(), key=lambda kv: -kv[1])
             ]
         )
-    return types.Message(
+    return _WireMessage(
         id=message.id,
         peer_id=peer,
         date=message.date,

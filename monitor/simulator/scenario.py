@@ -186,7 +186,7 @@ class Scenario:
         spec = self.spec.channels[key]
         stable = spec.username or key
         try:
-            return self.backend.add_channel(
+            channel = self.backend.add_channel(
                 spec.username,
                 spec.title,
                 about=spec.about,
@@ -198,6 +198,9 @@ class Scenario:
             )
         except SimulatorError as exc:
             raise ScenarioError(f"{self.source}: channel '{key}': {exc}") from None
+        if spec.joined:
+            self.backend.join("default", channel.id)
+        return channel
 
     def _derive(self, *parts: object) -> int:
         material = ":".join([str(self.spec.seed), *map(str, parts)]).encode()

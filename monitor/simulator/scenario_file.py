@@ -66,6 +66,7 @@ _CHANNEL_KEYS = {
     "access_hash",
     "created",
     "photo",
+    "joined",
 }
 
 
@@ -95,6 +96,7 @@ class ChannelSpec:
     access_hash: int | None = None
     created: datetime | None = None
     photo: PhotoSpec | None = None
+    joined: bool = False  # the default account joined it (dialog list, pushed updates)
 
 
 @dataclass
@@ -194,6 +196,9 @@ class _Parser:
             ints[name] = value
         created = self.time(node["created"], where, "created") if "created" in node else None
         photo = self.photo(node["photo"], where) if node.get("photo") is not None else None
+        joined = node.get("joined", False)
+        if not isinstance(joined, bool):
+            raise self.fail(where, f"'joined' must be true or false, not {joined!r}")
         return ChannelSpec(
             key=str(node["key"]),
             username=str(username) if username else None,
@@ -204,6 +209,7 @@ class _Parser:
             access_hash=ints["access_hash"],
             created=created,
             photo=photo,
+            joined=joined,
         )
 
     # -- timeline --------------------------------------------------------------------------------
