@@ -16,15 +16,17 @@ import asyncio
 import random
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import structlog
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
-from telethon import TelegramClient
 
-from monitor.config import ChannelSpec, Watchlist
-from monitor.pipeline import ChannelReport, Pipeline
 from monitor.slots import Slots, Ticket
+
+if TYPE_CHECKING:  # `monitor status` imports backoff() without Telethon or APScheduler
+    from telethon import TelegramClient
+
+    from monitor.config import ChannelSpec, Watchlist
+    from monitor.pipeline import ChannelReport, Pipeline
 
 log = structlog.get_logger(__name__)
 
@@ -55,6 +57,8 @@ class ChannelScheduler:
         flush_every: timedelta = FLUSH_EVERY,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
         self.pipeline = pipeline
         self.client = client
         self.recheck_every = recheck_every
@@ -82,6 +86,8 @@ class ChannelScheduler:
         self._again: set[str] = set()  # ... and were nudged while under way
 
     def start(self, watchlist: Watchlist) -> None:
+        from apscheduler.triggers.interval import IntervalTrigger
+
         self.apply(watchlist)
         self.scheduler.add_job(
             self.flush,
@@ -96,6 +102,8 @@ class ChannelScheduler:
 
     def apply(self, watchlist: Watchlist) -> None:
         """Make the jobs match ``watchlist``: add new channels, drop removed, reschedule changed."""
+        from apscheduler.triggers.interval import IntervalTrigger
+
         wanted = {spec.key: spec for spec in watchlist.enabled_channels()}
         # New channels' first polls are spread (not all at once when a thousand start together).
         spread = len(wanted.keys() - self.specs.keys()) / FIRST_RUNS_PER_SECOND

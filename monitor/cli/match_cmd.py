@@ -10,11 +10,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from ruamel.yaml import YAML
 
 from monitor.cli.app import JsonOption, app, console, make_settings
 from monitor.errors import ConfigError, MonitorError
-from monitor.matching.importers import entities_from_csv, entities_from_ftm
 
 entities_app = typer.Typer(
     help="Manage the watchlist's entities.\n\nExample: monitor entities import sanctions.csv",
@@ -129,6 +127,10 @@ def import_entities(
 
     Example: monitor entities import targets.ftm.json --format ftm --out entities/sanctions.yaml
     """
+    from ruamel.yaml import YAML
+
+    from monitor.matching.importers import entities_from_csv, entities_from_ftm
+
     if fmt is None:
         fmt = ImportFormat.csv if source.suffix.lower() in (".csv", ".tsv") else ImportFormat.ftm
     try:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import signal
 from pathlib import Path
 from typing import Annotated
 
-import structlog
 import typer
 
-from monitor.cli.app import app, console, make_settings
+from monitor.cli.app import app, console, make_settings, run_async
 from monitor.errors import ConfigError
 
 simulator_app = typer.Typer(
@@ -20,8 +18,6 @@ simulator_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(simulator_app, name="simulator")
-
-log = structlog.get_logger("monitor.simulator")
 
 
 @simulator_app.command("serve")
@@ -65,7 +61,7 @@ def serve(
     make_settings(ctx)
     if speed <= 0:
         raise ConfigError(f"--speed must be positive, got {speed}")
-    asyncio.run(
+    run_async(
         _serve(
             port=port,
             scenario=scenario,
@@ -86,9 +82,14 @@ async def _serve(
     seed: int,
     session_file: Path | None = None,
 ) -> None:
+    import asyncio
+
+    import structlog
+
     from monitor.simulator import Backend, SimulatorError, SimulatorServer
     from monitor.simulator.clients import write_session_file
 
+    log = structlog.get_logger("monitor.simulator")
     backend = Backend(seed=seed)
     play = None
     if scenario:
