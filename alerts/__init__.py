@@ -4,15 +4,77 @@ The pipeline calls :func:`enqueue_for_post` inside the flag transaction; the ser
 :meth:`OutboxWorker.run_forever`; the demo calls :meth:`OutboxWorker.drain`.
 """
 
-from alerts.admin import OutboxEntry, list_outbox, outbox_counts, retry, retry_all_failed
-from alerts.delivery import DeliveryReport, RetryPolicy, deliver_due
-from alerts.errors import AlertConfigError, AlertDeliveryError, AlertError, OutboxEntryNotFoundError
-from alerts.message import AlertMessage, Span
-from alerts.outbox import digest_due_at, enqueue_for_post, enqueue_for_posts, idempotency_key
-from alerts.render import RenderedAlert, Renderer
-from alerts.routes import Route
-from alerts.sinks import Sink, get_sink, register_sink, sinks_for_routes
-from alerts.worker import OutboxWorker
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and editors
+    from alerts.admin import OutboxEntry, list_outbox, outbox_counts, retry, retry_all_failed
+    from alerts.delivery import DeliveryReport, RetryPolicy, deliver_due
+    from alerts.errors import (
+        AlertConfigError,
+        AlertDeliveryError,
+        AlertError,
+        OutboxEntryNotFoundError,
+    )
+    from alerts.message import AlertMessage, Span
+    from alerts.outbox import (
+        digest_due_at,
+        enqueue_for_post,
+        enqueue_for_posts,
+        idempotency_key,
+    )
+    from alerts.render import RenderedAlert, Renderer
+    from alerts.routes import Route
+    from alerts.sinks import Sink, get_sink, register_sink, sinks_for_routes
+    from alerts.worker import OutboxWorker
+
+# Each public name and the submodule it lives in. Submodules load on first use (PEP 562), so
+# ``from alerts import X`` costs only X's module: the CLI starts without what it does not need.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "alerts.admin": (
+        "OutboxEntry",
+        "list_outbox",
+        "outbox_counts",
+        "retry",
+        "retry_all_failed",
+    ),
+    "alerts.delivery": (
+        "DeliveryReport",
+        "RetryPolicy",
+        "deliver_due",
+    ),
+    "alerts.errors": (
+        "AlertConfigError",
+        "AlertDeliveryError",
+        "AlertError",
+        "OutboxEntryNotFoundError",
+    ),
+    "alerts.message": (
+        "AlertMessage",
+        "Span",
+    ),
+    "alerts.outbox": (
+        "digest_due_at",
+        "enqueue_for_post",
+        "enqueue_for_posts",
+        "idempotency_key",
+    ),
+    "alerts.render": (
+        "RenderedAlert",
+        "Renderer",
+    ),
+    "alerts.routes": ("Route",),
+    "alerts.sinks": (
+        "Sink",
+        "get_sink",
+        "register_sink",
+        "sinks_for_routes",
+    ),
+    "alerts.worker": ("OutboxWorker",),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
     "AlertConfigError",
@@ -42,3 +104,16 @@ __all__ = [
     "retry_all_failed",
     "sinks_for_routes",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

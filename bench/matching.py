@@ -1,24 +1,46 @@
 """Matching and language-ID throughput on generated mixed Arabic / Persian / English posts.
 
-    .venv/bin/python bench/matching.py [--posts 20000] [--seed 1]
+    .venv/bin/python bench/matching.py [--posts 20000] [--seed 1] [--skip-throughput]
 
 For 10, 1,000 and 10,000 aliases it times ``Matcher.match`` over every post and, side by side,
 the per-keyword ``re`` IGNORECASE ``\\b`` loop that keyword bots use (time-boxed: measured on a
 sample of posts). Then language ID posts/s for each backend. Rates are the best of --repeat
 runs, so other load on the machine shows less. Goals (issue 5): >= 20,000 posts/s
 with 10,000 aliases on one core, >= 1,000x the regex loop, language ID >= 10,000 posts/s.
+
+Then start-up: a channels.yaml including an entities file of 100 to 50,000 aliases (in the
+shape ``monitor entities import`` writes, 4 aliases an entity) is read, validated and compiled
+the old way (ruamel round-trip YAML; an automaton of Python tuples) and the new way (libyaml,
+ruamel only on a problem; an int automaton, and from the cache), then 20,000 posts matched;
+the longest event-loop pause while a 10,000-alias watchlist is reloaded the old way (on the
+loop) and the new way (``load_compiled`` in a thread, the path ``Runtime.reload`` takes); and
+``monitor match`` end to end. Goals: 10,000 aliases load, validate and compile in < 1 s;
+``monitor match`` >= 20,000 posts/s including start-up; a reload never stalls the loop.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import gc
+import json
+import os
 import random
 import re
+import resource
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
 
 from monitor.language import get_detector
+from monitor.log import configure_logging
 from monitor.matching import Matcher, normalize
 
 AR_WORDS = (
@@ -118,7 +140,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs")
     parser.add_argument("--regex-budget", type=float, default=3.0, help="seconds per size")
+    parser.add_argument("--skip-throughput", action="store_true", help="only the start-up part")
+    parser.add_argument(
+        "--old-up-to", type=int, default=10_000, help="largest size timed the old (slow) way"
+    )
     args = parser.parse_args()
+    configure_logging(level="WARNING")  # to stderr; a cache hit is logged at debug
+    if not args.skip_throughput:
+        throughput(args)
+    startup(args)
+
+
+def throughput(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
 
     print(f"{args.posts} generated posts (ar/fa/en, ~15% with a mention), one core\n")
@@ -142,6 +175,258 @@ def main() -> None:
         detector.detect(sample[0])  # load the model outside the timing
         rate = best_rate(lambda d=detector, s=sample: d.detect_many(s), len(sample), repeat)
         print(f"{name:>12} {rate:>10,.0f}")
+
+
+# --- start-up: load, validate, compile; reload stalls; `monitor match` end to end -------------
+
+SIZES = (100, 1_000, 10_000, 50_000)
+ALIASES_PER_ENTITY = 4
+CHANNELS_YAML = """\
+defaults: {poll_every: 5m, backfill: 200, media: [photo]}
+include: [entities/*.yaml]
+channels:
+  - handle: "@khazali_media_sim"
+    tags: [militia, iraq]
+entities:
+  - id: qais-al-khazali
+    name: Qais al-Khazali
+    kind: person
+    aliases: ["قيس الخزعلي", "قیس خزعلی", "al-Khazali"]
+"""
+
+
+def write_watchlist(directory: Path, n_aliases: int, rng: random.Random) -> list[str]:
+    """channels.yaml plus entities/imported.yaml with ``n_aliases`` aliases; returns all names."""
+    n_entities = max(1, n_aliases // ALIASES_PER_ENTITY)
+    names = make_aliases(n_entities * (ALIASES_PER_ENTITY + 1), rng)
+    rng.shuffle(names)
+    entities = []
+    for i in range(n_entities):
+        chunk = names[i * (ALIASES_PER_ENTITY + 1) : (i + 1) * (ALIASES_PER_ENTITY + 1)]
+        entities.append(
+            {"id": f"entity-{i}", "name": chunk[0], "kind": "person", "aliases": chunk[1:]}
+        )
+    (directory / "entities").mkdir(parents=True, exist_ok=True)
+    with (directory / "entities" / "imported.yaml").open("w", encoding="utf-8") as fh:
+        fh.write("# Imported by `monitor entities import` (generated for the benchmark).\n")
+        yaml.dump(
+            {"entities": entities},
+            fh,
+            Dumper=yaml.CSafeDumper,
+            allow_unicode=True,
+            default_flow_style=False,
+            sort_keys=False,
+        )
+    (directory / "channels.yaml").write_text(CHANNELS_YAML, encoding="utf-8")
+    return names
+
+
+def old_compile(entities: Any) -> Any:
+    """The matcher as compiled before: a tuple of AliasForm objects per key in the automaton."""
+    import ahocorasick
+
+    from monitor.matching import expand_alias
+
+    by_key: dict[str, list[Any]] = {}
+    for entity in entities:
+        seen: set[str] = set()
+        for alias in [entity.name, *entity.aliases]:
+            if alias and alias not in seen:
+                seen.add(alias)
+                for form in expand_alias(str(entity.id), alias):
+                    by_key.setdefault(form.key, []).append(form)
+    automaton = ahocorasick.Automaton()
+    for key, forms in by_key.items():
+        automaton.add_word(f" {key} ", (len(key) + 2, tuple(forms)))
+    automaton.make_automaton()
+    return automaton
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """CPU seconds of this process (not wall time: other load on the machine does not count;
+    everything timed this way runs in this one thread)."""
+    t0 = time.process_time()
+    value = fn()
+    return time.process_time() - t0, value
+
+
+def startup(args: argparse.Namespace) -> None:
+    from monitor.config import compile_matcher, load_watchlist
+    from monitor.config.compiled import paused_gc
+    from monitor.config.loader import _Builder
+    from monitor.config.yamlfast import fast_load
+    from monitor.config.yamlpos import parse_yaml
+
+    rng = random.Random(args.seed)
+    print("\nStart-up, CPU seconds (old: ruamel round-trip YAML, tuple automaton; new: libyaml,")
+    print("ruamel only on a problem, int automaton; cached: the compiled matcher from the cache)\n")
+    print("| aliases | YAML old | YAML new | load + validate old | load + validate new "
+          "| compile old | compile new | compile cached | match 20k posts | total old | total new "
+          "| total cached |")  # fmt: skip
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    with tempfile.TemporaryDirectory(prefix="bench-matching-") as tmp:
+        for n in SIZES:
+            directory = Path(tmp) / f"w{n}"
+            names = write_watchlist(directory, n, rng)
+            channels = directory / "channels.yaml"
+            entities_text = (directory / "entities" / "imported.yaml").read_text(encoding="utf-8")
+            old = n <= args.old_up_to
+            gc.collect()
+            with paused_gc():  # as the loader reads it
+                yaml_new, _ = timed(lambda t=entities_text: fast_load(t))
+            load_new, watchlist = timed(lambda c=channels: load_watchlist(c, env={}))
+            assert watchlist.alias_count() >= n, watchlist.alias_count()
+            cache = directory / "cache"
+            compile_new, matcher = timed(lambda w=watchlist: compile_matcher(w.entities))
+            _, _ = timed(lambda w=watchlist, c=cache: compile_matcher(w.entities, c))  # writes
+            del matcher
+            gc.collect()
+            compile_cached, matcher = timed(
+                lambda w=watchlist, c=cache: compile_matcher(w.entities, c)
+            )
+            posts = make_posts(args.posts, names, rng)
+            match_s = min(
+                timed(lambda m=matcher, p=posts: [m.match(x) for x in p])[0] for _ in range(2)
+            )
+            del matcher
+            if old:
+                gc.collect()
+                yaml_old, _ = timed(lambda t=entities_text: parse_yaml(t, "imported.yaml"))
+                load_old, slow = timed(
+                    lambda d=directory, c=channels: _Builder({}, d).build(
+                        c.read_text(encoding="utf-8"), str(c)
+                    )
+                )
+                assert slow == watchlist
+                compile_old, _ = timed(lambda w=watchlist: old_compile(w.entities))
+                total_old = load_old + compile_old + match_s
+                cells = [f"{yaml_old:.2f}", "", f"{load_old:.2f}", "", f"{compile_old:.2f}"]
+            else:
+                total_old = None
+                cells = ["not run", "", "not run", "", "not run"]
+            cells[1], cells[3] = f"{yaml_new:.2f}", f"{load_new:.2f}"
+            row = [
+                f"{n:,}",
+                *cells,
+                f"{compile_new:.2f}",
+                f"{compile_cached:.2f}",
+                f"{match_s:.2f}",
+                f"{total_old:.2f}" if total_old is not None else "not run",
+                f"{load_new + compile_new + match_s:.2f}",
+                f"{load_new + compile_cached + match_s:.2f}",
+            ]
+            print("| " + " | ".join(row) + " |", flush=True)
+        reload_stalls(Path(tmp) / "w10000")
+        match_command(Path(tmp) / "w10000", args.posts, rng)
+
+
+def reload_stalls(directory: Path) -> None:
+    """The longest pause of a 5 ms ticker while a 10,000-alias watchlist is (re)loaded."""
+    from types import SimpleNamespace
+
+    from monitor.config import load_watchlist
+    from monitor.config.loader import _Builder
+    from monitor.service import load_compiled
+
+    channels = directory / "channels.yaml"
+
+    def old_reload() -> None:  # what Runtime.reload did, on the loop
+        watchlist = _Builder({}, directory).build(channels.read_text(encoding="utf-8"), "x")
+        old_compile(watchlist.entities)
+
+    async def measure(work: Callable[[], Any], in_thread: bool) -> tuple[float, float, int]:
+        gaps: list[float] = []
+        running = True
+
+        async def ticker() -> None:
+            last = time.perf_counter()
+            while running:
+                await asyncio.sleep(0.005)
+                now = time.perf_counter()
+                gaps.append(now - last)
+                last = now
+
+        task = asyncio.create_task(ticker())
+        await asyncio.sleep(0.05)
+        gaps.clear()
+        t0 = time.perf_counter()
+        if in_thread:
+            await asyncio.to_thread(work)
+        else:
+            work()
+        took = time.perf_counter() - t0
+        running = False
+        await task
+        return took, max(gaps), len(gaps)
+
+    load_watchlist(channels, env={})  # warm imports
+    with tempfile.TemporaryDirectory(prefix="bench-reload-") as data:
+        settings = SimpleNamespace(channels_file=channels, data_dir=Path(data))
+        cases = [
+            ("old: load and compile on the loop", old_reload, False),
+            ("new, entities changed (compiled in a child process)",
+             lambda: load_compiled(settings, isolate=True), True),
+            ("new, entities unchanged (cache hit)",
+             lambda: load_compiled(settings, isolate=True), True),
+        ]  # fmt: skip
+        print("\nHot reload of a 10,000-alias watchlist: the event loop's longest pause\n")
+        print("| reload | reload s | longest loop pause ms | ticks during the reload |")
+        print("| --- | ---: | ---: | ---: |")
+        for name, work, in_thread in cases:
+            gc.collect()
+            took, gap, ticks = asyncio.run(measure(work, in_thread))
+            print(f"| {name} | {took:.2f} | {gap * 1000:,.0f} | {ticks:,} |", flush=True)
+
+
+def match_command(directory: Path, n_posts: int, rng: random.Random) -> None:
+    """``monitor match`` on n posts against the 10,000-alias watchlist, as a subprocess."""
+    entities_text = (directory / "entities" / "imported.yaml").read_text(encoding="utf-8")
+    names = [
+        name
+        for entity in yaml.load(entities_text, Loader=yaml.CSafeLoader)["entities"]
+        for name in (entity["name"], *entity["aliases"])
+    ]
+    posts = directory / "posts.jsonl"
+    with posts.open("w", encoding="utf-8") as fh:
+        for i, text in enumerate(make_posts(n_posts, names, rng)):
+            fh.write(json.dumps({"id": i, "text": text}, ensure_ascii=False) + "\n")
+    monitor = Path(sys.executable).with_name("monitor")
+    data = directory / "data"
+    print(f"\n`monitor match --json` on {n_posts:,} posts, 10,000 aliases, end to end\n")
+    print("| run | wall s | CPU s | posts/s (CPU) | matches |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name, data_dir in (
+        ("no data directory (compiled every time)", directory / "missing"),
+        ("first run (compiles, writes the cache)", data),
+        ("next runs (cache hit)", data),
+    ):
+        if data_dir == data:
+            data.mkdir(exist_ok=True)
+        env = {**os.environ, "MONITOR_DATA_DIR": str(data_dir)}
+        with posts.open("rb") as stdin:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            done = subprocess.run(
+                [str(monitor), "match", "--watchlist", str(directory / "channels.yaml"), "--json"],
+                stdin=stdin,
+                capture_output=True,
+                env=env,
+                check=True,
+            )
+            took = time.perf_counter() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        matches = done.stdout.count(b"\n")
+        print(
+            f"| {name} | {took:.2f} | {cpu:.2f} | {n_posts / cpu:,.0f} | {matches:,} |", flush=True
+        )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import monitor.cli"], check=True)
+    took = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    print(f"| of which: starting the CLI (`import monitor.cli`) | {took:.2f} | {cpu:.2f} | | |")
 
 
 if __name__ == "__main__":

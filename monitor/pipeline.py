@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,7 @@ from storage.media import MediaStore, record_media
 from storage.records import PostRecord
 
 log = structlog.get_logger(__name__)
+_stdlib_log = logging.getLogger(__name__)  # level check before paying for an idle pass's event
 T = TypeVar("T")
 
 RECHECK_WINDOW = timedelta(days=2)
@@ -168,6 +170,12 @@ class Pipeline:
         self.channel_keys: dict[int, str] = {}  # channel id -> watchlist key, as resolved
         # Request types flood-waited for this account (e.g. "GetHistoryRequest") -> until when.
         self.parked_methods: dict[str, datetime] = {}
+        # An idle poll touches no database: peers and collector state are read once and then
+        # kept here (every write's returned row replaces the copy), and the time of an idle
+        # poll is only noted, for :meth:`flush` to write in one batch.
+        self._peers: dict[str, types.InputPeerChannel] = {}
+        self._states: dict[int, State] = {}
+        self._polled: dict[int, datetime] = {}
 
     # -- peers -------------------------------------------------------------------------------
 
@@ -177,12 +185,17 @@ class Pipeline:
         """The channel's peer: from the cached access hash, or resolved once and cached
         (``refresh``: resolved again, replacing the cached hash)."""
         cached = None
-        if not refresh:
+        if refresh:
+            self._peers.pop(spec.key, None)
+        elif (known := self._peers.get(spec.key)) is not None:
+            return known
+        else:
             async with self.engine.connect() as conn:
                 cached = await channel_repo.get_peer(self.account, spec.key, conn=conn)
         if cached is not None:
             self.channel_keys[cached[0]] = spec.key
-            return input_peer(*cached)
+            self._peers[spec.key] = input_peer(*cached)
+            return self._peers[spec.key]
         resolved = await resolve_channel(client, spec.key)
         self.channel_keys[resolved.peer.channel_id] = spec.key
         try:
@@ -202,7 +215,36 @@ class Pipeline:
                 resolved_at=now,
             )
         log.info("channel_resolved", channel=spec.key, channel_id=resolved.peer.channel_id)
+        self._peers[spec.key] = resolved.peer
         return resolved.peer
+
+    # -- collector state, kept in memory -----------------------------------------------------
+
+    async def _state(self, channel_id: int) -> State | None:
+        if channel_id not in self._states:
+            async with self.engine.connect() as conn:
+                state = await state_repo.get_state(self.account, channel_id, conn=conn)
+            if state is None:
+                return None
+            self._states[channel_id] = state
+        return self._states[channel_id]
+
+    def _remember(self, state: State) -> State:
+        self._states[state.channel_id] = state
+        return state
+
+    async def flush(self) -> int:
+        """Write the times of idle polls noted since the last flush, in one transaction (the
+        scheduler calls this every few seconds and on shutdown). Returns how many channels."""
+        if not self._polled:
+            return 0
+        polled, self._polled = self._polled, {}
+        async with self.engine.begin() as conn:
+            await state_repo.stamp_polls(self.account, polled, conn=conn)
+        for channel_id, at in polled.items():
+            if (state := self._states.get(channel_id)) is not None:
+                self._states[channel_id] = replace(state, last_poll_at=at)
+        return len(polled)
 
     # -- collection --------------------------------------------------------------------------
 
@@ -229,7 +271,10 @@ class Pipeline:
                 )
 
             await self._with_peer(client, spec, report, work)
-        log.info(
+        idle = report.ok and not (report.new or report.changed or report.photos)
+        if idle and not _stdlib_log.isEnabledFor(logging.DEBUG):
+            return report  # an idle poll is the common case: no event to build
+        (log.debug if idle else log.info)(
             "channel_collected",
             channel=spec.key,
             new=report.new,
@@ -283,10 +328,14 @@ class Pipeline:
             await self._failed(report, exc)
         else:
             if report.channel_id is not None and report.parked_until is None:
-                async with self.engine.begin() as conn:
-                    await state_repo.record_success(
-                        self.account, report.channel_id, conn=conn, at=self.now()
-                    )
+                known = self._states.get(report.channel_id)
+                if known is None or known.consecutive_errors or known.flood_wait_until:
+                    async with self.engine.begin() as conn:
+                        self._remember(
+                            await state_repo.record_success(
+                                self.account, report.channel_id, conn=conn, at=self.now()
+                            )
+                        )
 
     async def _with_peer(
         self,
@@ -316,8 +365,7 @@ class Pipeline:
         """The channel's peer and collector state; no peer (report marked) while parked."""
         peer = await self.peer(client, spec, refresh=refresh)
         report.channel_id = peer.channel_id
-        async with self.engine.connect() as conn:
-            state = await state_repo.get_state(self.account, peer.channel_id, conn=conn)
+        state = await self._state(peer.channel_id)
         if state is not None and state.flood_wait_until and state.flood_wait_until > self.now():
             report.parked_until = state.flood_wait_until
             return None, state
@@ -351,18 +399,32 @@ class Pipeline:
             if history_parked
             else collector.new_posts(peer, min_id=min_id)
         )
+        newest = min_id
         async with contextlib.aclosing(prefetched(batches)) as ahead:
             async for records in ahead:
                 await self._store(peer.channel_id, records, report)
+                newest = max(newest, *(r.message_id for r in records))
                 if on_progress:
                     on_progress(len(records))
                 if self.stopping.is_set():
                     break
-        if report.batches == 0:
+        now = self.now()
+        if report.batches:  # _store advanced the cursor in each batch's transaction
+            if state is not None:
+                cursor = max(state.last_message_id, newest)
+                self._remember(replace(state, last_message_id=cursor, last_poll_at=now))
+            else:
+                self._states.pop(peer.channel_id, None)  # read again on the next pass
+            self._polled.pop(peer.channel_id, None)
+        elif state is None or first_pass or state.last_message_id != min_id:
             async with self.engine.begin() as conn:
-                await state_repo.advance_cursor(
-                    self.account, peer.channel_id, min_id, conn=conn, polled_at=self.now()
+                self._remember(
+                    await state_repo.advance_cursor(
+                        self.account, peer.channel_id, min_id, conn=conn, polled_at=now
+                    )
                 )
+        else:  # idle: nothing changed but the poll time, written later in a batch
+            self._polled[peer.channel_id] = now
 
     async def _recheck(
         self,
@@ -490,13 +552,19 @@ class Pipeline:
         if report.channel_id is None:
             return
         async with self.engine.begin() as conn:
-            await state_repo.park(self.account, report.channel_id, until, conn=conn, at=self.now())
+            self._remember(
+                await state_repo.park(
+                    self.account, report.channel_id, until, conn=conn, at=self.now()
+                )
+            )
 
     async def _failed(self, report: ChannelReport, exc: BaseException) -> None:
         report.error = str(exc) or type(exc).__name__
         if report.channel_id is None:
             return
         async with self.engine.begin() as conn:
-            await state_repo.record_error(
-                self.account, report.channel_id, report.error, conn=conn, at=self.now()
+            self._remember(
+                await state_repo.record_error(
+                    self.account, report.channel_id, report.error, conn=conn, at=self.now()
+                )
             )

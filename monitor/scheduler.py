@@ -3,26 +3,37 @@
 A flood wait parks only its channel (the pipeline persists it; the job's next run moves past
 it). Repeated errors push a channel's next poll out exponentially. Changing the watchlist
 adds, removes or reschedules jobs without touching the others.
+
+A job only queues its pass for the account's worker slots (:mod:`monitor.slots`) and returns:
+a channel whose pass is still queued or running skips that run (counted, not logged), so a
+slow pass never piles up runs. Passes caused by pushed updates wait in their own lane, served
+before scheduled ones, so alerts stay quick when scheduled polls fill every slot.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import structlog
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
-from telethon import TelegramClient
 
-from monitor.config import ChannelSpec, Watchlist
-from monitor.pipeline import ChannelReport, Pipeline
+from monitor.slots import Slots, Ticket
+
+if TYPE_CHECKING:  # `monitor status` imports backoff() without Telethon or APScheduler
+    from telethon import TelegramClient
+
+    from monitor.config import ChannelSpec, Watchlist
+    from monitor.pipeline import ChannelReport, Pipeline
 
 log = structlog.get_logger(__name__)
 
 MAX_BACKOFF = timedelta(hours=1)
 RECHECK_EVERY = timedelta(minutes=30)
+FLUSH_EVERY = timedelta(seconds=15)  # idle polls' times are written in one batch this often
+FIRST_RUNS_PER_SECOND = 50  # new channels' first polls are spread out at about this rate
 
 
 def backoff(poll_every: timedelta, consecutive_errors: int) -> timedelta:
@@ -41,9 +52,13 @@ class ChannelScheduler:
         client: TelegramClient,
         *,
         max_concurrent: int = 4,
+        pushed_slots: int = 1,
         recheck_every: timedelta = RECHECK_EVERY,
+        flush_every: timedelta = FLUSH_EVERY,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
         self.pipeline = pipeline
         self.client = client
         self.recheck_every = recheck_every
@@ -52,22 +67,47 @@ class ChannelScheduler:
         self.specs: dict[str, ChannelSpec] = {}
         self.errors: dict[str, int] = {}
         self.reports: dict[str, ChannelReport] = {}
-        self.totals = {"polls": 0, "new": 0, "changed": 0, "deleted": 0, "errors": 0}
-        # Account-wide limit on concurrent Telegram work. Flood waits never sleep in here:
-        # the client's flood_sleep_threshold is 0, so a wait comes back as data at once.
-        self._slots = asyncio.Semaphore(max_concurrent)
+        self.flush_every = flush_every
+        self.totals = {
+            "polls": 0,
+            "new": 0,
+            "changed": 0,
+            "deleted": 0,
+            "errors": 0,
+            "skipped": 0,  # scheduled runs skipped: the channel's pass was still queued/running
+        }
+        # Account-wide limit on concurrent Telegram work, plus slots only pushed work may use.
+        # Flood waits never sleep in here: the client's flood_sleep_threshold is 0, so a wait
+        # comes back as data at once.
+        self._slots = Slots(max_concurrent, reserved=pushed_slots)
         self._inflight: set[asyncio.Task[object]] = set()
         self._pending: set[asyncio.Task[object]] = set()
-        self._busy: set[str] = set()  # job ids whose run is under way
-        self._again: set[str] = set()  # ... and were nudged meanwhile
+        self._busy: dict[str, Ticket] = {}  # job ids whose run is queued or under way
+        self._again: set[str] = set()  # ... and were nudged while under way
 
     def start(self, watchlist: Watchlist) -> None:
+        from apscheduler.triggers.interval import IntervalTrigger
+
         self.apply(watchlist)
+        self.scheduler.add_job(
+            self.flush,
+            IntervalTrigger(seconds=self.flush_every.total_seconds()),
+            id="flush",
+            name="write idle polls' times",
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+        )
         self.scheduler.start()
 
     def apply(self, watchlist: Watchlist) -> None:
         """Make the jobs match ``watchlist``: add new channels, drop removed, reschedule changed."""
+        from apscheduler.triggers.interval import IntervalTrigger
+
         wanted = {spec.key: spec for spec in watchlist.enabled_channels()}
+        # New channels' first polls are spread (not all at once when a thousand start together).
+        spread = len(wanted.keys() - self.specs.keys()) / FIRST_RUNS_PER_SECOND
+        recheck = self.recheck_every
         for key in self.specs.keys() - wanted.keys():
             for job_id in (f"poll:{key}", f"recheck:{key}"):
                 if self.scheduler.get_job(job_id):
@@ -80,12 +120,16 @@ class ChannelScheduler:
             if old is not None and old.poll_every == spec.poll_every:
                 continue  # label, tags, backfill: read from self.specs at the next run
             every = spec.poll_every.total_seconds()
-            # A new channel is polled at once; a rescheduled one keeps to its new interval.
-            first_run = {} if old else {"next_run_time": self.now()}
+            # A new channel is polled soon; a rescheduled one keeps to its new interval.
+            first_run = (
+                {}
+                if old
+                else {"next_run_time": self.now() + timedelta(seconds=_jitter(min(spread, every)))}
+            )
             self.scheduler.add_job(
-                self.poll,
+                self._due,
                 IntervalTrigger(seconds=every, jitter=max(1, int(every * 0.1))),
-                args=[key],
+                args=[key, "poll"],
                 id=f"poll:{key}",
                 name=f"poll @{key}",
                 replace_existing=True,
@@ -95,60 +139,86 @@ class ChannelScheduler:
                 **first_run,
             )
             self.scheduler.add_job(
-                self.recheck,
+                self._due,
                 IntervalTrigger(seconds=self.recheck_every.total_seconds(), jitter=30),
-                args=[key],
+                args=[key, "recheck"],
                 id=f"recheck:{key}",
                 name=f"recheck @{key}",
                 replace_existing=True,
                 max_instances=1,
                 coalesce=True,
+                # Spread over the second half of the first interval: a thousand channels do not
+                # all re-check in the same 30 seconds.
+                next_run_time=self.now() + recheck * random.uniform(0.5, 1.0),  # noqa: S311
             )
             log.info("channel_scheduled", channel=key, every=str(spec.poll_every))
 
     async def poll(self, key: str) -> ChannelReport | None:
-        return await self._run_job(key, "poll")
+        return await self._run_job(key, "poll", self._claim(f"poll:{key}"))
 
     async def recheck(self, key: str) -> ChannelReport | None:
-        return await self._run_job(key, "recheck")
+        return await self._run_job(key, "recheck", self._claim(f"recheck:{key}"))
 
-    async def _run_job(self, key: str, job: str) -> ChannelReport | None:
-        """One run of a job; once more at once if nudged while it ran (its pass may have fetched
-        before the update, and APScheduler skips a run of a job that is still running)."""
+    def _claim(self, job_id: str, *, pushed: bool = False) -> Ticket:
+        """Mark ``job_id`` queued at once (before its task runs), so no second run is spawned."""
+        ticket = self._busy[job_id] = self._slots.ticket(pushed=pushed)
+        return ticket
+
+    async def _due(self, key: str, job: str) -> None:
+        """An APScheduler run: queue the pass and return at once (the job never waits for a
+        slot, so APScheduler never has a run still going). Skipped, and counted, while the
+        channel's previous pass is queued or running."""
         job_id = f"{job}:{key}"
-        self._busy.add(job_id)
-        try:
-            while True:
-                self._again.discard(job_id)
-                report = await self._run(key, job)
-                if report is None or not report.ok or job_id not in self._again:
-                    return report
-        finally:
-            self._busy.discard(job_id)
-            self._again.discard(job_id)
+        if job_id in self._busy:
+            self.totals["skipped"] += 1
+            return
+        self._spawn(self._run_job(key, job, self._claim(job_id)))
 
-    async def recheck_ids(self, key: str, ids: list[int]) -> ChannelReport | None:
-        """Re-fetch exactly ``ids`` (named by a pushed edit or deletion)."""
-        return await self._run(key, "recheck", ids)
-
-    def recheck_soon(self, key: str, ids: list[int]) -> None:
-        """Schedule :meth:`recheck_ids` from an update handler (keeps the task referenced)."""
-        task = asyncio.create_task(self.recheck_ids(key, ids))
+    def _spawn(self, work: Coroutine[object, object, object]) -> None:
+        task = asyncio.ensure_future(work)
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def _run(self, key: str, job: str, ids: list[int] | None = None) -> ChannelReport | None:
+    async def _run_job(self, key: str, job: str, ticket: Ticket) -> ChannelReport | None:
+        """One run of a job; once more at once (in the pushed lane) if nudged while it ran (its
+        pass may have fetched before the update)."""
+        job_id = f"{job}:{key}"
+        try:
+            while True:
+                self._again.discard(job_id)
+                report = await self._run(key, job, ticket=ticket)
+                if report is None or not report.ok or job_id not in self._again:
+                    return report
+                ticket = self._claim(job_id, pushed=True)
+        finally:
+            if self._busy.get(job_id) is ticket:
+                del self._busy[job_id]
+            self._again.discard(job_id)
+
+    async def recheck_ids(
+        self, key: str, ids: list[int], *, pushed: bool = True
+    ) -> ChannelReport | None:
+        """Re-fetch exactly ``ids`` (named by a pushed edit or deletion)."""
+        return await self._run(key, "recheck", ids, ticket=self._slots.ticket(pushed=pushed))
+
+    def recheck_soon(self, key: str, ids: list[int]) -> None:
+        """Schedule :meth:`recheck_ids` from an update handler, in the pushed lane."""
+        self._spawn(self.recheck_ids(key, ids))
+
+    async def _run(
+        self, key: str, job: str, ids: list[int] | None = None, *, ticket: Ticket
+    ) -> ChannelReport | None:
         # The pass starts only once it holds a slot (the account-wide limit), and not at all
         # after shutdown began.
-        async with self._slots:
+        async with self._slots.hold(ticket):
             spec = self.specs.get(key)
             if spec is None or self.pipeline.stopping.is_set():
                 return None
             task = asyncio.ensure_future(self._pass(key, spec, job, ids))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
-            # Shielded: shutting APScheduler down cancels its job tasks, but a pass that has
-            # started finishes its batch (``shutdown`` waits for it within the grace period).
+            # Shielded: shutting down cancels the queued runs, but a pass that has started
+            # finishes its batch (``shutdown`` waits for it within the grace period).
             return await asyncio.shield(task)
 
     async def _pass(
@@ -167,6 +237,9 @@ class ChannelScheduler:
         self.totals["new"] += report.new
         self.totals["changed"] += report.changed
         self.totals["deleted"] += report.deleted
+        if report.ok:
+            self.errors.pop(key, None)
+            return
         job = self.scheduler.get_job(job_id)
         if report.parked_until is not None:
             if job:
@@ -179,23 +252,34 @@ class ChannelScheduler:
             log.warning("channel_backoff", channel=key, errors=self.errors[key], delay=str(delay))
             if job:
                 job.modify(next_run_time=self.now() + delay)
-            return
-        self.errors.pop(key, None)
 
     def nudge(self, key: str, *, job: str = "poll") -> None:
-        """Run ``key``'s poll (or re-check) now: a pushed update said something changed."""
-        if f"{job}:{key}" in self._busy:
-            self._again.add(f"{job}:{key}")  # the run under way goes once more when done
-            return
-        scheduled = self.scheduler.get_job(f"{job}:{key}")
-        if scheduled is not None:
-            scheduled.modify(next_run_time=self.now())
+        """Run ``key``'s poll (or re-check) now, ahead of scheduled passes: a pushed update
+        said something changed."""
+        job_id = f"{job}:{key}"
+        ticket = self._busy.get(job_id)
+        if ticket is None:
+            if key in self.specs:
+                self._spawn(self._run_job(key, job, self._claim(job_id, pushed=True)))
+        elif ticket.granted:
+            self._again.add(job_id)  # the run under way goes once more when done
+        else:
+            self._slots.promote(ticket)  # still queued: it moves to the pushed lane
+
+    async def flush(self) -> None:
+        """Write the idle polls' times the pipeline noted (one transaction)."""
+        try:
+            await self.pipeline.flush()
+        except Exception as exc:  # e.g. the database is away: the times are only lost notes
+            log.warning("poll_times_not_written", error=f"{type(exc).__name__}: {exc}")
 
     async def shutdown(self, *, grace: float = 10.0) -> None:
         """Stop scheduling; let in-flight passes finish their batch within ``grace`` seconds."""
         self.pipeline.stopping.set()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)  # cancels job tasks; the passes are shielded
+        for task in list(self._pending):
+            task.cancel()  # queued passes never start; started ones are shielded
         pending = set(self._inflight)
         if pending:
             _, late = await asyncio.wait(pending, timeout=grace)
@@ -203,3 +287,10 @@ class ChannelScheduler:
                 task.cancel()
             if late:
                 await asyncio.wait(late, timeout=1)
+        if self._pending:
+            await asyncio.wait(set(self._pending), timeout=1)
+        await self.flush()
+
+
+def _jitter(seconds: float) -> float:
+    return random.uniform(0, seconds) if seconds > 0 else 0.0  # noqa: S311 - not security

@@ -22,7 +22,7 @@ from telethon import TelegramClient, events, utils
 
 from alerts import Route, Sink
 from monitor.alerting import Alerting
-from monitor.config import Watchlist, load_watchlist
+from monitor.config import Watchlist, compile_matcher, load_watchlist
 from monitor.errors import ConfigError
 from monitor.flagging import Flagger
 from monitor.language import get_detector
@@ -57,13 +57,17 @@ class Runtime:
     reloads: int = 0
 
     async def reload(self) -> bool:
-        """Re-read channels.yaml. A broken file is reported and the last good one kept."""
+        """Re-read channels.yaml. A broken file is reported and the last good one kept.
+
+        Reading, validating and compiling run in a worker thread, so polls and alerts go on
+        while a large watchlist loads. The swap is all or nothing: the new watchlist and
+        matcher take over together, once the database has its entities, or not at all.
+        """
         try:
-            watchlist = load_watchlist(self.settings.channels_file)
+            watchlist, matcher = await asyncio.to_thread(load_compiled, self.settings, isolate=True)
         except ConfigError as exc:
             log.error("watchlist_reload_failed", error=str(exc), kept="previous watchlist")
             return False
-        matcher = Matcher.compile(watchlist.entities)
         async with self.engine.begin() as conn:
             await sync_entities(_entity_values(watchlist), conn=conn, actor="channels.yaml")
         self.watchlist = watchlist
@@ -76,6 +80,17 @@ class Runtime:
             entities=len(watchlist.entities),
         )
         return True
+
+
+def load_compiled(settings: Settings, *, isolate: bool = False) -> tuple[Watchlist, Matcher]:
+    """The watchlist and its matcher (from the data directory's cache when unchanged).
+
+    Blocking (file reads, a second or so for a large watchlist): call it in a thread, with
+    ``isolate`` so a large automaton is built in a child process (see ``compile_matcher``).
+    """
+    watchlist = load_watchlist(settings.channels_file)
+    cache_dir = settings.data_dir / "cache"
+    return watchlist, compile_matcher(watchlist.entities, cache_dir, isolate=isolate)
 
 
 def _entity_values(watchlist: Watchlist) -> list[tuple[str, str, str, list[str], list[str]]]:
@@ -94,7 +109,7 @@ async def open_runtime(
     """Engine (schema checked or migrated), watchlist, connected client, pipeline and flagger."""
     async with contextlib.AsyncExitStack() as stack:
         watchlist = watchlist or load_watchlist(settings.channels_file)
-        matcher = Matcher.compile(watchlist.entities)
+        matcher = compile_matcher(watchlist.entities, settings.data_dir / "cache")
         engine = create_engine(settings.database_url)
         stack.push_async_callback(engine.dispose)
         if migrate:
@@ -120,7 +135,16 @@ async def open_runtime(
             after_commit=[alerting.after_commit],
             detect_language=detector.detect,
         )
+        # Idle polls' times are noted in memory and written in batches: the last batch here.
+        stack.push_async_callback(_flush_quietly, pipeline)
         yield Runtime(settings, engine, client, watchlist, pipeline, flagger, alerting)
+
+
+async def _flush_quietly(pipeline: Pipeline) -> None:
+    try:
+        await pipeline.flush()
+    except Exception as exc:  # noqa: BLE001 - closing down: the poll times are only notes
+        log.warning("poll_times_not_written", error=f"{type(exc).__name__}: {exc}")
 
 
 @dataclass
@@ -133,12 +157,14 @@ class RunSummary:
     errors: int
     reloads: int
     alerts: int
+    skipped: int = 0
 
     def line(self) -> str:
         return (
             f"stopped after {self.seconds:.0f}s: {self.polls} polls, {self.new} new posts, "
             f"{self.changed} edits, {self.deleted} deletions, {self.alerts} alerts sent, "
-            f"{self.errors} errors, {self.reloads} watchlist reloads"
+            f"{self.errors} errors, {self.skipped} scheduled runs skipped (still busy), "
+            f"{self.reloads} watchlist reloads"
         )
 
 
@@ -200,6 +226,7 @@ async def run_daemon(
                 errors=scheduler.totals["errors"],
                 reloads=runtime.reloads,
                 alerts=runtime.alerting.worker.totals.delivered,
+                skipped=scheduler.totals["skipped"],
             )
     log.info("monitor_stopped", summary=summary.line())
     return summary

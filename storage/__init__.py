@@ -4,59 +4,150 @@ Repository functions are async and take the connection keyword-only (``conn=``);
 the transaction (``async with engine.begin() as conn``).
 """
 
-from storage.audit import audit, list_audit
-from storage.channels import get_channel, get_peer, list_channels, save_peer, upsert_channel
-from storage.engine import (
-    check_schema,
-    create_engine,
-    current_revision,
-    dialect_insert,
-    head_revision,
-    stamp,
-    upgrade,
-)
-from storage.entities import EntitySync, list_entities, sync_entities
-from storage.errors import SchemaOutOfDateError, StorageError
-from storage.flags import (
-    CreatedFlag,
-    Flag,
-    NewFlag,
-    create_flags,
-    get_flag,
-    list_flags,
-    mark_mention_removed,
-    set_flag_status,
-)
-from storage.media import MediaStore, StoredFile, link_post_media, record_media
-from storage.models import metadata
-from storage.post_queries import (
-    album_posts,
-    get_post,
-    get_post_by_key,
-    list_metrics,
-    list_post_media,
-    list_versions,
-)
-from storage.posts import (
-    PostKey,
-    UpsertResult,
-    content_hashes,
-    mark_deleted,
-    posts_to_recheck,
-    touch_checked,
-    upsert_posts,
-)
-from storage.records import ChannelRecord, ForwardedFrom, MediaRecord, PostRecord
-from storage.state import (
-    CollectorState,
-    advance_cursor,
-    get_state,
-    list_states,
-    park,
-    record_error,
-    record_success,
-    schedule,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and editors
+    from storage.audit_log import audit, list_audit
+    from storage.channels import get_channel, get_peer, list_channels, save_peer, upsert_channel
+    from storage.engine import (
+        check_schema,
+        create_engine,
+        current_revision,
+        dialect_insert,
+        head_revision,
+        stamp,
+        upgrade,
+    )
+    from storage.entities import EntitySync, list_entities, sync_entities
+    from storage.errors import SchemaOutOfDateError, StorageError
+    from storage.flags import (
+        CreatedFlag,
+        Flag,
+        NewFlag,
+        create_flags,
+        get_flag,
+        list_flags,
+        mark_mention_removed,
+        set_flag_status,
+    )
+    from storage.media import MediaStore, StoredFile, link_post_media, record_media
+    from storage.models import metadata
+    from storage.post_queries import (
+        album_posts,
+        get_post,
+        get_post_by_key,
+        list_metrics,
+        list_post_media,
+        list_versions,
+    )
+    from storage.posts import (
+        PostKey,
+        UpsertResult,
+        content_hashes,
+        mark_deleted,
+        posts_to_recheck,
+        touch_checked,
+        upsert_posts,
+    )
+    from storage.records import ChannelRecord, ForwardedFrom, MediaRecord, PostRecord
+    from storage.state import (
+        CollectorState,
+        advance_cursor,
+        get_state,
+        list_states,
+        park,
+        record_error,
+        record_success,
+        schedule,
+    )
+
+# Each public name and the submodule it lives in. Submodules load on first use (PEP 562), so
+# ``from storage import X`` costs only X's module: the CLI starts without what it does not need.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "storage.audit_log": (
+        "audit",
+        "list_audit",
+    ),
+    "storage.channels": (
+        "get_channel",
+        "get_peer",
+        "list_channels",
+        "save_peer",
+        "upsert_channel",
+    ),
+    "storage.engine": (
+        "check_schema",
+        "create_engine",
+        "current_revision",
+        "dialect_insert",
+        "head_revision",
+        "stamp",
+        "upgrade",
+    ),
+    "storage.entities": (
+        "EntitySync",
+        "list_entities",
+        "sync_entities",
+    ),
+    "storage.errors": (
+        "SchemaOutOfDateError",
+        "StorageError",
+    ),
+    "storage.flags": (
+        "CreatedFlag",
+        "Flag",
+        "NewFlag",
+        "create_flags",
+        "get_flag",
+        "list_flags",
+        "mark_mention_removed",
+        "set_flag_status",
+    ),
+    "storage.media": (
+        "MediaStore",
+        "StoredFile",
+        "link_post_media",
+        "record_media",
+    ),
+    "storage.models": ("metadata",),
+    "storage.post_queries": (
+        "album_posts",
+        "get_post",
+        "get_post_by_key",
+        "list_metrics",
+        "list_post_media",
+        "list_versions",
+    ),
+    "storage.posts": (
+        "PostKey",
+        "UpsertResult",
+        "content_hashes",
+        "mark_deleted",
+        "posts_to_recheck",
+        "touch_checked",
+        "upsert_posts",
+    ),
+    "storage.records": (
+        "ChannelRecord",
+        "ForwardedFrom",
+        "MediaRecord",
+        "PostRecord",
+    ),
+    "storage.state": (
+        "CollectorState",
+        "advance_cursor",
+        "get_state",
+        "list_states",
+        "park",
+        "record_error",
+        "record_success",
+        "schedule",
+    ),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
     "ChannelRecord",
@@ -117,3 +208,16 @@ __all__ = [
     "upsert_channel",
     "upsert_posts",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,21 +1,23 @@
-"""Engines and schema management: create an AsyncEngine, run Alembic, refuse a stale schema."""
+"""Engines and schema management: create an AsyncEngine, run Alembic, refuse a stale schema.
+
+Checking the schema does not import Alembic (a third of a second at start-up): the database's
+revision is read from Alembic's version table with plain SQL and compared with
+:data:`HEAD_REVISION`. Alembic loads only to migrate, stamp, or explain a mismatch.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import event, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage.errors import SchemaOutOfDateError, StorageError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = [
     "check_schema",
@@ -24,11 +26,16 @@ __all__ = [
     "dialect_insert",
     "alembic_config",
     "head_revision",
+    "HEAD_REVISION",
     "stamp",
     "upgrade",
 ]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+# The newest revision in storage/migrations/versions. Add a migration, update this: a test
+# (tests/storage/test_schema.py) compares it with what Alembic finds there.
+HEAD_REVISION = "0002"
+VERSION_TABLE = "alembic_version"  # Alembic's default, which env.py keeps
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -83,14 +90,20 @@ def dialect_insert(conn: AsyncConnection | Connection) -> Any:
     """The dialect's ``insert`` (with ``on_conflict_do_*``) for the connection's backend."""
     name = conn.dialect.name
     if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
         return pg_insert
     if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
         return sqlite_insert
     raise StorageError(f"no upsert support for database backend {name!r}")
 
 
 def alembic_config() -> Config:
     """An Alembic config pointing at the packaged migrations (no alembic.ini needed)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     return config
@@ -98,9 +111,14 @@ def alembic_config() -> Config:
 
 def head_revision() -> str:
     """The revision this version of the code needs."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None, "storage/migrations has no revisions"
-    return head
+    return HEAD_REVISION
+
+
+def known_revisions() -> set[str]:
+    """Every revision in storage/migrations (imports Alembic)."""
+    from alembic.script import ScriptDirectory
+
+    return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
@@ -108,6 +126,8 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
     On PostgreSQL the ``?schema=NAME`` of the URL is created first when it does not exist yet.
     """
+
+    from alembic import command
 
     def run(sync_conn: Connection) -> None:
         _create_search_path_schema(sync_conn)
@@ -133,6 +153,7 @@ def _create_search_path_schema(sync_conn: Connection) -> None:
 
 async def stamp(engine: AsyncEngine, revision: str) -> None:
     """Record ``revision`` as applied without running anything (tests, repairs)."""
+    from alembic import command
 
     def run(sync_conn: Connection) -> None:
         config = alembic_config()
@@ -144,10 +165,21 @@ async def stamp(engine: AsyncEngine, revision: str) -> None:
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
-    """The revision the database is at, or ``None`` for an empty database."""
+    """The revision the database is at, or ``None`` for an empty database.
+
+    What Alembic's ``MigrationContext.get_current_revision()`` answers, without importing Alembic.
+    """
 
     def run(sync_conn: Connection) -> str | None:
-        return MigrationContext.configure(sync_conn).get_current_revision()
+        if not inspect(sync_conn).has_table(VERSION_TABLE):
+            return None
+        rows = sync_conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
+        if len(rows) > 1:
+            raise StorageError(
+                f"the database records {len(rows)} schema revisions ({', '.join(rows)})",
+                hint="the migrations are linear; repair the alembic_version table",
+            )
+        return rows[0] if rows else None
 
     async with engine.connect() as conn:
         return await conn.run_sync(run)
@@ -159,8 +191,7 @@ async def check_schema(engine: AsyncEngine) -> None:
     head = head_revision()
     if current == head:
         return
-    known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
-    if current is not None and current not in known:
+    if current is not None and current not in known_revisions():
         raise SchemaOutOfDateError(
             f"database schema is at revision {current}, which is newer than this version "
             f"knows (it needs {head})",

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import RowMapping, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.audit import audit
+from storage.audit_log import audit
 from storage.engine import dialect_insert
 from storage.models import entity
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.audit import audit
+from storage.audit_log import audit
 from storage.engine import dialect_insert
 from storage.errors import StorageError
 from storage.models import FLAG_STATUSES, flag

@@ -231,6 +231,10 @@ flag = Table(
     UniqueConstraint("post_id", "entity_id"),
     Index(None, "status", "created_at"),
     Index(None, "entity_id"),
+    # `flags list`: newest first, all of them or by entity, channel or date (0002).
+    Index(None, "created_at", "id"),
+    Index(None, "entity_id", "created_at", "id"),
+    Index(None, "channel_id", "created_at", "id"),
 )
 
 audit_event = Table(
@@ -264,4 +268,5 @@ alert_outbox = Table(
     Column("delivered_at", UTCDateTime),
     Column("payload", JSONType),
     Index(None, "status", "next_attempt_at"),
+    Index(None, "post_id"),  # a flagged post's earlier alerts (0002)
 )

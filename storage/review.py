@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.models import channel as channel_table
 from storage.models import entity, flag, post
 
-__all__ = ["flag_views", "post_link"]
+__all__ = ["flag_views", "flag_views_query", "post_link"]
 
 
 def post_link(username: str | None, channel_id: int, message_id: int) -> str:
@@ -40,6 +40,33 @@ def _query() -> Select[Any]:
     )
 
 
+def flag_views_query(
+    *,
+    flag_id: int | None = None,
+    status: str | Sequence[str] | None = None,
+    entity_id: str | None = None,
+    channel: str | int | None = None,
+    since: datetime | None = None,
+    limit: int = 100,
+) -> Select[Any]:
+    """The query behind :func:`flag_views` (newest first; migration 0002 indexes each filter
+    in this order, so a page is an index range scan at any archive size)."""
+    query = _query().order_by(flag.c.created_at.desc(), flag.c.id.desc())
+    if flag_id is not None:
+        query = query.where(flag.c.id == flag_id)
+    if status is not None:
+        query = query.where(flag.c.status.in_([status] if isinstance(status, str) else status))
+    if entity_id is not None:
+        query = query.where(flag.c.entity_id == entity_id)
+    if isinstance(channel, int) or (isinstance(channel, str) and channel.isdigit()):
+        query = query.where(flag.c.channel_id == int(channel))
+    elif channel is not None:
+        query = query.where(func.lower(channel_table.c.username) == channel.lstrip("@").lower())
+    if since is not None:
+        query = query.where(flag.c.created_at >= since)
+    return query.limit(limit)
+
+
 async def flag_views(
     *,
     conn: AsyncConnection,
@@ -54,20 +81,15 @@ async def flag_views(
 
     ``channel`` is a channel id or a username (with or without ``@``).
     """
-    query = _query().order_by(flag.c.created_at.desc(), flag.c.id.desc())
-    if flag_id is not None:
-        query = query.where(flag.c.id == flag_id)
-    if status is not None:
-        query = query.where(flag.c.status.in_([status] if isinstance(status, str) else status))
-    if entity_id is not None:
-        query = query.where(flag.c.entity_id == entity_id)
-    if isinstance(channel, int) or (isinstance(channel, str) and channel.isdigit()):
-        query = query.where(flag.c.channel_id == int(channel))
-    elif channel is not None:
-        query = query.where(func.lower(channel_table.c.username) == channel.lstrip("@").lower())
-    if since is not None:
-        query = query.where(flag.c.created_at >= since)
-    rows = (await conn.execute(query.limit(limit))).mappings()
+    query = flag_views_query(
+        flag_id=flag_id,
+        status=status,
+        entity_id=entity_id,
+        channel=channel,
+        since=since,
+        limit=limit,
+    )
+    rows = (await conn.execute(query)).mappings()
     views = []
     for row in rows:
         view = dict(row)

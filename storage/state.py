@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.engine import dialect_insert
@@ -21,6 +21,7 @@ __all__ = [
     "record_error",
     "record_success",
     "schedule",
+    "stamp_polls",
 ]
 
 
@@ -138,3 +139,27 @@ async def record_success(
     """Reset the error streak and any flood wait after a successful request."""
     values = {"consecutive_errors": 0, "last_error": None, "flood_wait_until": None}
     return await _upsert(account, channel_id, at, conn, values, values)
+
+
+async def stamp_polls(account: str, polled: dict[int, datetime], *, conn: AsyncConnection) -> None:
+    """Note when channels were last polled (idle polls, written in one batch), never moving a
+    stored poll time backwards. Channels without state are left alone."""
+    if not polled:
+        return
+    c = collector_state.c
+    statement = (
+        update(collector_state)
+        .where(
+            c.account == bindparam("b_account"),
+            c.channel_id == bindparam("b_channel_id"),
+            or_(c.last_poll_at.is_(None), c.last_poll_at < bindparam("b_at")),
+        )
+        .values(last_poll_at=bindparam("b_at"), updated_at=bindparam("b_at"))
+    )
+    await conn.execute(
+        statement,
+        [
+            {"b_account": account, "b_channel_id": channel_id, "b_at": at}
+            for channel_id, at in polled.items()
+        ],
+    )

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from rich.table import Table
-from rich.text import Text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from alerts import list_outbox, retry, retry_all_failed
-from monitor.cli.app import DataDirOption, JsonOption, app, console, make_settings
+from monitor.cli.app import DataDirOption, JsonOption, app, console, make_settings, run_async
 from monitor.errors import ConfigError
-from monitor.settings import Settings
-from storage import check_schema, create_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from monitor.settings import Settings
 
 alerts_app = typer.Typer(
     help="Inspect and retry alerts to the desk.\n\nExample: monitor alerts list --failed",
@@ -29,6 +27,8 @@ STATUS_STYLE = {"delivered": "green", "pending": "yellow", "sending": "cyan", "f
 
 
 async def _with_engine(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    from storage import check_schema, create_engine
+
     engine = create_engine(settings.database_url)
     try:
         await check_schema(engine)
@@ -49,9 +49,14 @@ def list_cmd(
 
     Example: monitor alerts list --failed --json
     """
+    from rich.table import Table
+    from rich.text import Text
+
+    from alerts import list_outbox
+
     settings = make_settings(ctx, data_dir=data_dir)
     status = "failed" if failed else None
-    entries = asyncio.run(
+    entries = run_async(
         _with_engine(settings, lambda engine: list_outbox(engine, status=status, limit=limit))
     )
     if as_json:
@@ -98,11 +103,13 @@ def retry_cmd(
             "give either an alert id or --all-failed",
             hint="e.g. monitor alerts retry 12, or monitor alerts retry --all-failed",
         )
+    from alerts import retry, retry_all_failed
+
     settings = make_settings(ctx, data_dir=data_dir)
     if all_failed:
-        n = asyncio.run(_with_engine(settings, retry_all_failed))
+        n = run_async(_with_engine(settings, retry_all_failed))
         console.print(f"queued {n} failed alert{'s' if n != 1 else ''} again")
         return
     assert alert_id is not None
-    asyncio.run(_with_engine(settings, lambda engine: retry(engine, alert_id)))
+    run_async(_with_engine(settings, lambda engine: retry(engine, alert_id)))
     console.print(f"queued alert {alert_id} again")

@@ -1,11 +1,18 @@
-"""The root Typer app, shared options, and the one place errors become exit codes."""
+"""The root Typer app, shared options, and the one place errors become exit codes.
+
+Start-up stays light: this module and the command modules import only Typer, Rich and our plain
+exception classes at the top. Settings (pydantic), logging (structlog), the database, Telethon,
+Apprise... load inside the command that uses them, so ``monitor --help`` answers at once
+(tests/test_cli_startup.py holds every command to that).
+"""
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -13,14 +20,17 @@ from typer.core import TyperGroup
 
 from alerts.errors import AlertError
 from monitor.errors import MonitorError
-from monitor.log import configure_logging
-from monitor.settings import Settings, load_settings
 from storage.errors import StorageError
+
+if TYPE_CHECKING:
+    from monitor.settings import Settings
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 REPORTED_ERRORS = (MonitorError, StorageError, AlertError)
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -127,6 +137,9 @@ def make_settings(
     ``quiet`` keeps logs to warnings (for commands whose printed summary is the point) unless
     ``--debug`` is given.
     """
+    from monitor.log import configure_logging
+    from monitor.settings import load_settings
+
     state = ctx.find_object(CliState) if ctx is not None else None
     if state is not None:  # an option after the command wins over one before it
         data_dir = data_dir or state.data_dir
@@ -136,3 +149,10 @@ def make_settings(
     level = "DEBUG" if debug else ("WARNING" if quiet else settings.log_level)
     configure_logging(fmt=settings.log_format, level=level)
     return settings
+
+
+def run_async(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(main)``, with asyncio imported only by the commands that need it."""
+    import asyncio
+
+    return asyncio.run(main)

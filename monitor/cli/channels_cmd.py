@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -19,8 +19,10 @@ from monitor.cli.app import (
     err_console,
     make_settings,
 )
-from monitor.config import Watchlist, WatchlistError, format_duration, load_watchlist
 from monitor.errors import ConfigError
+
+if TYPE_CHECKING:
+    from monitor.config import Watchlist
 
 channels_app = typer.Typer(
     help="Validate channels.yaml and list the watched channels.\n\nExample: monitor channels check",
@@ -49,6 +51,8 @@ def check(
 
     Example: monitor channels check channels.yaml
     """
+    from monitor.config import WatchlistError, load_watchlist
+
     path = file or make_settings(ctx, data_dir=data_dir, channels=channels).channels_file
     try:
         watchlist = load_watchlist(path)
@@ -93,6 +97,8 @@ def list_channels(
 
     Example: monitor channels list --json
     """
+    from monitor.config import format_duration, load_watchlist
+
     watchlist = load_watchlist(
         make_settings(ctx, data_dir=data_dir, channels=channels).channels_file
     )
@@ -124,6 +130,8 @@ def _summary_line(summary: dict[str, int]) -> str:
 
 
 def _print_table(watchlist: Watchlist) -> None:
+    from monitor.config import format_duration
+
     table = Table("handle", "label", "poll_every", "tags", "enabled")
     for channel in watchlist.channels:
         table.add_row(

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from monitor.cli.app import (
@@ -19,13 +17,14 @@ from monitor.cli.app import (
     app,
     console,
     make_settings,
+    run_async,
 )
-from monitor.config import ChannelSpec, Watchlist, canonical_handle, load_watchlist
 from monitor.errors import ConfigError
-from monitor.pipeline import ChannelReport
-from monitor.service import open_runtime, run_daemon
-from monitor.settings import Settings
-from monitor.telegram import CREDENTIALS_HINT
+
+if TYPE_CHECKING:
+    from monitor.config import ChannelSpec, Watchlist
+    from monitor.pipeline import ChannelReport
+    from monitor.settings import Settings
 
 
 @app.command("run")
@@ -40,9 +39,11 @@ def run(
 
     Example: MONITOR_TELEGRAM_API_ID=123 MONITOR_TELEGRAM_API_HASH=... monitor run
     """
+    from monitor.service import run_daemon
+
     settings = make_settings(ctx, data_dir=data_dir, channels=channels)
     _require_telegram(settings)
-    summary = asyncio.run(run_daemon(settings))
+    summary = run_async(run_daemon(settings))
     console.print(summary.line(), soft_wrap=True)  # one line, whatever the width
 
 
@@ -65,17 +66,21 @@ def collect(
 
     Example: monitor collect --channel @some_channel --backfill 1000
     """
+    from monitor.config import load_watchlist
+
     settings = make_settings(ctx, data_dir=data_dir, channels=channels)
     _require_telegram(settings)
     watchlist = load_watchlist(settings.channels_file)
     specs = select_channels(watchlist, channel)
-    reports = asyncio.run(_collect(settings, watchlist, specs, backfill, show_progress=not as_json))
+    reports = run_async(_collect(settings, watchlist, specs, backfill, show_progress=not as_json))
     print_reports(reports, as_json=as_json)
     if any(r.error for r in reports):
         raise typer.Exit(1)
 
 
 def select_channels(watchlist: Watchlist, wanted: list[str] | None) -> list[ChannelSpec]:
+    from monitor.config import canonical_handle
+
     if not wanted:
         return watchlist.enabled_channels()
     by_key = {spec.key: spec for spec in watchlist.channels}
@@ -99,6 +104,16 @@ async def _collect(
     *,
     show_progress: bool,
 ) -> list[ChannelReport]:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from monitor.service import open_runtime
+
     reports = []
     async with open_runtime(settings, watchlist=watchlist) as runtime:
         with Progress(
@@ -166,7 +181,7 @@ def status(
     from monitor.status import collect_status
 
     settings = make_settings(ctx, data_dir=data_dir, channels=channels, quiet=True)
-    rows, alerts = asyncio.run(collect_status(settings))
+    rows, alerts = run_async(collect_status(settings))
     if as_json:
         for row in rows:
             console.print_json(json.dumps(row, default=_iso), indent=None)
@@ -203,6 +218,8 @@ def _short(value: datetime | None) -> str:
 def _require_telegram(settings: Settings) -> None:
     if settings.telegram_server or settings.has_telegram_credentials:
         return
+    from monitor.telegram import CREDENTIALS_HINT
+
     raise ConfigError(
         "no Telegram credentials: MONITOR_TELEGRAM_API_ID and MONITOR_TELEGRAM_API_HASH are not set",
         hint=CREDENTIALS_HINT,
@@ -223,5 +240,5 @@ def login(
 
     settings = make_settings(ctx, data_dir=data_dir)
     _require_telegram(settings)
-    name = asyncio.run(login_interactive(settings, phone=phone))
+    name = run_async(login_interactive(settings, phone=phone))
     console.print(f"logged in as {name}; session saved to {session_path(settings.session_file)}")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
+from typing import TYPE_CHECKING
 
 import typer
 
-from monitor.cli.app import DataDirOption, JsonOption, app, console, make_settings
-from monitor.settings import Settings, mask_url
-from storage.engine import create_engine, current_revision, head_revision, upgrade
+from monitor.cli.app import DataDirOption, JsonOption, app, console, make_settings, run_async
+
+if TYPE_CHECKING:
+    from monitor.settings import Settings
 
 db_app = typer.Typer(
     help="Create or migrate the database.\n\nExample: monitor db upgrade", no_args_is_help=True
@@ -26,6 +27,8 @@ def _settings(ctx: typer.Context, data_dir: DataDirOption) -> Settings:
 
 
 async def _upgrade(url: str) -> tuple[str | None, str | None]:
+    from storage.engine import create_engine, current_revision, upgrade
+
     engine = create_engine(url)
     try:
         before = await current_revision(engine)
@@ -36,6 +39,8 @@ async def _upgrade(url: str) -> tuple[str | None, str | None]:
 
 
 async def _current(url: str) -> str | None:
+    from storage.engine import create_engine, current_revision
+
     engine = create_engine(url)
     try:
         return await current_revision(engine)
@@ -49,8 +54,10 @@ def upgrade_cmd(ctx: typer.Context, data_dir: DataDirOption = None) -> None:
 
     Example: monitor db upgrade --data-dir /srv/monitor
     """
+    from monitor.settings import mask_url
+
     settings = _settings(ctx, data_dir)
-    before, after = asyncio.run(_upgrade(settings.database_url))
+    before, after = run_async(_upgrade(settings.database_url))
     where = mask_url(settings.database_url)
     if before == after:
         console.print(f"database {where} already at revision {after} (latest)")
@@ -66,8 +73,11 @@ def current_cmd(
 
     Example: monitor db current --json
     """
+    from monitor.settings import mask_url
+    from storage.engine import head_revision
+
     settings = _settings(ctx, data_dir)
-    current = asyncio.run(_current(settings.database_url))
+    current = run_async(_current(settings.database_url))
     head = head_revision()
     info = {
         "database": mask_url(settings.database_url),

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from monitor.cli.app import ChannelsOption, DataDirOption, app, console, make_settings
+from monitor.cli.app import ChannelsOption, DataDirOption, app, console, make_settings, run_async
 from monitor.cli.collect_cmd import print_reports
 
 
@@ -34,7 +33,7 @@ def demo(
     from monitor.demo import run_demo, serve_demo
 
     settings = make_settings(ctx, data_dir=data_dir, channels=channels, quiet=not serve)
-    summary = asyncio.run(run_demo(settings))
+    summary = run_async(run_demo(settings))
     print_reports(summary.reports, as_json=False)
     console.print(
         f"Archive in [bold]{settings.data_dir}[/]: {summary.posts} posts, {summary.photos} media "
@@ -53,4 +52,4 @@ def demo(
     console.print("Next: [bold]monitor flags list[/]  ·  [bold]monitor status[/]")
     if serve:
         console.print("Serving the scenario live; Ctrl-C to stop.")
-        asyncio.run(serve_demo(settings, speed=speed))
+        run_async(serve_demo(settings, speed=speed))

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from alerts import Route, enqueue_for_post
-from monitor.alerting import routes_from
 from monitor.cli.app import (
     ChannelsOption,
     DataDirOption,
@@ -24,12 +20,16 @@ from monitor.cli.app import (
     console,
     err_console,
     make_settings,
+    run_async,
 )
-from monitor.config import load_watchlist, parse_duration
 from monitor.errors import ConfigError
-from monitor.settings import Settings
-from storage import Flag, check_schema, create_engine, set_flag_status
-from storage.review import flag_views
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from alerts import Route
+    from monitor.settings import Settings
+    from storage import Flag
 
 flags_app = typer.Typer(
     help="Review flagged posts.\n\nExample: monitor flags list --status new", no_args_is_help=True
@@ -47,6 +47,8 @@ class Status(StrEnum):
 
 
 async def _with_conn(settings: Settings, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    from storage import check_schema, create_engine
+
     engine = create_engine(settings.database_url)
     try:
         await check_schema(engine)
@@ -60,6 +62,8 @@ def parse_since(value: str | None) -> datetime | None:
     """``2024-05-13``, an ISO timestamp, or a duration back from now (``24h``, ``7d``)."""
     if value is None:
         return None
+    from monitor.config import parse_duration
+
     try:
         return datetime.now(UTC) - parse_duration(value)
     except ValueError:
@@ -125,9 +129,11 @@ def list_flags(
 
     Example: monitor flags list --status new --entity qais-al-khazali --since 24h
     """
+    from storage.review import flag_views
+
     settings = make_settings(ctx, data_dir=data_dir, quiet=True)
     after = parse_since(since)
-    views = asyncio.run(
+    views = run_async(
         _with_conn(
             settings,
             lambda conn: flag_views(
@@ -180,8 +186,10 @@ def show(
 
     Example: monitor flags show 12 --json
     """
+    from storage.review import flag_views
+
     settings = make_settings(ctx, data_dir=data_dir, quiet=True)
-    views = asyncio.run(_with_conn(settings, lambda conn: flag_views(conn=conn, flag_id=flag_id)))
+    views = run_async(_with_conn(settings, lambda conn: flag_views(conn=conn, flag_id=flag_id)))
     if not views:
         raise ConfigError(f"no flag with id {flag_id}", hint="see `monitor flags list`")
     view = views[0]
@@ -224,6 +232,9 @@ def set_status(
 
     Example: monitor flags set 12 --status escalated --note "new meeting" --by analyst1
     """
+    from alerts import enqueue_for_post
+    from storage import set_flag_status
+
     settings = make_settings(ctx, data_dir=data_dir, channels=channels, quiet=True)
     routes = _routes_or_warn(settings)
 
@@ -235,7 +246,7 @@ def set_status(
         )
         return updated, len(queued)
 
-    updated, queued = asyncio.run(_with_conn(settings, review))
+    updated, queued = run_async(_with_conn(settings, review))
     console.print(
         f"flag {updated.id}: {updated.status} (by {updated.reviewer})"
         + (f"; {queued} alert(s) queued" if queued else "")
@@ -244,6 +255,9 @@ def set_status(
 
 def _routes_or_warn(settings: Settings) -> list[Route]:
     """The watchlist's alert routes; a broken watchlist must not block a review, so warn."""
+    from monitor.alerting import routes_from
+    from monitor.config import load_watchlist
+
     try:
         return routes_from(load_watchlist(settings.channels_file))
     except ConfigError as exc:

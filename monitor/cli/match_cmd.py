@@ -10,12 +10,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from ruamel.yaml import YAML
 
-from monitor.cli.app import JsonOption, app, console
+from monitor.cli.app import JsonOption, app, console, make_settings
 from monitor.errors import ConfigError, MonitorError
-from monitor.matching import Matcher
-from monitor.matching.importers import entities_from_csv, entities_from_ftm
 
 entities_app = typer.Typer(
     help="Manage the watchlist's entities.\n\nExample: monitor entities import sanctions.csv",
@@ -37,6 +34,7 @@ def match(
             "--watchlist", help="channels.yaml, or any YAML file with an `entities:` list."
         ),
     ],
+    ctx: typer.Context,
     as_json: JsonOption = False,
 ) -> None:
     """Match posts read from stdin as JSON lines {"id": ..., "text": ...} against a watchlist.
@@ -47,31 +45,54 @@ def match(
 
     Example: monitor match --watchlist channels.yaml --json < posts.jsonl
     """
-    from monitor.config import load_entities  # the config package owns YAML parsing
+    from monitor.config import compile_matcher, load_entities  # config owns YAML and the cache
 
-    matcher = Matcher.compile(load_entities(watchlist))
-    for number, line in enumerate(sys.stdin, start=1):
-        if not line.strip():
-            continue
-        post_id, text = _parse_post(line, number)
-        for m in matcher.match(text):
-            row = {
-                "id": post_id,
-                "entity": m.entity_id,
-                "alias": m.alias,
-                "rule": m.rule,
-                "start": m.start,
-                "end": m.end,
-                "matched": m.matched,
-            }
-            if as_json:
-                typer.echo(json.dumps(row, ensure_ascii=False))
-            else:
-                console.print(
-                    f"{escape(str(post_id))}\t{escape(m.entity_id)}\t{m.rule}\t"
-                    f"{m.start}-{m.end}\t{escape(m.matched)!r}\t(alias {escape(m.alias)!r})",
-                    soft_wrap=True,
-                )
+    settings = make_settings(ctx, quiet=True)
+    # The compiled matcher is cached in the data directory, if there is one (never created here).
+    cache_dir = settings.data_dir / "cache" if settings.data_dir.is_dir() else None
+    matcher = compile_matcher(load_entities(watchlist), cache_dir)
+    out: list[str] = []
+    batch = 1 if sys.stdin.isatty() else _BATCH  # typed by hand: answer each post at once
+    try:
+        for number, line in enumerate(sys.stdin, start=1):
+            if not line.strip():
+                continue
+            post_id, text = _parse_post(line, number)
+            for m in matcher.match(text):
+                if as_json:
+                    row = {
+                        "id": post_id,
+                        "entity": m.entity_id,
+                        "alias": m.alias,
+                        "rule": m.rule,
+                        "start": m.start,
+                        "end": m.end,
+                        "matched": m.matched,
+                    }
+                    out.append(json.dumps(row, ensure_ascii=False))
+                else:
+                    out.append(
+                        f"{escape(str(post_id))}\t{escape(m.entity_id)}\t{m.rule}\t"
+                        f"{m.start}-{m.end}\t{escape(m.matched)!r}\t(alias {escape(m.alias)!r})"
+                    )
+            if len(out) >= batch:  # written in batches: a write per match took most of the time
+                _emit(out, as_json)
+    finally:  # what matched before a bad line is still printed
+        _emit(out, as_json)
+
+
+_BATCH = 1000
+
+
+def _emit(lines: list[str], as_json: bool) -> None:
+    if not lines:
+        return
+    if as_json:
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
+    else:
+        console.print("\n".join(lines), soft_wrap=True)
+    lines.clear()
 
 
 def _parse_post(line: str, number: int) -> tuple[Any, str]:
@@ -106,6 +127,10 @@ def import_entities(
 
     Example: monitor entities import targets.ftm.json --format ftm --out entities/sanctions.yaml
     """
+    from ruamel.yaml import YAML
+
+    from monitor.matching.importers import entities_from_csv, entities_from_ftm
+
     if fmt is None:
         fmt = ImportFormat.csv if source.suffix.lower() in (".csv", ".tsv") else ImportFormat.ftm
     try:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import signal
+from pathlib import Path
 from typing import Annotated
 
-import structlog
 import typer
 
-from monitor.cli.app import app, console, make_settings
+from monitor.cli.app import app, console, make_settings, run_async
 from monitor.errors import ConfigError
 
 simulator_app = typer.Typer(
@@ -19,8 +18,6 @@ simulator_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(simulator_app, name="simulator")
-
-log = structlog.get_logger("monitor.simulator")
 
 
 @simulator_app.command("serve")
@@ -41,26 +38,58 @@ def serve(
         float, typer.Option("--speed", help="Play the scenario's future events this much faster.")
     ] = 1.0,
     seed: Annotated[int, typer.Option("--seed", help="Seed for an empty backend.")] = 0,
+    session_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--session-file",
+            help="Write a Telethon SQLite session for this server (DC 2, the port, the "
+            "default account's auth key; mode 0600) that any Telethon program can use.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the simulated Telegram until interrupted, logging each request.
 
     Point the collector at it with MONITOR_TELEGRAM_SERVER=127.0.0.1:PORT.
 
+    With --session-file, a plain TelegramClient(PATH, api_id, api_hash) talks to the simulator
+    (any api_id and api_hash), already logged in.
+
     Example: monitor simulator serve --port 9443 --scenario seed --account worker2
+
+    Example: monitor simulator serve --port 0 --scenario seed --session-file sim.session
     """
     make_settings(ctx)
     if speed <= 0:
         raise ConfigError(f"--speed must be positive, got {speed}")
-    asyncio.run(
-        _serve(port=port, scenario=scenario, accounts=accounts or [], speed=speed, seed=seed)
+    run_async(
+        _serve(
+            port=port,
+            scenario=scenario,
+            accounts=accounts or [],
+            speed=speed,
+            seed=seed,
+            session_file=session_file,
+        )
     )
 
 
 async def _serve(
-    *, port: int, scenario: str | None, accounts: list[str], speed: float, seed: int
+    *,
+    port: int,
+    scenario: str | None,
+    accounts: list[str],
+    speed: float,
+    seed: int,
+    session_file: Path | None = None,
 ) -> None:
-    from monitor.simulator import Backend, SimulatorServer
+    import asyncio
 
+    import structlog
+
+    from monitor.simulator import Backend, SimulatorError, SimulatorServer
+    from monitor.simulator.clients import write_session_file
+
+    log = structlog.get_logger("monitor.simulator")
     backend = Backend(seed=seed)
     play = None
     if scenario:
@@ -87,6 +116,12 @@ async def _serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with SimulatorServer(backend, port=port) as server:
+        if session_file is not None:
+            try:
+                written = write_session_file(session_file, host=server.host, port=server.port)
+            except SimulatorError as exc:
+                raise ConfigError(f"--session-file: {exc}") from None
+            log.info("simulator_session_written", path=str(written))
         console.print(
             f"simulated Telegram on {server.address} "
             f"(MONITOR_TELEGRAM_SERVER={server.address}); Ctrl-C stops",

@@ -6,6 +6,7 @@ once as ``file:line:column: message; fix`` in a :class:`WatchlistError` (a ``Con
 
 from __future__ import annotations
 
+from monitor.config.compiled import compile_matcher
 from monitor.config.handles import canonical_handle, display_handle, format_duration, parse_duration
 from monitor.config.loader import WatchlistError, load_entities, load_watchlist, parse_watchlist
 from monitor.config.models import (
@@ -35,6 +36,7 @@ __all__ = [
     "Watchlist",
     "WatchlistError",
     "canonical_handle",
+    "compile_matcher",
     "display_handle",
     "format_duration",
     "load_entities",

@@ -2,6 +2,10 @@
 
 Every problem in every file is collected and reported at once, sorted by position, as
 ``file:line:column: message; fix``. Nothing is printed here; errors are :class:`WatchlistError`.
+
+Files are first read with the fast C loader (:mod:`monitor.config.yamlfast`), which knows no
+positions; if that finds any problem, or the YAML is unusual, everything is read again with
+ruamel's round-trip loader, so the messages and their positions are always ruamel's.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from monitor.config.checks import Known, Placed, check_channels, check_entities, check_routes
+from monitor.config.compiled import paused_gc
 from monitor.config.messages import did_you_mean, validate_at
 from monitor.config.models import AlertsSpec, ChannelEntry, Defaults, EntitySpec, Watchlist
 from monitor.config.routes import RouteSpec
+from monitor.config.yamlfast import NeedsRoundTrip, fast_load
 from monitor.config.yamlpos import Loc, Problem, YamlDoc, parse_yaml
 from monitor.errors import ConfigError
 
@@ -58,8 +64,7 @@ def parse_watchlist(
     env: Mapping[str, str] | None = None,
 ) -> Watchlist:
     """Validate watchlist YAML text. ``include:`` patterns are relative to ``base_dir`` (or cwd)."""
-    builder = _Builder(os.environ if env is None else env, base_dir or Path.cwd())
-    return builder.build(text, source)
+    return _build(text, source, os.environ if env is None else env, base_dir or Path.cwd())
 
 
 def load_entities(path: Path, *, env: Mapping[str, str] | None = None) -> list[EntitySpec]:
@@ -69,8 +74,22 @@ def load_entities(path: Path, *, env: Mapping[str, str] | None = None) -> list[E
     unset does not stop ``monitor match`` from trying a watchlist.
     """
     path = Path(path)
-    builder = _Builder(os.environ if env is None else env, path.parent, entities_only=True)
-    return builder.build(_read(path), str(path)).entities
+    env = os.environ if env is None else env
+    return _build(_read(path), str(path), env, path.parent, entities_only=True).entities
+
+
+def _build(
+    text: str, source: str, env: Mapping[str, str], base_dir: Path, *, entities_only: bool = False
+) -> Watchlist:
+    """Fast first; on any problem (or YAML the fast loader will not vouch for) the round-trip
+    loader reads everything again and reports the problems with their positions."""
+    with paused_gc():
+        try:
+            fast = _Builder(env, base_dir, entities_only=entities_only, fast=True)
+            return fast.build(text, source)
+        except (WatchlistError, NeedsRoundTrip):
+            pass
+        return _Builder(env, base_dir, entities_only=entities_only).build(text, source)
 
 
 def _read(path: Path) -> str:
@@ -91,10 +110,19 @@ def _read(path: Path) -> str:
 
 
 class _Builder:
-    def __init__(self, env: Mapping[str, str], base_dir: Path, *, entities_only: bool = False):
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        base_dir: Path,
+        *,
+        entities_only: bool = False,
+        fast: bool = False,
+    ):
         self.env = env
         self.base_dir = base_dir
         self.entities_only = entities_only
+        #: Read with :func:`fast_load` (no positions: any problem means "read it again").
+        self.fast = fast
         self.problems: list[Problem] = []
         self.known = Known()
         self.files: list[Path] = []
@@ -141,8 +169,13 @@ class _Builder:
             files=(Path(source), *self.files),
         )
 
+    def _parse(self, text: str, source: str, order: int = 0) -> YamlDoc | Problem:
+        if self.fast:  # raises NeedsRoundTrip, e.g. on a syntax error
+            return YamlDoc(source=source, root=fast_load(text), order=order)
+        return parse_yaml(text, source, order)
+
     def _parse_main(self, text: str, source: str) -> YamlDoc:
-        parsed = parse_yaml(text, source)
+        parsed = self._parse(text, source)
         if isinstance(parsed, Problem):
             raise WatchlistError([parsed])
         if parsed.root is None:
@@ -296,7 +329,7 @@ class _Builder:
         except (OSError, UnicodeDecodeError) as exc:
             self.problems.append(doc.problem(loc, f"cannot read included file '{path}': {exc}"))
             return None
-        parsed = parse_yaml(text, str(path), order)
+        parsed = self._parse(text, str(path), order)
         if isinstance(parsed, Problem):
             self.problems.append(parsed)
             return None

@@ -90,6 +90,8 @@ class YamlDoc:
         return self._plain(node, loc, env, problems)
 
     def _plain(self, node: Any, loc: Loc, env: Mapping[str, str], problems: list[Problem]) -> Any:
+        if type(node) is str:  # most values: checked first, and no copy without a `$`
+            return self._expand(node, loc, env, problems) if "$" in node else node
         if isinstance(node, Mapping):
             return {
                 str(key): self._plain(value, (*loc, str(key)), env, problems)

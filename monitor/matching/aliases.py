@@ -22,6 +22,7 @@ from monitor.matching.normalize import is_ignorable, normalize
 __all__ = [
     "RULES",
     "AliasForm",
+    "alias_keys",
     "expand_alias",
     "is_acronym",
     "is_arabic_script",
@@ -111,11 +112,16 @@ def _clitic_variants(key: str) -> list[str]:
 
 def expand_alias(entity_id: str, alias: str) -> list[AliasForm]:
     """All forms of ``alias``; an empty list when nothing word-like remains."""
+    return [AliasForm(k, entity_id, alias, rule) for k, rule in alias_keys(alias)]
+
+
+def alias_keys(alias: str) -> list[tuple[str, str]]:
+    """``(key, rule)`` for every form of ``alias``: :func:`expand_alias` without the objects."""
     key = normalize(alias)
     if not key:
         return []
     if is_acronym(alias):
-        return [AliasForm(key, entity_id, alias, "acronym")]
+        return [(key, "acronym")]
     # An alias written with a ZWNJ (خامنه‌ای) is also written with a space or nothing.
     keys = [key]
     spaced = normalize(alias, zwnj_as_space=True)
@@ -140,4 +146,4 @@ def expand_alias(entity_id: str, alias: str) -> list[AliasForm]:
             for v in [base, *article]:
                 if " " in v:
                     add(v.replace(" ", ""), "hashtag")
-    return [AliasForm(k, entity_id, alias, rule) for k, rule in forms.items()]
+    return list(forms.items())

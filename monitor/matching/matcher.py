@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import pickle
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import ahocorasick
 
 from monitor.errors import MatchingError
-from monitor.matching.aliases import RULES, AliasForm, acronym_text, expand_alias
+from monitor.matching.aliases import RULES, AliasForm, acronym_text, alias_keys
 from monitor.matching.normalize import ZWNJ, finish, is_ignorable, prefold, resolve_zwnj
 from monitor.matching.spans import IndexMap
 
 __all__ = ["Match", "Matcher"]
 
 _RANK = {rule: i for i, rule in enumerate(RULES)}
+#: Bump when the compiled state changes shape (a cached matcher of another format is refused).
+_FORMAT = "matcher-1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,17 +38,32 @@ _Candidate = tuple[int, int, tuple[AliasForm, ...]]
 
 
 class Matcher:
-    """Compiled watchlist. Build with :meth:`compile`; :meth:`match` is pure and thread-safe."""
+    """Compiled watchlist. Build with :meth:`compile`; :meth:`match` is pure and thread-safe.
 
-    def __init__(self, automaton: Any, n_aliases: int, n_forms: int) -> None:
+    The automaton stores an int per padded key: the index into ``lengths`` (the padded key's
+    length) and ``entries`` (the ``(entity_id, alias, rule)`` forms behind that key). Ints
+    keep the automaton a flat C structure, so it builds fast and :meth:`dumps` and
+    :meth:`loads` are quick; :class:`AliasForm` values are made only for keys that match.
+    """
+
+    def __init__(
+        self,
+        automaton: Any,
+        n_aliases: int,
+        lengths: Sequence[int] = (),
+        entries: Sequence[tuple[tuple[str, str, str], ...]] = (),
+    ) -> None:
         self._automaton = automaton
+        self._lengths = lengths
+        self._entries = entries
+        self._forms: dict[int, tuple[AliasForm, ...]] = {}
         self.n_aliases = n_aliases
-        self.n_forms = n_forms
+        self.n_forms = len(entries)
 
     @classmethod
     def compile(cls, entities: Iterable[Any]) -> Matcher:
         """Entities need ``.id``, ``.name`` and ``.aliases``; the name counts as an alias."""
-        by_key: dict[str, list[AliasForm]] = {}
+        by_key: dict[str, list[tuple[str, str, str]]] = {}
         n_aliases = 0
         for entity in entities:
             entity_id = str(entity.id)
@@ -56,15 +74,50 @@ class Matcher:
                     continue
                 seen.add(alias)
                 n_aliases += 1
-                for form in expand_alias(entity_id, alias):
-                    by_key.setdefault(form.key, []).append(form)
-        automaton = ahocorasick.Automaton()
-        for key, forms in by_key.items():
-            padded = f" {key} "
-            automaton.add_word(padded, (len(padded), tuple(forms)))
-        if by_key:
-            automaton.make_automaton()
-        return cls(automaton if by_key else None, n_aliases, len(by_key))
+                form = (entity_id, alias)
+                for key, rule in alias_keys(alias):
+                    by_key.setdefault(key, []).append((*form, rule))
+        if not by_key:
+            return cls(None, n_aliases)
+        automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        add_word = automaton.add_word
+        for index, key in enumerate(by_key):
+            add_word(f" {key} ", index)
+        automaton.make_automaton()
+        lengths = [len(key) + 2 for key in by_key]
+        return cls(automaton, n_aliases, lengths, [tuple(forms) for forms in by_key.values()])
+
+    def dumps(self) -> bytes:
+        """The compiled matcher as bytes for :meth:`loads` (a cache; same library versions)."""
+        return pickle.dumps(self._state(), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def dump(self, file: Any) -> None:
+        """:meth:`dumps` into a binary file (or anything with ``write``), without a copy in
+        memory of the whole (the automaton of 50,000 aliases is 180 MB)."""
+        pickle.dump(self._state(), file, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def _state(self) -> tuple[Any, ...]:
+        return (_FORMAT, self._automaton, self._lengths, self._entries, self.n_aliases)
+
+    @classmethod
+    def loads(cls, data: bytes | memoryview | BinaryIO) -> Matcher:
+        """A matcher from :meth:`dumps` (bytes, or a binary file positioned at them);
+        ``ValueError`` if they are not one."""
+        try:
+            if isinstance(data, bytes | memoryview):
+                state = pickle.loads(data)
+            else:
+                state = pickle.load(data)
+        except Exception as exc:  # a truncated or foreign file: any unpickling error
+            raise ValueError(f"not a compiled matcher: {type(exc).__name__}") from None
+        if not (isinstance(state, tuple) and len(state) == 5 and state[0] == _FORMAT):
+            raise ValueError("not a compiled matcher of this version")
+        _, automaton, lengths, entries, n_aliases = state
+        if automaton is not None and not isinstance(automaton, ahocorasick.Automaton):
+            raise ValueError("not a compiled matcher: no automaton")
+        if len(lengths) != len(entries):
+            raise ValueError("not a compiled matcher: tables out of step")
+        return cls(automaton, n_aliases, lengths, entries)
 
     def match(self, text: str) -> list[Match]:
         """Matches ordered by start, leftmost-longest, never overlapping.
@@ -83,6 +136,14 @@ class Matcher:
             return []
         return _select(text, candidates)
 
+    def _forms_of(self, index: int, key: str) -> tuple[AliasForm, ...]:
+        """The forms behind automaton value ``index`` (whose normalised key is ``key``)."""
+        forms = self._forms.get(index)
+        if forms is None:
+            forms = tuple(AliasForm(key, *entry) for entry in self._entries[index])
+            self._forms[index] = forms
+        return forms
+
     def _candidates(self, text: str, folded: str) -> list[_Candidate]:
         norm = finish(folded)
         if not norm:
@@ -94,10 +155,11 @@ class Matcher:
         if where.text != norm:  # pragma: no cover - guarded by property tests
             raise MatchingError("normalisation map out of step with normalize()")
         out: list[_Candidate] = []
-        for end, (length, forms) in hits:
+        for end, index in hits:
             # padded[end - length + 1 .. end] is " key "; the key in ``norm`` is [s, e).
-            s = end - length + 1
+            s = end - self._lengths[index] + 1
             e = end - 1
+            forms = self._forms_of(index, norm[s:e])
             start = where[s]
             stop = where[e - 1] + 1
             while stop < len(text) and is_ignorable(text[stop]) and text[stop] != ZWNJ:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 from telethon import TelegramClient
@@ -11,10 +15,18 @@ from telethon.sessions import MemorySession, SQLiteSession
 from telethon.sessions.abstract import Session
 
 from monitor.simulator.connection import make_connection
-from monitor.simulator.model import Backend, account_auth_key
+from monitor.simulator.model import Backend, SimulatorError, account_auth_key
 from monitor.simulator.render import DC_ID
 
-__all__ = ["API_HASH", "API_ID", "client_for", "parse_address", "prepare_session", "tcp_client"]
+__all__ = [
+    "API_HASH",
+    "API_ID",
+    "client_for",
+    "parse_address",
+    "prepare_session",
+    "tcp_client",
+    "write_session_file",
+]
 
 API_ID = 1
 API_HASH = "0123456789abcdef0123456789abcdef"
@@ -47,6 +59,46 @@ def prepare_session(
     prepared.auth_key = AuthKey(key)
     prepared.save()
     return prepared
+
+
+def write_session_file(
+    path: str | os.PathLike[str], *, host: str, port: int, account: str = "default"
+) -> Path:
+    """Write a Telethon SQLite session for a ``SimulatorServer`` at ``host:port`` holding
+    ``account``'s auth key, readable by its owner only. Returns the file written (Telethon adds
+    ``.session`` to a name without it). Any ``TelegramClient(path, api_id, api_hash)`` with the
+    default connection then talks to the simulator, already logged in."""
+    name = os.fspath(path)
+    target = Path(name if name.endswith(".session") else name + ".session")
+    key = account_auth_key(account)
+    if target.exists() and _auth_key_in(target) not in (None, key):
+        raise SimulatorError(
+            f"{target} holds another auth key (a real Telegram login?); not overwriting it: "
+            "choose another file"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        target.unlink()  # a stale session (other port, cached entities) would mislead
+    target.touch(mode=0o600)
+    os.chmod(target, 0o600)
+    session = SQLiteSession(str(target))
+    try:
+        prepare_session(session, account=account, host=host, port=port)
+    finally:
+        session.close()
+    return target
+
+
+def _auth_key_in(path: Path) -> bytes | None:
+    """The auth key stored in a Telethon session file (b"" if it is not one)."""
+    try:
+        session = SQLiteSession(str(path))
+    except sqlite3.DatabaseError:
+        return b""
+    try:
+        return session.auth_key.key if session.auth_key is not None else None
+    finally:
+        session.close()
 
 
 def client_for(

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
+from bisect import bisect_right
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from telethon.tl import functions, types
 from telethon.tl.tlobject import TLRequest
 
+from monitor.simulator.dialogs import DialogRequests
+from monitor.simulator.difference import UpdateRequests
+from monitor.simulator.entities import NewestFirst
 from monitor.simulator.model import Backend, SimAccount, SimChannel, SimMessage
 from monitor.simulator.render import channel_tl, config_tl, message_tl, photo_tl, user_tl
+from monitor.simulator.search import matching as search_matching
 
-__all__ = ["DropConnection", "RequestHandler", "RpcError", "request_name"]
+__all__ = ["DropConnection", "RequestHandler", "RpcError", "internal_error", "request_name"]
 
 MIB = 1 << 20
 MAX_HISTORY_LIMIT = 100
@@ -48,6 +53,11 @@ def request_name(request: object) -> str:
     return type(request).__name__
 
 
+def internal_error(name: str) -> str:
+    """The RPC error a request gets when its handler fails with a bug (not a Telegram error)."""
+    return f"SIMULATOR_INTERNAL_ERROR_{name.upper()}"
+
+
 def unwrap(request: TLRequest) -> TLRequest:
     while isinstance(request, _WRAPPERS):
         request = request.query
@@ -64,12 +74,14 @@ class RequestHandler:
         self.backend = backend
         self.host = host
         self.port = port
+        dialogs = DialogRequests(self)
+        self.updates = UpdateRequests(self)
         self._table: dict[type, Handler] = {
             functions.help.GetConfigRequest: self.get_config,
             functions.users.GetUsersRequest: self.get_users,
-            functions.updates.GetStateRequest: self.get_state,
-            functions.updates.GetDifferenceRequest: self.get_difference,
-            functions.updates.GetChannelDifferenceRequest: self.get_channel_difference,
+            functions.updates.GetStateRequest: self.updates.get_state,
+            functions.updates.GetDifferenceRequest: self.updates.get_difference,
+            functions.updates.GetChannelDifferenceRequest: self.updates.get_channel_difference,
             functions.contacts.ResolveUsernameRequest: self.resolve_username,
             functions.channels.GetChannelsRequest: self.get_channels,
             functions.channels.GetFullChannelRequest: self.get_full_channel,
@@ -78,6 +90,9 @@ class RequestHandler:
             functions.channels.LeaveChannelRequest: self.leave_channel,
             functions.messages.GetHistoryRequest: self.get_history,
             functions.messages.SearchRequest: self.search,
+            functions.messages.GetDialogsRequest: dialogs.get_dialogs,
+            functions.messages.GetPeerDialogsRequest: dialogs.get_peer_dialogs,
+            functions.messages.GetDialogFiltersRequest: dialogs.get_dialog_filters,
             functions.upload.GetFileRequest: self.get_file,
             functions.auth.SendCodeRequest: self.send_code,
             functions.auth.SignInRequest: self.sign_in,
@@ -112,6 +127,10 @@ class RequestHandler:
             raise
         except DropConnection:
             self.backend.requests.record(name, account.name, "DROPPED")
+            raise
+        except Exception as exc:  # a simulator bug: answered SIMULATOR_INTERNAL_ERROR_*
+            detail = f"{type(exc).__name__}: {exc}"
+            self.backend.requests.record(name, account.name, internal_error(name), detail=detail)
             raise
         self.backend.requests.record(name, account.name)
         return result
@@ -174,46 +193,6 @@ class RequestHandler:
             raise RpcError(400, "PHONE_NUMBER_INVALID")
         account.authorized = True
         return types.auth.Authorization(user=user_tl(account))
-
-    # -- updates --------------------------------------------------------------------------------------
-
-    async def get_state(self, request: Any, account: SimAccount) -> types.updates.State:
-        return types.updates.State(pts=1, qts=0, date=self.backend.now(), seq=0, unread_count=0)
-
-    async def get_difference(self, request: Any, account: SimAccount) -> Any:
-        return types.updates.DifferenceEmpty(date=self.backend.now(), seq=0)
-
-    async def get_channel_difference(self, request: Any, account: SimAccount) -> Any:
-        channel = self.channel_for(request.channel, account)
-        events = [e for e in channel.changes if e.pts > request.pts]
-        if not events:
-            return types.updates.ChannelDifferenceEmpty(pts=channel.pts, final=True)
-        taken = events[: max(request.limit, 1)]
-        new_ids: list[int] = []
-        other: list[Any] = []
-        for event in taken:
-            if event.kind == "new":
-                new_ids.extend(event.message_ids)
-            elif event.kind == "edit":
-                mid = event.message_ids[0]
-                if mid not in new_ids and not channel.messages[mid].deleted:
-                    msg = message_tl(channel, channel.messages[mid])
-                    other.append(types.UpdateEditChannelMessage(msg, event.pts, event.pts_count))
-            else:
-                other.append(
-                    types.UpdateDeleteChannelMessages(
-                        channel.id, list(event.message_ids), event.pts, event.pts_count
-                    )
-                )
-        news = [message_tl(channel, channel.messages[i]) for i in new_ids]
-        return types.updates.ChannelDifference(
-            pts=taken[-1].pts,
-            new_messages=[m for m in news if isinstance(m, types.Message)],
-            other_updates=other,
-            chats=[self.chat(channel, account)],
-            users=[],
-            final=len(taken) == len(events),
-        )
 
     # -- channels -------------------------------------------------------------------------------------
 
@@ -308,18 +287,7 @@ class RequestHandler:
 
     async def search(self, request: Any, account: SimAccount) -> Any:
         channel = self.channel_for(request.peer, account)
-        needle = (request.q or "").casefold()
-        photos_only = isinstance(request.filter, types.InputMessagesFilterPhotos)
-        if not isinstance(request.filter, types.InputMessagesFilterEmpty) and not photos_only:
-            raise RpcError(400, "FILTER_NOT_SUPPORTED")
-        found = [
-            m
-            for m in channel.visible()
-            if needle in m.text.casefold()
-            and (not photos_only or m.photo is not None)
-            and (not _is_set(request.min_date) or m.date >= request.min_date)
-            and (not _is_set(request.max_date) or m.date <= request.max_date)
-        ]
+        found = search_matching(channel.visible(), request)
         page = history_page(
             found,
             offset_id=request.offset_id,
@@ -380,7 +348,7 @@ def check_file_window(offset: int, limit: int, *, precise: bool = False) -> None
 
 
 def history_page(
-    newest_first: list[SimMessage],
+    newest_first: Sequence[SimMessage],
     *,
     offset_id: int,
     offset_date: datetime | None,
@@ -391,15 +359,26 @@ def history_page(
 ) -> list[SimMessage]:
     """Telegram's history paging: start at the first message older than ``offset_id`` (or sent
     before ``offset_date``), move ``add_offset`` (negative = newer), take ``limit`` (at most 100),
-    then keep only ids in (min_id, max_id)."""
+    then keep only ids in (min_id, max_id).
+
+    ``newest_first`` is ordered by id, descending; finding the start is a bisect, so a page costs
+    O(log n + limit) on a channel's :meth:`SimChannel.visible` view.
+    """
     if offset_id:
-        start = next((i for i, m in enumerate(newest_first) if m.id < offset_id), len(newest_first))
+        start = bisect_right(newest_first, -offset_id, key=lambda m: -m.id)
     elif offset_date is not None and _is_set(offset_date):
-        before = offset_date
-        start = next((i for i, m in enumerate(newest_first) if m.date < before), len(newest_first))
+        start = _first_before(newest_first, offset_date)
     else:
         start = 0
     start += add_offset
     stop = start + max(0, min(limit, MAX_HISTORY_LIMIT))
     page = newest_first[max(start, 0) : max(stop, 0)]
     return [m for m in page if (not max_id or m.id < max_id) and (not min_id or m.id > min_id)]
+
+
+def _first_before(newest_first: Sequence[SimMessage], before: datetime) -> int:
+    """Index of the first message sent before ``before`` (a bisect when dates follow ids)."""
+    if isinstance(newest_first, NewestFirst) and newest_first.dates_ascending:
+        moment = -before.timestamp()
+        return bisect_right(newest_first, moment, key=lambda m: -m.date.timestamp())
+    return next((i for i, m in enumerate(newest_first) if m.date < before), len(newest_first))

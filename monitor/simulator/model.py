@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 _UNSET: Any = object()
+_ISSUED_KEPT = 4096  # seconds of state dates remembered (older ones: a client gets more, not less)
 
 
 def _utc(value: datetime) -> datetime:
@@ -66,6 +67,9 @@ class Backend:
         self._photos: dict[int, SimPhoto] = {}
         self._photo_counter = 0
         self._group_counter = 0
+        self.change_seq = 0  # changes so far, all channels: ``ChangeEvent.seq`` of the last one
+        # Second of an update-state date handed out -> the lowest change_seq its holder had seen.
+        self._issued: dict[int, int] = {}
         self.add_account("default")
 
     # -- deterministic identifiers ------------------------------------------------------------
@@ -221,7 +225,7 @@ class Backend:
         )
         if photo is not None:
             message.photo = self._make_photo(photo, ("photo", channel_id, mid), when)
-        channel.messages[mid] = message
+        channel.add_message(message)
         self._change("new", channel, (mid,), 1)
         return message
 
@@ -277,10 +281,29 @@ class Backend:
         for mid in message_ids:
             message = self.message(channel_id, mid)
             if not message.deleted:
-                message.deleted = True
+                channel.mark_deleted(mid)
                 gone.append(mid)
         if gone:
             self._change("delete", channel, tuple(gone), len(gone))
+
+    def pin(self, channel_id: int, message_id: int, *, pinned: bool = True) -> bool:
+        """Pin (or unpin) a message, as a channel admin does; returns whether anything changed.
+
+        The message's ``pinned`` flag shows in history and in ``messages.search`` with
+        ``InputMessagesFilterPinned``; the change takes a pts and pushes
+        ``UpdatePinnedChannelMessages``. (Telegram also posts a "pinned a message" service
+        message; the simulator does not.)"""
+        message = self.message(channel_id, message_id)
+        if message.deleted:
+            raise SimulatorError(f"message {message_id} in channel {channel_id} is deleted")
+        if message.pinned == pinned:
+            return False
+        message.pinned = pinned
+        self._change("pin" if pinned else "unpin", self.channel(channel_id), (message_id,), 1)
+        return True
+
+    def unpin(self, channel_id: int, message_id: int) -> bool:
+        return self.pin(channel_id, message_id, pinned=False)
 
     def bump(
         self,
@@ -334,6 +357,45 @@ class Backend:
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
 
+    def state_date(self, seen: int | None = None) -> datetime:
+        """The ``date`` of an update state given to a client that has seen every change up to
+        ``seen`` (``change_seq``, default: all of them), as in getState, getDifference or a
+        pushed ``Updates``.
+
+        Telegram's dates are whole seconds, so a date alone cannot say which changes of its own
+        second the client has seen: the backend remembers the lowest ``seen`` handed out with
+        each second, and :meth:`missed_since` uses it."""
+        now = self.now()
+        second = int(now.timestamp())
+        seen = self.change_seq if seen is None else seen
+        if second not in self._issued:
+            if len(self._issued) >= _ISSUED_KEPT:  # forget the oldest seconds (dict order)
+                for old in list(self._issued)[: _ISSUED_KEPT // 2]:
+                    del self._issued[old]
+            self._issued[second] = seen
+        elif seen < self._issued[second]:
+            self._issued[second] = seen
+        return now
+
+    def missed_since(
+        self, channel: SimChannel, date: datetime, *, at_most: int | None = None
+    ) -> list[ChangeEvent]:
+        """The channel's changes a client whose update state has ``date`` may not have seen
+        (a few it did see may be included: clients skip those by pts), oldest first; only the
+        newest ``at_most`` of them when given."""
+        second = int(date.timestamp())
+        seen = self._issued.get(second, -1)
+        missed: list[ChangeEvent] = []
+        for event in reversed(channel.changes):
+            at = int(event.at.timestamp()) if event.at is not None else second + 1
+            if at < second or (at == second and event.seq <= seen):
+                break
+            if at_most is not None and len(missed) == at_most:
+                break
+            missed.append(event)
+        missed.reverse()
+        return missed
+
     def drop_next_updates(self, n: int = 1) -> None:
         """Test hook: the next ``n`` pushed updates are lost (pts still advances: a gap)."""
         self._drop_next += n
@@ -343,7 +405,10 @@ class Backend:
         dropped = self._drop_next > 0
         if dropped:
             self._drop_next -= 1
-        event = ChangeEvent(kind, channel.id, ids, channel.pts, count, dropped)
+        self.change_seq += 1
+        event = ChangeEvent(
+            kind, channel.id, ids, channel.pts, count, dropped, self.now(), self.change_seq
+        )
         channel.changes.append(event)
         for callback in list(self._subscribers):
             callback(event)

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from telethon.tl import types
 
-from monitor.simulator.model import SimAccount, SimChannel, SimMessage, SimPhoto
+from monitor.simulator.model import ChangeEvent, SimAccount, SimChannel, SimMessage, SimPhoto
 
-__all__ = ["DC_ID", "channel_tl", "config_tl", "message_tl", "photo_tl", "user_tl"]
+__all__ = [
+    "DC_ID",
+    "change_update",
+    "channel_tl",
+    "config_tl",
+    "message_tl",
+    "photo_tl",
+    "user_tl",
+]
 
 DC_ID = 2
+
+# ``types.Message`` is Telethon's client-side message (telethon.tl.patched), whose constructor
+# does client bookkeeping that costs more than the rest of rendering. The server only needs the
+# generated TL class underneath it: same constructor id, same bytes on the wire.
+_WireMessage: Any = next(c for c in types.Message.__mro__ if c.__module__ == "telethon.tl.types")
+assert _WireMessage.CONSTRUCTOR_ID == types.Message.CONSTRUCTOR_ID
 
 
 def user_tl(account: SimAccount, *, is_self: bool = True) -> types.User:
@@ -83,7 +98,7 @@ def message_tl(channel: SimChannel, message: SimMessage) -> types.TypeMessage:
                 for e, n in sorted(message.reactions.items(), key=lambda kv: -kv[1])
             ]
         )
-    return types.Message(
+    return _WireMessage(
         id=message.id,
         peer_id=peer,
         date=message.date,
@@ -103,7 +118,28 @@ def message_tl(channel: SimChannel, message: SimMessage) -> types.TypeMessage:
         edit_date=message.edit_date,
         grouped_id=message.grouped_id,
         reactions=reactions,
+        pinned=message.pinned,
     )
+
+
+def change_update(channel: SimChannel, event: ChangeEvent) -> types.TypeUpdate:
+    """The update telling a client about ``event``, with its pts; messages as they are now (an
+    edited post shows its latest text; a since-deleted one is ``MessageEmpty``)."""
+    if event.kind == "delete":
+        return types.UpdateDeleteChannelMessages(
+            channel.id, list(event.message_ids), event.pts, event.pts_count
+        )
+    if event.kind in ("pin", "unpin"):
+        return types.UpdatePinnedChannelMessages(
+            channel.id,
+            list(event.message_ids),
+            event.pts,
+            event.pts_count,
+            pinned=event.kind == "pin",
+        )
+    message = message_tl(channel, channel.messages[event.message_ids[0]])
+    cls = types.UpdateNewChannelMessage if event.kind == "new" else types.UpdateEditChannelMessage
+    return cls(message, event.pts, event.pts_count)
 
 
 def config_tl(host: str, port: int, now: datetime | None = None) -> types.Config:

@@ -15,6 +15,7 @@ class LoggedRequest:
     account: str
     at: datetime
     error: str | None = None  # the RPC error returned, if any
+    detail: str | None = None  # for SIMULATOR_INTERNAL_ERROR: the exception the handler raised
 
 
 class RequestLog:
@@ -30,8 +31,10 @@ class RequestLog:
     def record_connection(self, account: str) -> None:
         self.connections[account] += 1
 
-    def record(self, name: str, account: str, error: str | None = None) -> LoggedRequest:
-        entry = LoggedRequest(name, account, datetime.now(UTC), error)
+    def record(
+        self, name: str, account: str, error: str | None = None, *, detail: str | None = None
+    ) -> LoggedRequest:
+        entry = LoggedRequest(name, account, datetime.now(UTC), error, detail)
         self.entries.append(entry)
         return entry
 

@@ -186,7 +186,7 @@ class Scenario:
         spec = self.spec.channels[key]
         stable = spec.username or key
         try:
-            return self.backend.add_channel(
+            channel = self.backend.add_channel(
                 spec.username,
                 spec.title,
                 about=spec.about,
@@ -198,6 +198,9 @@ class Scenario:
             )
         except SimulatorError as exc:
             raise ScenarioError(f"{self.source}: channel '{key}': {exc}") from None
+        if spec.joined:
+            self.backend.join("default", channel.id)
+        return channel
 
     def _derive(self, *parts: object) -> int:
         material = ":".join([str(self.spec.seed), *map(str, parts)]).encode()
@@ -258,6 +261,12 @@ class Scenario:
     def _do_bump(self, event: EventSpec, when: datetime) -> None:
         self.backend.bump(*self.refs[event.target or ""], **event.counters)
 
+    def _do_pin(self, event: EventSpec, when: datetime) -> None:
+        self.backend.pin(*self.refs[event.target or ""])
+
+    def _do_unpin(self, event: EventSpec, when: datetime) -> None:
+        self.backend.unpin(*self.refs[event.target or ""])
+
     def _do_rename(self, event: EventSpec, when: datetime) -> None:
         self.backend.rename_channel(self.channels[event.channel or ""].id, **event.rename)
 
@@ -266,6 +275,8 @@ class Scenario:
             self.backend.expire_file_reference(cid, mid)
 
     def _remember(self, event: EventSpec, cid: int, ids: list[int]) -> None:
+        if event.pinned:  # an album is pinned by its first message, the one with the caption
+            self.backend.pin(cid, ids[0])
         if event.ref:
             self.refs[event.ref] = (cid, ids[0])
             if len(ids) > 1:

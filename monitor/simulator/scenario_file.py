@@ -38,6 +38,8 @@ EVENT_KINDS = (
     "edit",
     "delete",
     "bump",
+    "pin",
+    "unpin",
     "rename",
     "expire_file_reference",
     "generate",
@@ -46,11 +48,25 @@ _TIME_KEYS = ("at", "after", "in")
 _COMMON = {"at", "after", "in"}
 _EVENT_KEYS: dict[str, set[str]] = {
     "post": _COMMON
-    | {"ref", "text", "photo", "reply_to", "forward", "views", "forwards", "replies", "reactions"},
-    "album": _COMMON | {"ref", "caption", "photos", "views", "forwards", "replies", "reactions"},
+    | {
+        "ref",
+        "text",
+        "photo",
+        "reply_to",
+        "forward",
+        "views",
+        "forwards",
+        "replies",
+        "reactions",
+        "pinned",
+    },
+    "album": _COMMON
+    | {"ref", "caption", "photos", "views", "forwards", "replies", "reactions", "pinned"},
     "edit": _COMMON | {"text"},
     "delete": _COMMON,
     "bump": _COMMON | {"views", "forwards", "reactions"},
+    "pin": _COMMON,
+    "unpin": _COMMON,
     "rename": _COMMON | {"username", "title"},
     "expire_file_reference": _COMMON,
     "generate": set(GENERATE_KEYS),
@@ -66,6 +82,7 @@ _CHANNEL_KEYS = {
     "access_hash",
     "created",
     "photo",
+    "joined",
 }
 
 
@@ -95,6 +112,7 @@ class ChannelSpec:
     access_hash: int | None = None
     created: datetime | None = None
     photo: PhotoSpec | None = None
+    joined: bool = False  # the default account joined it (dialog list, pushed updates)
 
 
 @dataclass
@@ -106,7 +124,7 @@ class EventSpec:
     where: str  # "timeline[12] (post, line 130)" for error messages
     kind: str
     channel: str | None = None  # channel key: post, album, rename
-    target: str | None = None  # ref acted on: edit, delete, bump, expire_file_reference
+    target: str | None = None  # ref acted on: edit, delete, bump, pin, unpin, ...
     ref: str | None = None  # name given to the new post or album
     at: datetime | None = None
     live: timedelta | None = None
@@ -116,6 +134,7 @@ class EventSpec:
     forward: str | None = None
     counters: dict[str, Any] = field(default_factory=dict)  # views, forwards, replies, reactions
     rename: dict[str, Any] = field(default_factory=dict)  # username and/or title
+    pinned: bool = False  # post, album: pinned as soon as it is posted
 
 
 @dataclass
@@ -194,6 +213,9 @@ class _Parser:
             ints[name] = value
         created = self.time(node["created"], where, "created") if "created" in node else None
         photo = self.photo(node["photo"], where) if node.get("photo") is not None else None
+        joined = node.get("joined", False)
+        if not isinstance(joined, bool):
+            raise self.fail(where, f"'joined' must be true or false, not {joined!r}")
         return ChannelSpec(
             key=str(node["key"]),
             username=str(username) if username else None,
@@ -204,6 +226,7 @@ class _Parser:
             access_hash=ints["access_hash"],
             created=created,
             photo=photo,
+            joined=joined,
         )
 
     # -- timeline --------------------------------------------------------------------------------
@@ -294,6 +317,10 @@ class _Parser:
             event.photos = [
                 self.photo(p, f"{event.where} photos[{i}]") for i, p in enumerate(photos)
             ]
+        pinned = node.get("pinned", False)
+        if not isinstance(pinned, bool):
+            raise self.fail(event.where, f"'pinned' must be true or false, not {pinned!r}")
+        event.pinned = pinned
         if event.kind == "post" and not (event.text or event.photos or event.forward):
             raise self.fail(event.where, "a post needs 'text:', 'photo:' or 'forward:'")
         for name in ("views", "forwards", "replies"):

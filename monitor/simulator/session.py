@@ -20,7 +20,13 @@ from telethon.tl import functions, types
 from telethon.tl.core import GzipPacked, MessageContainer
 from telethon.tl.tlobject import TLObject, TLRequest
 
-from monitor.simulator.handlers import DropConnection, RequestHandler, RpcError, unwrap
+from monitor.simulator.handlers import (
+    DropConnection,
+    RequestHandler,
+    RpcError,
+    internal_error,
+    unwrap,
+)
 from monitor.simulator.model import ChangeEvent, SimAccount
 from monitor.simulator.mtproto import (
     MsgIdGenerator,
@@ -29,7 +35,7 @@ from monitor.simulator.mtproto import (
     decrypt_from_client,
     encrypt_to_client,
 )
-from monitor.simulator.render import message_tl
+from monitor.simulator.render import change_update
 
 __all__ = ["ServerSession", "serialize"]
 
@@ -191,7 +197,7 @@ class ServerSession:
             raise
         except Exception:
             log.exception("simulator_handler_failed", account=self.account.name, request=name)
-            payload = bytes(types.RpcError(500, f"SIMULATOR_INTERNAL_ERROR_{name.upper()}"))
+            payload = bytes(types.RpcError(500, internal_error(name)))
         self._send(struct.pack("<Iq", RPC_RESULT, msg_id) + payload, response=True)
 
     # -- outgoing -----------------------------------------------------------------------------------
@@ -226,24 +232,11 @@ class ServerSession:
             return
         if self.backend.faults.is_banned(channel.id, self.account.name):
             return
-        update: Any
-        if event.kind == "delete":
-            update = types.UpdateDeleteChannelMessages(
-                channel.id, list(event.message_ids), event.pts, event.pts_count
-            )
-        else:
-            message = message_tl(channel, channel.messages[event.message_ids[0]])
-            cls = (
-                types.UpdateNewChannelMessage
-                if event.kind == "new"
-                else types.UpdateEditChannelMessage
-            )
-            update = cls(message, event.pts, event.pts_count)
         updates = types.Updates(
-            updates=[update],
+            updates=[change_update(channel, event)],
             users=[],
             chats=[self.handler.chat(channel, self.account)],
-            date=self.backend.now(),
+            date=self.backend.state_date(event.seq),
             seq=0,
         )
         self._send(bytes(updates), response=False)

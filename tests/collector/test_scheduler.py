@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 from monitor.config import parse_watchlist
@@ -106,12 +107,18 @@ async def test_the_account_wide_limit_bounds_concurrent_passes(telegram, connect
         for name in names:
             fill(telegram, telegram.add_channel(name, name).id, 3)
         active = peak = 0
+        overlap = asyncio.Event()
 
         async def slow_step(batch):  # noqa: ANN001 - slow work after each commit (e.g. alerts)
             nonlocal active, peak
             active += 1
             peak = max(peak, active)
-            await asyncio.sleep(0.05)
+            if active > 1:
+                overlap.set()
+            # Linger until another pass joins: deterministic overlap when the limit allows it
+            # (bounded; with a limit of one, nobody can join and each step waits briefly).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(overlap.wait(), 0.2 if limit == 1 else 30)
             active -= 1
 
         scheduler = ChannelScheduler(
@@ -170,3 +177,126 @@ async def test_pushed_edits_and_deletions_of_old_posts_are_recorded(
         return versions == 3 and deleted is not None
 
     await _eventually(recorded)
+
+
+class BlockingPipeline:
+    """A stand-in pipeline whose passes start, are recorded, and wait until released."""
+
+    def __init__(self) -> None:
+        import asyncio
+
+        self.stopping = asyncio.Event()
+        self.channel_keys: dict[int, str] = {}
+        self.started: list[str] = []
+        self.release: dict[str, asyncio.Event] = {}
+        self.flushes = 0
+
+    async def collect(self, client, spec):  # noqa: ANN001, ANN201
+        import asyncio
+
+        from monitor.pipeline import ChannelReport
+
+        self.started.append(spec.key)
+        await self.release.setdefault(spec.key, asyncio.Event()).wait()
+        return ChannelReport(spec.key)
+
+    async def flush(self) -> int:
+        self.flushes += 1
+        return 0
+
+    def let_go(self, key: str) -> None:
+        import asyncio
+
+        self.release.setdefault(key, asyncio.Event()).set()
+
+
+async def _settle(condition, what: str) -> None:  # noqa: ANN001
+    """Let the event loop run until ``condition()`` holds (bounded; no wall-clock waits)."""
+    import asyncio
+
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"not reached: {what}")
+
+
+async def test_pushed_polls_run_before_queued_scheduled_polls_when_every_slot_is_busy():
+    import asyncio
+
+    pipeline = BlockingPipeline()
+    scheduler = ChannelScheduler(pipeline, client=None, max_concurrent=2, pushed_slots=1)
+    scheduler.specs = {name: spec(name) for name in ("sched_a", "sched_b", "sched_c", "sched_d")}
+    scheduler.specs |= {name: spec(name) for name in ("push_p", "push_q")}
+    # Scheduled polls fill both slots; two more wait for one.
+    for name in ("sched_a", "sched_b", "sched_c", "sched_d"):
+        await scheduler._due(name, "poll")
+    await _settle(lambda: len(pipeline.started) == 2, "two scheduled passes running")
+    assert pipeline.started == ["sched_a", "sched_b"]
+
+    scheduler.nudge("push_p")  # a pushed update: the slot kept for pushed work takes it at once
+    await _settle(lambda: len(pipeline.started) == 3, "the pushed pass running")
+    scheduler.nudge("push_q")  # every slot busy now: it waits, in the pushed lane
+    await _settle(lambda: scheduler._slots.waiting == 3, "the pushed pass waiting")
+    scheduler.nudge("sched_d")  # a queued scheduled poll named by an update moves up too
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert pipeline.started == ["sched_a", "sched_b", "push_p"]
+
+    for name in ("sched_a", "sched_b", "push_p", "push_q", "sched_d", "sched_c"):
+        pipeline.let_go(name)
+    await _settle(lambda: len(pipeline.started) == 6, "every pass run")
+    await _settle(lambda: not scheduler._busy, "every pass finished")
+
+    assert pipeline.started == ["sched_a", "sched_b", "push_p", "push_q", "sched_d", "sched_c"]
+    assert scheduler.totals["polls"] == 6
+
+
+async def test_a_poll_slower_than_its_interval_skips_runs_quietly_instead_of_piling_them_up(
+    caplog,
+):
+    import asyncio
+    import logging
+
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    pipeline = BlockingPipeline()
+    scheduler = ChannelScheduler(pipeline, client=None)
+    caplog.set_level(logging.WARNING)
+    scheduler.start(parse_watchlist("channels:\n  - handle: '@slow_chan'\n    poll_every: 10s\n"))
+    try:
+        # A run every 20 ms, and a pass that takes until released.
+        scheduler.scheduler.reschedule_job("poll:slow_chan", trigger=IntervalTrigger(seconds=0.02))
+        for _ in range(500):
+            if scheduler.totals["skipped"] >= 5:
+                break
+            await asyncio.sleep(0.02)
+
+        assert scheduler.totals["skipped"] >= 5
+        assert pipeline.started == ["slow_chan"]  # one pass at a time, no queue of runs
+        assert len(scheduler._pending) == 1
+        assert not [r for r in caplog.records if "maximum number of running" in r.getMessage()]
+        assert not [r for r in caplog.records if r.name.startswith("apscheduler")]
+
+        pipeline.let_go("slow_chan")
+        await _settle(lambda: scheduler.totals["polls"] >= 1, "the slow pass finished")
+    finally:
+        await scheduler.shutdown(grace=1)
+    assert pipeline.flushes >= 1  # idle polls' times are written on the way out
+
+
+async def test_new_channels_first_polls_are_spread_out(telegram, connect, make_pipeline):
+    scheduler = ChannelScheduler(make_pipeline(), await connect())
+    channels = "".join(f"  - handle: '@spread_{i:04d}'\n" for i in range(500))
+    scheduler.apply(parse_watchlist(f"defaults: {{poll_every: 10s}}\nchannels:\n{channels}"))
+
+    firsts = sorted(
+        job.next_run_time for job in scheduler.scheduler.get_jobs() if job.id.startswith("poll:")
+    )
+    assert len(firsts) == 500
+    assert firsts[-1] - firsts[0] > timedelta(seconds=5)  # ~10 s: not all at once
+    assert firsts[-1] - firsts[0] < timedelta(seconds=11)  # about one interval at most
+    rechecks = sorted(
+        job.next_run_time for job in scheduler.scheduler.get_jobs() if job.id.startswith("recheck:")
+    )
+    assert rechecks[-1] - rechecks[0] > timedelta(minutes=10)  # not all in the same half-minute

@@ -117,3 +117,26 @@ def test_import_reports_a_missing_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["entities", "import", str(tmp_path / "nope.csv")])
     assert result.exit_code != 0
     assert "cannot read" in result.output and "nope.csv" in result.output
+
+
+def test_match_caches_the_compiled_watchlist_in_an_existing_data_dir_only(tmp_path: Path) -> None:
+    watchlist = str(write_watchlist(tmp_path))
+    post = '{"id": 1, "text": "وقيس الخزعلي قال"}\n'
+    missing = tmp_path / "no-data-here"
+    first = runner.invoke(
+        app, ["--data-dir", str(missing), "match", "--watchlist", watchlist, "--json"], input=post
+    )
+    assert first.exit_code == 0, first.output
+    assert not missing.exists()  # `monitor match` never creates a data directory
+
+    data = tmp_path / "data"
+    data.mkdir()
+    runs = [
+        runner.invoke(
+            app, ["--data-dir", str(data), "match", "--watchlist", watchlist, "--json"], input=post
+        )
+        for _ in range(2)
+    ]
+    assert [r.stdout for r in runs] == [first.stdout] * 2
+    assert json.loads(first.stdout)["entity"] == "khazali"
+    assert len(list((data / "cache").glob("matcher-*.bin"))) == 1

@@ -97,3 +97,23 @@ async def test_slow_request_does_not_block_others(backend, channel, connect) -> 
     me = await client.get_me()
     assert me.is_self and not history.done()  # answered while history was still pending
     assert [m.id for m in await history] == [2, 1]
+
+
+async def test_handler_bug_is_answered_and_logged_with_its_error(
+    backend, channel, connect, monkeypatch
+) -> None:
+    fill(backend, channel, 2)
+    client = await connect(request_retries=0, raise_last_call_error=True)
+    await client.get_input_entity("militia_media")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("simulated handler bug")
+
+    monkeypatch.setattr("monitor.simulator.handlers.history_page", broken)
+    backend.requests.reset()
+    with pytest.raises(errors.ServerError, match="SIMULATOR_INTERNAL_ERROR_GETHISTORYREQUEST"):
+        await client.get_messages("militia_media", limit=2)
+    [entry] = backend.requests.entries
+    assert entry.name == "GetHistoryRequest"
+    assert entry.error == "SIMULATOR_INTERNAL_ERROR_GETHISTORYREQUEST"
+    assert entry.detail == "ZeroDivisionError: simulated handler bug"

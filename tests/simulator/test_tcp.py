@@ -132,3 +132,108 @@ async def test_cli_serve_runs_until_interrupted_and_logs_requests(tmp_path: Path
     assert proc.returncode == 0
     log = err.decode()
     assert "GetUsersRequest" in log and "simulator_stopped" in log
+
+
+PLAIN_TELETHON = r"""
+import asyncio, json, sys
+from telethon import TelegramClient
+
+async def main():
+    client = TelegramClient(sys.argv[1], 12345, "anything")  # no custom connection class
+    await client.connect()
+    assert await client.is_user_authorized()
+    ids = [m.id async for m in client.iter_messages(sys.argv[2], limit=None, wait_time=0)]
+    print(json.dumps({"n": len(ids), "newest": ids[0]}), flush=True)
+    await client.disconnect()
+
+asyncio.run(main())
+"""
+
+
+SCENARIO = """
+synthetic: true
+seed: 3
+channels:
+  - {key: a, username: plain_sim, title: "Plain"}
+timeline:
+  - generate: a
+    count: 250
+    between: [2019-01-01T00:00:00Z, 2019-02-01T00:00:00Z]
+    templates: ["post {n}"]
+"""
+
+
+async def test_cli_serve_writes_a_session_file_any_telethon_program_can_use(
+    tmp_path: Path,
+) -> None:
+    session = tmp_path / "sim.session"
+    (tmp_path / "plain.yaml").write_text(SCENARIO)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "from monitor.cli import main; main()",
+        "simulator",
+        "serve",
+        "--port",
+        "0",
+        "--scenario",
+        str(tmp_path / "plain.yaml"),
+        "--session-file",
+        str(session),
+        cwd=tmp_path,
+        env=os.environ | {"PYTHONPATH": str(REPO), "MONITOR_DATA_DIR": str(tmp_path)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    try:
+        banner = (await asyncio.wait_for(proc.stdout.readline(), WAIT)).decode()
+        assert "MONITOR_TELEGRAM_SERVER=" in banner, (
+            banner + (await proc.stderr.read(2000)).decode()
+        )
+        assert session.stat().st_mode & 0o777 == 0o600
+        script = tmp_path / "plain.py"
+        script.write_text(WORKER.split("from monitor")[0] + PLAIN_TELETHON)  # same network guard
+        worker = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(script),
+            str(session),
+            "plain_sim",
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(worker.communicate(), WAIT)
+        assert worker.returncode == 0, err.decode()[-2000:]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        await asyncio.wait_for(proc.communicate(), WAIT)
+    assert json.loads(out.decode().strip().splitlines()[-1]) == {"n": 250, "newest": 250}
+
+
+def test_session_file_is_rewritten_but_never_over_another_login(tmp_path: Path) -> None:
+    import pytest
+    from telethon.crypto import AuthKey
+    from telethon.sessions import SQLiteSession
+
+    from monitor.simulator import SimulatorError
+    from monitor.simulator.clients import write_session_file
+
+    first = write_session_file(tmp_path / "sim", host="127.0.0.1", port=1111)
+    again = write_session_file(tmp_path / "sim", host="127.0.0.1", port=2222)
+    assert first == again == tmp_path / "sim.session"
+    session = SQLiteSession(str(again))
+    assert (session.dc_id, session.server_address, session.port) == (2, "127.0.0.1", 2222)
+    session.close()
+
+    real = SQLiteSession(str(tmp_path / "real.session"))
+    real.set_dc(2, "149.154.167.50", 443)
+    real.auth_key = AuthKey(bytes(range(256)))
+    real.save()
+    real.close()
+    (tmp_path / "notes.session").write_text("not a database")
+    for name in ("real.session", "notes.session"):
+        before = (tmp_path / name).read_bytes()
+        with pytest.raises(SimulatorError, match="not overwriting"):
+            write_session_file(tmp_path / name, host="127.0.0.1", port=1)
+        assert (tmp_path / name).read_bytes() == before

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,6 +21,7 @@ from storage import (
     stamp,
     upgrade,
 )
+from storage.engine import alembic_config
 
 
 @pytest.fixture
@@ -78,3 +80,33 @@ async def test_stamped_base_is_out_of_date(engine: AsyncEngine):
     with pytest.raises(SchemaOutOfDateError, match="revision none") as caught:
         await check_schema(engine)
     assert "monitor db upgrade" in caught.value.hint
+
+
+def test_head_revision_is_alembics_head():
+    """``check_schema`` compares with a constant so that it need not import Alembic."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head_revision() == head, (
+        f"storage/migrations' head is {head}: set storage.engine.HEAD_REVISION = {head!r}"
+    )
+
+
+async def test_current_revision_reads_what_alembic_reads(bare_engine: AsyncEngine):
+    """Read without Alembic, the revision is Alembic's own answer at every stage."""
+
+    def alembics(sync_conn):
+        return MigrationContext.configure(sync_conn).get_current_revision()
+
+    async def both() -> tuple[str | None, str | None]:
+        async with bare_engine.connect() as conn:
+            return await current_revision(bare_engine), await conn.run_sync(alembics)
+
+    seen = [await both()]  # no version table
+    await upgrade(bare_engine)
+    seen.append(await both())
+    await stamp(bare_engine, "base")  # an empty version table
+    seen.append(await both())
+    await stamp(bare_engine, "head")
+    async with bare_engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    seen.append(await both())
+    assert seen == [(None, None), (head_revision(),) * 2, (None, None), ("9999", "9999")]
