@@ -9,7 +9,15 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from alerts import OutboxWorker, Renderer, Route, Sink, enqueue_for_post, sinks_for_routes
+from alerts import (
+    OutboxWorker,
+    Renderer,
+    Route,
+    Sink,
+    enqueue_for_post,
+    enqueue_for_posts,
+    sinks_for_routes,
+)
 from alerts.sinks.console import ConsoleSink
 from alerts.sinks.jsonl import JsonlSink
 from monitor.config import Watchlist
@@ -72,6 +80,15 @@ class Alerting:
         """In the flag transaction: one outbox row per post and matching route."""
         await enqueue_for_post(
             conn=conn, post_id=flagged.post_id, flags=flagged.new_flags, routes=self.routes
+        )
+
+    async def on_flagged_batch(self, flagged: Sequence[FlaggedPost], conn: AsyncConnection) -> None:
+        """:meth:`on_flagged` for a whole batch, with a few statements instead of a few a post."""
+        await enqueue_for_posts(
+            conn=conn,
+            posts=[(f.post_id, f.new_flags) for f in flagged],
+            routes=self.routes,
+            fresh={f.post_id for f in flagged if f.fresh},
         )
 
     async def after_commit(self, _batch: StoredBatch) -> None:

@@ -125,7 +125,7 @@ async def open_runtime(
             desk_timezone=settings.desk_timezone or watchlist.alerts.timezone or "UTC",
             extra=extra_routes,
         )
-        flagger = Flagger(matcher, on_flagged=[alerting.on_flagged])
+        flagger = Flagger(matcher, on_flagged_batch=[alerting.on_flagged_batch])
         detector = get_detector(settings.language_detector)
         pipeline = Pipeline(
             engine=engine,

@@ -120,13 +120,18 @@ _FILE_FIELDS = ("sha256", "mime", "size", "width", "height")
 
 
 async def link_post_media(
-    posts: Sequence[tuple[int, PostRecord]], *, conn: AsyncConnection, seen_at: datetime
+    posts: Sequence[tuple[int, PostRecord]],
+    *,
+    conn: AsyncConnection,
+    seen_at: datetime,
+    fresh: bool = False,
 ) -> None:
     """Replace the ``post_media`` rows of these ``(post_id, record)`` pairs with the records'
     media, recording stored files in ``media`` first.
 
     An item without ``sha256`` (a re-check that did not download) keeps the file link of the
-    stored item with the same position, kind and Telegram id.
+    stored item with the same position, kind and Telegram id. ``fresh``: the posts were just
+    inserted, so they have no rows to replace (no lookup).
     """
     files: dict[str, dict[str, Any]] = {}
     for _, record in posts:
@@ -144,7 +149,7 @@ async def link_post_media(
 
     post_ids = [post_id for post_id, _ in posts]
     previous: dict[tuple[int, int], Any] = {}
-    for ids in chunked(post_ids):
+    for ids in () if fresh else chunked(post_ids):
         rows = await conn.execute(select(post_media).where(post_media.c.post_id.in_(ids)))
         previous.update({(row.post_id, row.position): row for row in rows})
     if previous:
