@@ -15,6 +15,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from monitor.config.handles import canonical_handle
+from monitor.config.yamllimits import YamlLimitError, check_events, check_size
 
 __all__ = ["Loc", "Problem", "YamlDoc", "describe_loc", "parse_yaml"]
 
@@ -151,10 +152,18 @@ class YamlDoc:
 
 
 def parse_yaml(text: str, source: str, order: int = 0) -> YamlDoc | Problem:
-    """Parse YAML text; a syntax error becomes a :class:`Problem` at its position."""
+    """Parse YAML text; a syntax error, or a file too costly to read (size, depth, aliases: see
+    :mod:`monitor.config.yamllimits`), becomes a :class:`Problem` at its position."""
     yaml = YAML(typ="rt")
     try:
+        check_size(text)
+        try:
+            check_events(yaml.parse(text))
+        except YAMLError:
+            pass  # a syntax error: the load below reports it, at its position
         root = yaml.load(text)
+    except YamlLimitError as exc:
+        return Problem(order, exc.line, exc.column, source, exc.message)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
