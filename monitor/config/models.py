@@ -22,7 +22,9 @@ from pydantic import (
 )
 
 from monitor.config.handles import (
+    ENTITY_ID_MAX,
     canonical_handle,
+    check_length,
     display_handle,
     format_duration,
     parse_duration,
@@ -79,6 +81,8 @@ def _slug(value: Any) -> Any:
     if isinstance(value, str) and not _SLUG.fullmatch(value):
         suggestion = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "my-entity"
         raise ValueError(f"bad entity id '{value}'; use only a-z, 0-9 and '-', e.g. '{suggestion}'")
+    if isinstance(value, str):
+        check_length(value, ENTITY_ID_MAX, "entity id")
     return value
 
 

@@ -198,9 +198,9 @@ def describe_loc(root: Any, loc: Loc) -> str:
     if section == "alerts" and len(loc) > 2 and loc[1] == "routes" and isinstance(loc[2], int):
         item = _get(root, loc[:3])
         name = item.get("name") if isinstance(item, Mapping) else None
-        return (
-            f"route '{name}'" if isinstance(name, str) and name.strip() else f"route #{loc[2] + 1}"
-        )
+        if not isinstance(name, str) or not name.strip():
+            return f"route #{loc[2] + 1}"
+        return f"route '{name.strip()[:40]}{'…' if len(name.strip()) > 40 else ''}'"
     return str(section) if section in ("defaults", "alerts", "include") else "the top level"
 
 
