@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -54,7 +56,7 @@ def match(
     out: list[str] = []
     batch = 1 if sys.stdin.isatty() else _BATCH  # typed by hand: answer each post at once
     try:
-        for number, line in enumerate(sys.stdin, start=1):
+        for number, line in enumerate(_stdin_lines(), start=1):
             if not line.strip():
                 continue
             post_id, text = _parse_post(line, number)
@@ -95,20 +97,55 @@ def _emit(lines: list[str], as_json: bool) -> None:
     lines.clear()
 
 
-def _parse_post(line: str, number: int) -> tuple[Any, str]:
+_LINE_HINT = 'each line must be an object like {"id": 1, "text": "..."}'
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _stdin_lines() -> Iterator[str | bytes]:
+    """stdin's lines as bytes when it has them (so bad UTF-8 is one line's error), else text."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    return iter(buffer) if buffer is not None else iter(sys.stdin)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def _parse_post(raw: str | bytes, number: int) -> tuple[Any, str]:
+    """One line's (id, text); a bad line is a :class:`MonitorError` naming it (the run stops)."""
+    where = f"stdin line {number}"
     try:
-        post = json.loads(line)
+        line = (
+            raw.decode("utf-8-sig" if number == 1 else "utf-8") if isinstance(raw, bytes) else raw
+        )
+    except UnicodeDecodeError as exc:
+        raise MonitorError(
+            f"{where}: not UTF-8 text (byte {exc.start + 1})", hint="save the posts as UTF-8"
+        ) from None
+    try:
+        post = json.loads(line, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise MonitorError(
-            f"stdin line {number}: not valid JSON ({exc.msg} at column {exc.colno})",
-            hint='each line must be an object like {"id": 1, "text": "..."}',
+            f"{where}: not valid JSON ({exc.msg} at column {exc.colno})", hint=_LINE_HINT
         ) from None
-    if not isinstance(post, dict) or not isinstance(post.get("text"), str):
+    except ValueError as exc:  # NaN, Infinity: not JSON, and they would make invalid output
         raise MonitorError(
-            f'stdin line {number}: expected an object with a string "text"',
-            hint='each line must be an object like {"id": 1, "text": "..."}',
-        )
-    return post.get("id", number), post["text"]
+            f"{where}: {exc} is not a JSON value", hint="write the id as a number or a string"
+        ) from None
+    except RecursionError:
+        raise MonitorError(f"{where}: JSON nested too deeply", hint=_LINE_HINT) from None
+    if not isinstance(post, dict) or not isinstance(post.get("text"), str):
+        raise MonitorError(f'{where}: expected an object with a string "text"', hint=_LINE_HINT)
+    post_id, text = post.get("id", number), post["text"]
+    for what, value in (("text", text), ("id", post_id)):
+        found = _SURROGATE.search(value) if isinstance(value, str) else None
+        if found:
+            raise MonitorError(
+                f"{where}: the {what} holds a lone surrogate (\\u{ord(found.group()):04x} at "
+                f"character {found.start() + 1}), which is not text",
+                hint="write the character itself, or escape it as a surrogate pair",
+            )
+    return post_id, text
 
 
 @entities_app.command("import")
