@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -151,6 +152,7 @@ def _parse_post(raw: str | bytes, number: int) -> tuple[Any, str]:
 @entities_app.command("import")
 def import_entities(
     source: Annotated[Path, typer.Argument(help="CSV (id,name,kind,aliases) or FtM JSON lines.")],
+    ctx: typer.Context,
     out: Annotated[
         Path, typer.Option("--out", help="Entities file to write (include it from channels.yaml).")
     ] = Path("entities/imported.yaml"),
@@ -158,6 +160,9 @@ def import_entities(
         ImportFormat | None,
         typer.Option("--format", help="csv or ftm (default: from the file extension)."),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the --out file if it exists.")
+    ] = False,
 ) -> None:
     """Import a large watchlist from CSV (aliases separated by ';') or from FollowTheMoney /
     OpenSanctions JSON lines (Person and Organization names and aliases).
@@ -166,8 +171,14 @@ def import_entities(
     """
     from ruamel.yaml import YAML
 
+    from monitor.config.loader import is_included
     from monitor.matching.importers import entities_from_csv, entities_from_ftm
 
+    if out.exists() and not force:
+        raise ConfigError(
+            f"{out} already exists (an earlier import?); nothing was written",
+            hint="pass --force to replace it, or --out another file",
+        )
     if fmt is None:
         fmt = ImportFormat.csv if source.suffix.lower() in (".csv", ".tsv") else ImportFormat.ftm
     try:
@@ -191,3 +202,14 @@ def import_entities(
         yaml.dump({"entities": entities}, fh)
     n_aliases = sum(len(e["aliases"]) + 1 for e in entities)
     console.print(f"wrote {len(entities)} entities ({n_aliases} names) to {escape(str(out))}")
+    channels = make_settings(ctx, quiet=True).channels_file
+    if not is_included(channels, out):
+        pattern = os.path.relpath(out.resolve(), channels.resolve().parent)
+        where = f"to {channels}" if channels.is_file() else f"to a new {channels}"
+        console.print(
+            escape(
+                f"not used yet: add `include: [{Path(pattern).as_posix()}]` {where} "
+                "(or add the file to its include: list), then run `monitor channels check`"
+            ),
+            soft_wrap=True,
+        )

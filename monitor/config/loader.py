@@ -26,7 +26,7 @@ from monitor.config.yamllimits import MAX_BYTES, YamlLimitError, size_problem
 from monitor.config.yamlpos import Loc, Problem, YamlDoc, parse_yaml
 from monitor.errors import ConfigError
 
-__all__ = ["WatchlistError", "load_entities", "load_watchlist", "parse_watchlist"]
+__all__ = ["WatchlistError", "is_included", "load_entities", "load_watchlist", "parse_watchlist"]
 
 TOP_KEYS = ("defaults", "include", "channels", "entities", "alerts")
 #: Top-level keys starting with this are ignored: a place for YAML anchors (``x-base: &base``).
@@ -84,6 +84,32 @@ def load_entities(path: Path, *, env: Mapping[str, str] | None = None) -> list[E
     path = Path(path)
     env = os.environ if env is None else env
     return _build(_read(path), str(path), env, path.parent, entities_only=True).entities
+
+
+def is_included(channels_file: Path, path: Path) -> bool:
+    """Whether ``channels_file``'s ``include:`` patterns name ``path`` (an existing file).
+
+    Only the include list is read, nothing validated: an unset ``${VAR}`` or a broken entity
+    elsewhere does not matter here. A missing or unreadable file includes nothing.
+    """
+    try:
+        root = fast_load(_read(Path(channels_file)))
+    except NeedsRoundTrip:
+        parsed = parse_yaml(_read(Path(channels_file)), str(channels_file))
+        root = None if isinstance(parsed, Problem) else parsed.plain((), {}, [])
+    except (ConfigError, YamlLimitError):
+        return False
+    include = root.get("include") if isinstance(root, Mapping) else None
+    patterns = [include] if isinstance(include, str) else include
+    if not isinstance(patterns, list):
+        return False
+    base, wanted = Path(channels_file).resolve().parent, Path(path).resolve()
+    for pattern in patterns:
+        if isinstance(pattern, str) and pattern.strip():
+            full = base / pattern.strip()
+            if any(Path(p).resolve() == wanted for p in glob.glob(str(full))):
+                return True
+    return False
 
 
 def _build(

@@ -99,7 +99,18 @@ def _alias(value: Any) -> Any:
             f"alias {_visible(value)} normalises to nothing; it has only punctuation, tatweel "
             "or invisible characters, so it can never match: remove it or write letters or digits"
         )
+    _long_enough("alias", value)
     return value
+
+
+def _long_enough(what: str, value: str) -> None:
+    from monitor.matching import normalize
+
+    if len(normalize(value).strip()) < 2:
+        raise ValueError(
+            f"{what} {_visible(value)} is too short to match safely (one character once "
+            "normalised), it would flag any post with that letter as a word; write a longer form"
+        )
 
 
 def _name(value: Any) -> Any:
