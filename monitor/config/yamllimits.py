@@ -7,8 +7,8 @@ recursion. Both readers check these bounds before building anything:
 
 - the fast reader (:mod:`monitor.config.yamlfast`) on libyaml's node graph, where an alias is
   the same node object seen again;
-- the round-trip reader (:mod:`monitor.config.yamlpos`) on ruamel's event stream, before its
-  recursive composer runs.
+- the round-trip reader (:mod:`monitor.config.yamlpos`) on ruamel's events as its composer
+  takes them, so a level too deep is refused before the composer recurses into it.
 
 Expansion is counted, never done: each anchor's expanded size and height are recorded once, and
 an alias adds them. A refusal is a :class:`YamlLimitError` at the line that crossed the bound.
@@ -24,8 +24,8 @@ __all__ = [
     "MAX_BYTES",
     "MAX_DEPTH",
     "MAX_VALUES",
+    "EventBudget",
     "YamlLimitError",
-    "check_events",
     "check_nodes",
     "check_size",
     "size_problem",
@@ -149,13 +149,18 @@ def check_nodes(root: Any) -> None:
     visit(root, 1)
 
 
-def check_events(events: Iterable[Any]) -> None:
-    """Check a ruamel event stream before it is composed (its composer recurses per level)."""
-    budget = _Budget()
-    anchors: dict[str, tuple[int, int]] = {}  # anchor -> (expanded values, height)
-    # Open collections: [values so far, height so far, anchor]
-    stack: list[list[Any]] = []
-    for event in events:
+class EventBudget:
+    """Checks ruamel's events one by one, as its composer takes them (its composer recurses
+    per level, so depth must be refused before it goes deeper)."""
+
+    def __init__(self) -> None:
+        self.budget = _Budget()
+        self.anchors: dict[str, tuple[int, int]] = {}  # anchor -> (expanded values, height)
+        # Open collections: [values so far, height so far, anchor]
+        self.stack: list[list[Any]] = []
+
+    def see(self, event: Any) -> None:
+        budget, anchors, stack = self.budget, self.anchors, self.stack
         name = type(event).__name__
         mark = event.start_mark
         if name == "ScalarEvent":
@@ -169,7 +174,7 @@ def check_events(events: Iterable[Any]) -> None:
             if found is None:
                 if any(frame[2] == event.anchor for frame in stack):
                     _refuse(mark, _recursive())
-                continue  # an undefined alias: the composer reports it
+                return  # an undefined alias: the composer reports it
             size, height = found
             if len(stack) + 1 + height > MAX_DEPTH:
                 _refuse(mark, _too_deep())
@@ -179,15 +184,15 @@ def check_events(events: Iterable[Any]) -> None:
             stack.append([1, 0, event.anchor])
             if len(stack) > MAX_DEPTH:
                 _refuse(mark, _too_deep())
-            continue
+            return
         elif name in ("MappingEndEvent", "SequenceEndEvent"):
             if not stack:
-                continue
+                return
             size, height, anchor = stack.pop()
             if anchor:
                 anchors[anchor] = (size, height)
         else:
-            continue
+            return
         if stack:
             frame = stack[-1]
             frame[0] += size

@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from monitor.config.handles import canonical_handle
-from monitor.config.yamllimits import YamlLimitError, check_events, check_size
+from monitor.config.yamllimits import EventBudget, YamlLimitError, check_size
 
 __all__ = ["Loc", "Problem", "YamlDoc", "describe_loc", "parse_yaml"]
 
@@ -155,12 +155,17 @@ def parse_yaml(text: str, source: str, order: int = 0) -> YamlDoc | Problem:
     """Parse YAML text; a syntax error, or a file too costly to read (size, depth, aliases: see
     :mod:`monitor.config.yamllimits`), becomes a :class:`Problem` at its position."""
     yaml = YAML(typ="rt")
+    budget = EventBudget()
+
+    class BoundedParser(yaml.Parser):  # type: ignore[name-defined,misc]
+        def get_event(self) -> Any:
+            event = super().get_event()
+            budget.see(event)  # raises YamlLimitError before the composer goes on
+            return event
+
+    yaml.Parser = BoundedParser
     try:
         check_size(text)
-        try:
-            check_events(yaml.parse(text))
-        except YAMLError:
-            pass  # a syntax error: the load below reports it, at its position
         root = yaml.load(text)
     except YamlLimitError as exc:
         return Problem(order, exc.line, exc.column, source, exc.message)
