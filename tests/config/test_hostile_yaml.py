@@ -86,6 +86,24 @@ def test_both_readers_refuse_what_costs_too_much(text, place, says) -> None:
         assert (slow.line, slow.column) == place and fast.value.line == place[0]
 
 
+def test_both_readers_refuse_a_text_over_the_size_limit() -> None:
+    with pytest.raises(YamlLimitError, match="over the 16 MiB limit"):
+        fast_load(HUGE)
+    problem = parse_yaml(HUGE, "f.yaml")
+    assert isinstance(problem, Problem) and "over the 16 MiB limit" in problem.message
+
+
+def test_an_alias_that_nests_its_anchor_too_deep_is_refused_by_both_readers() -> None:
+    half = MAX_DEPTH // 2 + 2
+    text = "x-a: &a " + "[" * half + "]" * half + "\nx-b: " + "[" * half + "*a" + "]" * half + "\n"
+    fits = "x-a: &a [[]]\nx-b: " + "[" * half + "*a" + "]" * half + "\n"
+    assert fast_load(fits) and not isinstance(parse_yaml(fits, "f.yaml"), Problem)
+    with pytest.raises(YamlLimitError, match="nested more than"):
+        fast_load(text)
+    problem = parse_yaml(text, "f.yaml")
+    assert isinstance(problem, Problem) and "nested more than" in problem.message
+
+
 def test_the_ruamel_reader_refuses_nesting_deeper_than_libyaml_reads() -> None:
     problem = parse_yaml(nested(100_000), "f.yaml")  # libyaml itself stops at 1,000
     assert isinstance(problem, Problem) and "nested more than" in problem.message

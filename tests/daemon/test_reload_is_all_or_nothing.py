@@ -105,4 +105,10 @@ async def test_a_reload_with_an_unusable_alert_url_changes_nothing_until_fixed(
         "the new entity's flag",
         context=daemon.log_tail,
     )
+    alerts = tmp_path / "alerts.jsonl"  # and the new route carries its alert
+    await until(
+        lambda: alerts.exists() and "border incident" in alerts.read_text(encoding="utf-8"),
+        "the alert on the new route",
+        context=daemon.log_tail,
+    )
     assert await daemon.stop() == 0, daemon.log_tail()

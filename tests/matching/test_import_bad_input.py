@@ -73,6 +73,8 @@ def test_a_two_character_alias_is_kept() -> None:
 def test_a_one_character_name_is_refused_naming_the_entity() -> None:
     with pytest.raises(ConfigError, match=r"^CSV line 2: name 'X' of entity 'x' is too short"):
         entities_from_csv(["id,name\n", "x,X\n"])
+    with pytest.raises(ConfigError, match=r"^JSON lines line 1: name 'X' of entity 'p1' is too"):
+        entities_from_ftm([ftm(name=["X", "Xavier"])])
 
 
 def test_channels_yaml_refuses_a_one_letter_alias_at_its_line() -> None:
