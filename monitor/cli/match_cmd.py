@@ -43,7 +43,9 @@ def match(
     """Match posts read from stdin as JSON lines {"id": ..., "text": ...} against a watchlist.
 
     Prints one line per match: post id, entity, alias, rule and the matched span (start and
-    end are offsets in the original text). Try it: echo '{"id": 1, "text": "وقيس الخزعلي قال"}'
+    end are offsets in the original text). A line that is not such an object (bad JSON or
+    UTF-8, a lone surrogate, NaN) stops the run with an error naming it, after printing the
+    matches before it. Try it: echo '{"id": 1, "text": "وقيس الخزعلي قال"}'
     | monitor match --watchlist channels.yaml
 
     Example: monitor match --watchlist channels.yaml --json < posts.jsonl
