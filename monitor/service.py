@@ -20,7 +20,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telethon import TelegramClient, events, utils
 
-from alerts import Route, Sink
+from alerts import AlertConfigError, Route, Sink
 from monitor.alerting import Alerting
 from monitor.config import Watchlist, compile_matcher, load_watchlist
 from monitor.errors import ConfigError
@@ -61,18 +61,23 @@ class Runtime:
 
         Reading, validating and compiling run in a worker thread, so polls and alerts go on
         while a large watchlist loads. The swap is all or nothing: the new watchlist and
-        matcher take over together, once the database has its entities, or not at all.
+        matcher take over together, once the database has its entities, or not at all: the
+        routes' sinks are built first, so an unusable alert URL changes nothing, not even the
+        entity table.
         """
         try:
             watchlist, matcher = await asyncio.to_thread(load_compiled, self.settings, isolate=True)
-        except ConfigError as exc:
-            log.error("watchlist_reload_failed", error=str(exc), kept="previous watchlist")
+            adopt_routes = self.alerting.prepare(watchlist)  # every sink built, nothing adopted
+        except (ConfigError, AlertConfigError) as exc:
+            hint = f"; {exc.hint}" if getattr(exc, "hint", None) else ""
+            log.error("watchlist_reload_failed", error=f"{exc}{hint}", kept="previous watchlist")
             return False
+        # The one write: if it fails, nothing below runs and the previous watchlist stays.
         async with self.engine.begin() as conn:
             await sync_entities(_entity_values(watchlist), conn=conn, actor="channels.yaml")
         self.watchlist = watchlist
         self.flagger.use(matcher)
-        self.alerting.use(watchlist)
+        adopt_routes()
         self.reloads += 1
         log.info(
             "watchlist_reloaded",
