@@ -10,6 +10,7 @@ import apprise
 import structlog
 
 from alerts.errors import AlertConfigError, AlertDeliveryError
+from alerts.redact import install_apprise_filter, redact
 from alerts.render import RenderedAlert
 from alerts.sinks.base import redact_url
 
@@ -41,7 +42,7 @@ def _safe_name(url: str, plugin: Any) -> str:
         private = str(plugin.url(privacy=True)).split("?")[0]
     except Exception:  # noqa: BLE001 - a plugin without a private form: show the scheme only
         private = ""
-    return private or f"{scheme}://***"
+    return redact(private) if private else f"{scheme}://***"
 
 
 def _choose_format(url: str, plugin: Any) -> str:
@@ -85,6 +86,7 @@ class AppriseSink:
     """
 
     def __init__(self, url: str) -> None:
+        install_apprise_filter()  # before Apprise first logs this URL
         self._url = url
         self.name = f"{url.partition('://')[0].lower()}://***"
         self._asset = apprise.AppriseAsset(storage_mode="memory")
@@ -124,7 +126,7 @@ class AppriseSink:
         problems = [
             entry.message for entry in result.logs() if entry.level in ("WARNING", "ERROR")
         ] or [f"status {getattr(result.status, 'name', result.status)}"]
-        detail = problems[-1]
+        detail = redact(problems[-1])
         for secret in _secrets(self._url):
             detail = detail.replace(secret, "***")
         raise AlertDeliveryError(f"{self.name}: {detail}")
