@@ -49,12 +49,17 @@ def _choose_format(url: str, plugin: Any) -> str:
     """The body format to render for this service.
 
     An explicit ``format=`` in the URL wins. Generic webhooks get text, mail gets HTML. Chat
-    services (Discord, Slack, Telegram, Matrix...) parse Markdown even in "text" messages, so they
-    get escaped Markdown whenever they support it: a raw post could otherwise inject links there.
+    services (Discord, Telegram, Matrix...) parse Markdown even in "text" messages, so they get
+    escaped Markdown whenever they support it: a raw post could otherwise inject links there.
+    Slack is the exception: it gets text, which it shows as plain text.
     """
     asked = dict(parse_qsl(urlsplit(url).query)).get("format", "").lower()
     if asked in _FORMATS:
         return asked
+    if getattr(plugin, "secure_protocol", None) == "slack":
+        # Slack's mrkdwn has no backslash escapes: escaped Markdown shows stray backslashes.
+        # Plain text goes out with &, <, > entity-escaped by Apprise (no links, no mentions).
+        return "text"
     supported = plugin.notify_format
     if not isinstance(supported, tuple | list):
         supported = (supported,)
