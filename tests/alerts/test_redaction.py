@@ -97,3 +97,40 @@ def _rendered() -> RenderedAlert:
 
     message = AlertMessage(kind="alert", route="desk", text="Hezbollah", posted_at=BASE_TIME)
     return RenderedAlert(title="t", body="b", format="text", message=message)
+
+
+class _QuotingSink:
+    """A sink whose library quotes the whole URL in its exceptions (as HTTP clients do)."""
+
+    format = "text"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.name = "quoting://hooks.example.org"
+
+    async def send(self, message: RenderedAlert, *, idempotency_key: str) -> None:
+        if "fail-cleanly" in self.url:
+            raise AlertDeliveryError(f"refused by {self.url}")
+        raise RuntimeError(f"cannot post to {self.url}")
+
+
+async def test_the_outbox_error_the_desk_sees_quotes_no_secret(engine):
+    from alerts import Route, deliver_due, list_outbox, register_sink, sinks_for_routes
+    from tests.alerts.conftest import Desk
+    from tests.factories import BASE_TIME
+
+    register_sink("quoting", _QuotingSink)
+    routes = [
+        Route.of("crash", [f"quoting://desk:{PASSWORD}@hooks.example.org/hook/{TOKEN}"]),
+        Route.of("fail", [f"quoting://desk:{PASSWORD}@hooks.example.org/fail-cleanly/{TOKEN}"]),
+    ]
+    await Desk(engine, routes).flag_post("Hezbollah", ["hezbollah"])
+
+    await deliver_due(engine, sinks_for_routes(routes), now=BASE_TIME)
+
+    errors = {entry.route: entry.last_error or "" for entry in await list_outbox(engine)}
+    assert (
+        "RuntimeError: cannot post to quoting://desk:***@hooks.example.org/hook/***"
+        in (errors["crash"])
+    )
+    assert "refused by quoting://desk:***@hooks.example.org/fail-cleanly/***" in errors["fail"]
