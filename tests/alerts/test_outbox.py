@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -76,7 +77,8 @@ async def test_album_photos_stored_first_are_counted(engine: AsyncEngine):
 
 
 async def test_an_albums_alert_counts_the_photos_of_every_message(engine: AsyncEngine):
-    routes = [Route.of("desk", ["memory://album3"])]
+    sink = f"album-{uuid.uuid4().hex}"  # named sinks live as long as the process
+    routes = [Route.of("desk", [f"memory://{sink}"])]
     group = 7_000_002
     members = [
         make_post(
@@ -101,7 +103,7 @@ async def test_an_albums_alert_counts_the_photos_of_every_message(engine: AsyncE
 
     await deliver_due(engine, sinks_for_routes(routes), now=BASE_TIME)
 
-    [delivery] = MemorySink.named("album3").deliveries
+    [delivery] = MemorySink.named(sink).deliveries
     assert delivery.message.message.photo_count == 3
     assert "Photos: 3" in delivery.message.body  # the lead's one photo and the other two
 
