@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alerts.errors import AlertDeliveryError
 from alerts.message import AlertMessage
+from alerts.redact import redact
 from alerts.render import Renderer
 from alerts.sinks.base import Sink
 from storage.models import alert_outbox
@@ -127,12 +128,13 @@ class _Pass:
                 self.policy.send_timeout.total_seconds(),
             )
         except AlertDeliveryError as exc:
-            return str(exc)
+            return redact(str(exc))
         except TimeoutError:
             return f"{sink.name}: no answer within {self.policy.send_timeout}"
         except Exception as exc:  # a sink bug must not stop the loop or lose the row
             log.exception("alert_sink_crashed", sink=sink.name, key=key)
-            return f"{sink.name}: {type(exc).__name__}: {exc}"
+            # Stored and shown by `monitor alerts list`: an exception may quote the URL.
+            return redact(f"{sink.name}: {type(exc).__name__}: {exc}")
         return None
 
     async def send(self, rows: Sequence[Any], message: AlertMessage, key: str) -> bool:

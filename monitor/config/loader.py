@@ -10,9 +10,10 @@ ruamel's round-trip loader, so the messages and their positions are always ruame
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -117,15 +118,46 @@ def _build(
 ) -> Watchlist:
     """Fast first; on any problem (or YAML the fast loader will not vouch for) the round-trip
     loader reads everything again and reports the problems with their positions."""
+    used = _UsedVariables(env)
     with paused_gc():
         try:
-            fast = _Builder(env, base_dir, entities_only=entities_only, fast=True)
+            fast = _Builder(used, base_dir, entities_only=entities_only, fast=True)
             return fast.build(text, source)
         except _TooCostly as exc:  # ruamel would refuse it too, only much slower
             raise WatchlistError([exc.problem]) from None
         except (WatchlistError, NeedsRoundTrip):
             pass
-        return _Builder(env, base_dir, entities_only=entities_only).build(text, source)
+        try:
+            return _Builder(used, base_dir, entities_only=entities_only).build(text, source)
+        except WatchlistError as exc:
+            raise WatchlistError([used.hide(problem) for problem in exc.problems]) from None
+
+
+class _UsedVariables(Mapping[str, str]):
+    """The environment, remembering which ``${VAR}`` values were read: an error about a value
+    that came from a variable (a secret in the wrong field) names ``${VAR}``, never the value."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+        self._names: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> str:
+        value = self._env[name]
+        if value:
+            self._names[value] = f"${{{name}}}"
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._env)
+
+    def __len__(self) -> int:
+        return len(self._env)
+
+    def hide(self, problem: Problem) -> Problem:
+        message = problem.message
+        for value in sorted(self._names, key=len, reverse=True):
+            message = message.replace(value, self._names[value])
+        return dataclasses.replace(problem, message=message)
 
 
 def _read(path: Path) -> str:
