@@ -224,10 +224,16 @@ class ChannelScheduler:
     async def _pass(
         self, key: str, spec: ChannelSpec, job: str, ids: list[int] | None
     ) -> ChannelReport:
-        if job == "poll":
-            report = await self.pipeline.collect(self.client, spec)
-        else:
-            report = await self.pipeline.recheck(self.client, spec, ids=ids)
+        try:
+            if job == "poll":
+                report = await self.pipeline.collect(self.client, spec)
+            else:
+                report = await self.pipeline.recheck(self.client, spec, ids=ids)
+        except Exception as exc:  # a bug, not Telegram or the database: counted and backed off
+            from monitor.pipeline import ChannelReport
+
+            log.exception("channel_pass_failed", channel=key, job=job)
+            report = ChannelReport(key, error=f"{type(exc).__name__}: {exc}")
         self._after(key, spec, report, job_id=f"{job}:{key}")
         return report
 

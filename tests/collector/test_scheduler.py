@@ -300,3 +300,77 @@ async def test_new_channels_first_polls_are_spread_out(telegram, connect, make_p
         job.next_run_time for job in scheduler.scheduler.get_jobs() if job.id.startswith("recheck:")
     )
     assert rechecks[-1] - rechecks[0] > timedelta(minutes=10)  # not all in the same half-minute
+
+
+async def _fail_post_inserts(engine, message: str) -> None:
+    """Every insert into ``post`` fails inside the database, as a lock or a full disk would."""
+    from sqlalchemy import text
+
+    async with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            await conn.execute(
+                text(
+                    "CREATE TRIGGER fail_posts BEFORE INSERT ON post "
+                    f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+                )
+            )
+        else:
+            await conn.execute(
+                text(
+                    "CREATE FUNCTION fail_posts() RETURNS trigger LANGUAGE plpgsql AS "
+                    f"$$ BEGIN RAISE EXCEPTION '{message}'; END $$"
+                )
+            )
+            await conn.execute(
+                text(
+                    "CREATE TRIGGER fail_posts BEFORE INSERT ON post "
+                    "FOR EACH ROW EXECUTE FUNCTION fail_posts()"
+                )
+            )
+
+
+async def test_a_batch_the_database_refuses_counts_as_an_error_backs_off_and_shows_in_status(
+    telegram, connect, make_pipeline, engine, db_url, tmp_path
+):
+    from monitor.settings import Settings
+    from monitor.status import collect_status
+
+    channel = telegram.add_channel("chan_db", "DB")
+    fill(telegram, channel.id, 5)
+    clock = Clock()
+    scheduler = ChannelScheduler(make_pipeline(now=clock), await connect(), now=clock)
+    watchlist = parse_watchlist("channels:\n  - handle: '@chan_db'\n    poll_every: 2m\n")
+    scheduler.apply(watchlist)
+    await _fail_post_inserts(engine, "database or disk is full")
+
+    first = await scheduler.poll("chan_db")
+    job = scheduler.scheduler.get_job("poll:chan_db")
+    after_first = job.next_run_time
+    clock.now += timedelta(minutes=2)
+    second = await scheduler.poll("chan_db")
+    job = scheduler.scheduler.get_job("poll:chan_db")
+
+    assert first.error and "database or disk is full" in first.error
+    assert second.error and not second.ok
+    assert scheduler.totals["errors"] == 2
+    # Backed off: two minutes after the first failure, four after the second.
+    assert after_first == START + timedelta(days=30, minutes=2)
+    assert job.next_run_time == clock.now + timedelta(minutes=4)
+    channels_file = tmp_path / "channels.yaml"
+    channels_file.write_text("channels:\n  - handle: '@chan_db'\n    poll_every: 2m\n")
+    settings = Settings(data_dir=tmp_path, channels_file=channels_file, database_url=db_url)
+    rows, _ = await collect_status(settings)
+    assert rows[0]["errors"] == 2
+    assert "database or disk is full" in rows[0]["last_error"]
+    assert "database or disk is full" in rows[0]["note"]
+
+
+async def test_the_recheck_runs_every_30_minutes(telegram, connect, make_pipeline):
+    from monitor.pipeline import RECHECK_WINDOW
+
+    scheduler = ChannelScheduler(make_pipeline(), await connect())
+    scheduler.apply(parse_watchlist("channels:\n  - handle: '@chan_a'\n"))
+
+    recheck = scheduler.scheduler.get_job("recheck:chan_a")
+    assert recheck.trigger.interval == timedelta(minutes=30)
+    assert RECHECK_WINDOW >= timedelta(minutes=30)  # each re-check overlaps the previous one
