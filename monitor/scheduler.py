@@ -33,6 +33,7 @@ log = structlog.get_logger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
 RECHECK_EVERY = timedelta(minutes=30)
 FLUSH_EVERY = timedelta(seconds=15)  # idle polls' times are written in one batch this often
+CANCEL_MARGIN = 1.0  # seconds of a shutdown's grace kept for cancelling late passes
 FIRST_RUNS_PER_SECOND = 50  # new channels' first polls are spread out at about this rate
 
 
@@ -229,6 +230,10 @@ class ChannelScheduler:
                 report = await self.pipeline.collect(self.client, spec)
             else:
                 report = await self.pipeline.recheck(self.client, spec, ids=ids)
+        except asyncio.CancelledError:
+            # Shutdown cut the pass short (its open batch rolled back): not an error.
+            log.info("channel_pass_cancelled", channel=key, job=job)
+            raise
         except Exception as exc:  # a bug, not Telegram or the database: counted and backed off
             from monitor.pipeline import ChannelReport
 
@@ -280,7 +285,17 @@ class ChannelScheduler:
             log.warning("poll_times_not_written", error=f"{type(exc).__name__}: {exc}")
 
     async def shutdown(self, *, grace: float = 10.0) -> None:
-        """Stop scheduling; let in-flight passes finish their batch within ``grace`` seconds."""
+        """Stop scheduling; let in-flight passes finish their batch, all within ``grace`` seconds.
+
+        A pass still running (a stalled download, say) when :data:`CANCEL_MARGIN` seconds are
+        left is cancelled: its open batch rolls back, what it committed stays.
+        """
+        loop = asyncio.get_running_loop()
+        end = loop.time() + grace
+
+        def left() -> float:
+            return max(0.0, end - loop.time())
+
         self.pipeline.stopping.set()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)  # cancels job tasks; the passes are shielded
@@ -288,14 +303,18 @@ class ChannelScheduler:
             task.cancel()  # queued passes never start; started ones are shielded
         pending = set(self._inflight)
         if pending:
-            _, late = await asyncio.wait(pending, timeout=grace)
+            _, late = await asyncio.wait(pending, timeout=max(0.0, left() - CANCEL_MARGIN))
             for task in late:
                 task.cancel()
             if late:
-                await asyncio.wait(late, timeout=1)
+                log.info("passes_cancelled", channels=len(late), reason="shutdown deadline")
+                await asyncio.wait(late, timeout=max(left(), 0.1))
         if self._pending:
-            await asyncio.wait(set(self._pending), timeout=1)
-        await self.flush()
+            await asyncio.wait(set(self._pending), timeout=max(left(), 0.1))
+        try:
+            await asyncio.wait_for(self.flush(), timeout=max(left(), 0.5))
+        except TimeoutError:
+            log.warning("poll_times_not_written", error="no time left at shutdown")
 
 
 def _jitter(seconds: float) -> float:
