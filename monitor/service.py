@@ -359,9 +359,11 @@ async def _reload_loop(
 async def _watch_files(runtime: Runtime, requested: asyncio.Event, stop: asyncio.Event) -> None:
     """Request a reload whenever channels.yaml or a file it includes changes on disk.
 
-    Watches the folders of the current watchlist's files; after a reload that includes files
-    elsewhere, the watch moves with it. If watching fails (say, the system's limit on watched
-    files), that is logged and SIGHUP still reloads.
+    Watches the folders of the current watchlist's files, but only those files: anything else
+    written there (a log file next to channels.yaml) is filtered out before it costs a reload or
+    a log line. Folders, not the files themselves, so an editor's save by rename is seen. After
+    a reload that includes files elsewhere, the watch moves with it. If watching fails (say,
+    the system's limit on watched files), that is logged and SIGHUP still reloads.
     """
     from watchfiles import awatch
 
@@ -378,13 +380,14 @@ async def _watch_files(runtime: Runtime, requested: asyncio.Event, stop: asyncio
             # files in another folder moves the watch there without waiting for an event.
             async for changes in awatch(
                 *folders,
+                watch_filter=lambda _change, path, files=files: path in files,  # absolute
                 stop_event=stop,
                 debounce=300,
                 recursive=False,
                 rust_timeout=1000,
                 yield_on_timeout=True,
             ):
-                if any(changed in files for _, changed in changes):  # absolute paths
+                if changes:  # only the watchlist's files pass the filter
                     requested.set()
                 if watched() != files:
                     break  # the watchlist now includes other files: watch those
