@@ -35,6 +35,10 @@ RECHECK_EVERY = timedelta(minutes=30)
 FLUSH_EVERY = timedelta(seconds=15)  # idle polls' times are written in one batch this often
 CANCEL_MARGIN = 1.0  # seconds of a shutdown's grace kept for cancelling late passes
 FIRST_RUNS_PER_SECOND = 50  # new channels' first polls are spread out at about this rate
+# At start, every channel is re-checked (catch-up after downtime) this long after start, spread
+# at about this rate (a re-check also asks for channel info, one of Telegram's tighter limits).
+CATCH_UP_AFTER = timedelta(seconds=2)
+CATCH_UP_PER_SECOND = 5
 
 
 def backoff(poll_every: timedelta, consecutive_errors: int) -> timedelta:
@@ -107,8 +111,9 @@ class ChannelScheduler:
 
         wanted = {spec.key: spec for spec in watchlist.enabled_channels()}
         # New channels' first polls are spread (not all at once when a thousand start together).
-        spread = len(wanted.keys() - self.specs.keys()) / FIRST_RUNS_PER_SECOND
-        recheck = self.recheck_every
+        added = len(wanted.keys() - self.specs.keys())
+        spread = added / FIRST_RUNS_PER_SECOND
+        catch_up = added / CATCH_UP_PER_SECOND
         for key in self.specs.keys() - wanted.keys():
             for job_id in (f"poll:{key}", f"recheck:{key}"):
                 if self.scheduler.get_job(job_id):
@@ -148,9 +153,19 @@ class ChannelScheduler:
                 replace_existing=True,
                 max_instances=1,
                 coalesce=True,
-                # Spread over the second half of the first interval: a thousand channels do not
-                # all re-check in the same 30 seconds.
-                next_run_time=self.now() + recheck * random.uniform(0.5, 1.0),  # noqa: S311
+                # Catch-up: a channel new to this run (every channel, at start) is re-checked
+                # soon after its first poll, so edits and deletions made while the daemon was
+                # down are recorded now, not in 30 minutes. Spread out, as the first polls are.
+                # A rescheduled channel keeps its turn.
+                **(
+                    {}
+                    if old
+                    else {
+                        "next_run_time": self.now()
+                        + CATCH_UP_AFTER
+                        + timedelta(seconds=_jitter(catch_up))
+                    }
+                ),
             )
             log.info("channel_scheduled", channel=key, every=str(spec.poll_every))
 
