@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -194,9 +195,13 @@ async def run_daemon(
     reload_requested = asyncio.Event()
     # Handlers first: a SIGTERM while connecting still ends in an orderly stop and a summary.
     with _signal_handlers(stop, reload_requested):
-        async with open_runtime(
-            settings, backend=backend, migrate=migrate, extra_routes=extra_routes
+        async with _started(
+            settings, stop, backend=backend, migrate=migrate, extra_routes=extra_routes
         ) as runtime:
+            if runtime is None:  # stopped before Telegram or the database came back
+                summary = RunSummary(time.monotonic() - started, 0, 0, 0, 0, 0, 0, 0)
+                log.info("monitor_stopped", summary=summary.line())
+                return summary
             scheduler = ChannelScheduler(runtime.pipeline, runtime.client)
             alerts_stop = asyncio.Event()
             deliverer = asyncio.create_task(runtime.alerting.worker.run_forever(alerts_stop))
@@ -280,6 +285,83 @@ class _AbandonableThreads(concurrent.futures.ThreadPoolExecutor):
         self._closed = True
         for _ in self._workers:
             self._jobs.put(None)  # idle workers end; a busy one is abandoned (daemon thread)
+
+
+#: Start-up attempts while Telegram is unreachable or the database locked or away: the first
+#: retry after this many seconds, doubling up to the cap.
+START_RETRY_FIRST = 2.0
+START_RETRY_MAX = 60.0
+
+
+@contextlib.asynccontextmanager
+async def _started(
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    backend: Backend | None,
+    migrate: bool,
+    extra_routes: Sequence[tuple[Route, Sequence[Sink]]],
+) -> AsyncIterator[Runtime | None]:
+    """:func:`open_runtime`, tried again with back-off while Telegram cannot be reached or the
+    database is locked or away, saying so once per attempt; ``None`` if ``stop`` came first.
+    A wrong setting or an old schema is not retried: the CLI reports it and exits."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from monitor.telegram import TelegramUnreachable
+
+    attempt = 0
+    async with contextlib.AsyncExitStack() as stack:
+        while not stop.is_set():
+            attempt += 1
+            opening = asyncio.ensure_future(
+                stack.enter_async_context(
+                    open_runtime(
+                        settings, backend=backend, migrate=migrate, extra_routes=extra_routes
+                    )
+                )
+            )
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({opening, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not opening.done():  # SIGTERM while connecting: give up the attempt
+                opening.cancel()
+                await asyncio.wait({opening})
+                break
+            try:
+                runtime = opening.result()
+            except (TelegramUnreachable, OperationalError, InterfaceError, OSError) as exc:
+                what = (
+                    "Telegram unreachable"
+                    if isinstance(exc, TelegramUnreachable)
+                    else "database locked or unavailable"
+                )
+                delay = min(START_RETRY_MAX, START_RETRY_FIRST * 2 ** (attempt - 1))
+                log.warning(
+                    "start_failed",
+                    what=what,
+                    error=_short_error(exc),
+                    attempt=attempt,
+                    retry_in=f"{delay:.0f}s",
+                    retry_at=(datetime.now(UTC) + timedelta(seconds=delay)).isoformat(
+                        timespec="seconds"
+                    ),
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                continue
+            if attempt > 1:
+                log.info("start_succeeded", attempts=attempt)
+            yield runtime
+            return
+        yield None
+
+
+def _short_error(exc: BaseException) -> str:
+    """The error's own first line (a database error without its SQL and parameters)."""
+    orig = getattr(exc, "orig", None)
+    cause = orig if isinstance(orig, BaseException) else exc
+    text = str(cause).strip()
+    return f"{type(cause).__name__}: {text.splitlines()[0]}" if text else type(cause).__name__
 
 
 def _left(deadline: float) -> float:
