@@ -375,4 +375,8 @@ async def test_the_recheck_runs_every_30_minutes(telegram, connect, make_pipelin
 
     recheck = scheduler.scheduler.get_job("recheck:chan_a")
     assert recheck.trigger.interval == timedelta(minutes=30)
+    # After a run (the catch-up at start, say), the next comes 30 minutes on (up to 30 s jitter).
+    ran = recheck.next_run_time
+    after = recheck.trigger.get_next_fire_time(ran, ran)
+    assert timedelta(minutes=30) <= after - ran <= timedelta(minutes=30, seconds=30)
     assert RECHECK_WINDOW >= timedelta(minutes=30)  # each re-check overlaps the previous one
