@@ -157,17 +157,21 @@ class ChannelScheduler:
                 # soon after its first poll, so edits and deletions made while the daemon was
                 # down are recorded now, not in 30 minutes. Spread out, as the first polls are.
                 # A rescheduled channel keeps its turn.
-                **(
-                    {}
-                    if old
-                    else {
-                        "next_run_time": self.now()
-                        + CATCH_UP_AFTER
-                        + timedelta(seconds=_jitter(catch_up))
-                    }
-                ),
+                **({} if old else {"next_run_time": self._catch_up_time(catch_up)}),
             )
             log.info("channel_scheduled", channel=key, every=str(spec.poll_every))
+
+    def _catch_up_time(self, spread: float) -> datetime:
+        return self.now() + CATCH_UP_AFTER + timedelta(seconds=_jitter(spread))
+
+    def catch_up(self) -> None:
+        """Re-check every channel soon (spread out): after a reconnect, edits and deletions made
+        while the connection was down are recorded now, not at the next 30-minute re-check.
+        Pushed updates cover joined channels only; this covers all."""
+        spread = len(self.specs) / CATCH_UP_PER_SECOND
+        for key in self.specs:
+            if job := self.scheduler.get_job(f"recheck:{key}"):
+                job.modify(next_run_time=self._catch_up_time(spread))
 
     async def poll(self, key: str) -> ChannelReport | None:
         return await self._run_job(key, "poll", self._claim(f"poll:{key}"))

@@ -209,6 +209,7 @@ async def run_daemon(
             reloader = asyncio.create_task(_reload_loop(runtime, scheduler, reload_requested, stop))
             scheduler.start(runtime.watchlist)
             follow_updates(runtime.client, scheduler)
+            catch_up_after_reconnects(runtime.client, scheduler)
             log.info("monitor_started", channels=len(scheduler.specs))
             if on_ready:
                 on_ready(runtime, scheduler)
@@ -417,6 +418,24 @@ def follow_updates(client: TelegramClient, scheduler: ChannelScheduler) -> None:
     client.add_event_handler(on_new, events.NewMessage())
     client.add_event_handler(on_edit, events.MessageEdited())
     client.add_event_handler(on_delete, events.MessageDeleted())
+
+
+def catch_up_after_reconnects(client: TelegramClient, scheduler: ChannelScheduler) -> None:
+    """After Telethon reconnects on its own, re-check every channel (:meth:`catch_up`).
+
+    Telethon 1.45 has no public reconnect event: its sender calls one callback after each
+    automatic reconnect (the client's own update catch-up), which is wrapped here.
+    """
+    sender = client._sender
+    original = sender._auto_reconnect_callback
+
+    async def reconnected() -> None:
+        if original is not None:
+            await original()
+        log.info("telegram_reconnected", then="re-checking every channel")
+        scheduler.catch_up()
+
+    sender._auto_reconnect_callback = reconnected
 
 
 async def _reload_loop(

@@ -380,3 +380,36 @@ async def test_the_recheck_runs_every_30_minutes(telegram, connect, make_pipelin
     after = recheck.trigger.get_next_fire_time(ran, ran)
     assert timedelta(minutes=30) <= after - ran <= timedelta(minutes=30, seconds=30)
     assert RECHECK_WINDOW >= timedelta(minutes=30)  # each re-check overlaps the previous one
+
+
+async def test_after_telegram_reconnects_every_channel_is_rechecked_soon(
+    telegram, connect, make_pipeline
+):
+    import asyncio
+
+    from monitor.service import catch_up_after_reconnects
+
+    for name in ("chan_a", "chan_b"):
+        fill(telegram, telegram.add_channel(name, name.upper()).id, 3)
+    clock = Clock()
+    client = await connect()
+    scheduler = ChannelScheduler(make_pipeline(now=clock), client, now=clock)
+    scheduler.apply(parse_watchlist("channels:\n  - handle: '@chan_a'\n  - handle: '@chan_b'\n"))
+    rechecks = [scheduler.scheduler.get_job(f"recheck:{n}") for n in ("chan_a", "chan_b")]
+    for job in rechecks:  # the catch-up at start has run: the next re-check is far off
+        job.modify(next_run_time=clock.now + timedelta(minutes=25))
+    catch_up_after_reconnects(client, scheduler)
+    telegram.faults.drop_connection("GetHistoryRequest")  # the connection drops mid-poll
+
+    report = await scheduler.poll("chan_a")
+
+    assert report.ok and report.new == 3  # Telethon reconnected and the poll went on
+    soon = clock.now + timedelta(minutes=1)
+    for _ in range(200):  # the reconnect callback runs as its own task
+        if all(scheduler.scheduler.get_job(j.id).next_run_time < soon for j in rechecks):
+            break
+        await asyncio.sleep(0.01)
+    assert [scheduler.scheduler.get_job(j.id).next_run_time < soon for j in rechecks] == [
+        True,
+        True,
+    ]
