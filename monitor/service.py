@@ -259,7 +259,7 @@ class _AbandonableThreads(concurrent.futures.ThreadPoolExecutor):
         self._idle = threading.Semaphore(0)
         self._closed = False
 
-    def submit(  # type: ignore[override]
+    def submit(
         self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
     ) -> concurrent.futures.Future[Any]:
         if self._closed:
@@ -477,11 +477,15 @@ async def _watch_files(runtime: Runtime, requested: asyncio.Event, stop: asyncio
         while not stop.is_set():
             files = watched()
             folders = sorted({os.path.dirname(p) for p in files})
+
+            def only_watchlist(_change: object, path: str, files: set[str] = files) -> bool:
+                return path in files  # absolute paths
+
             # yield_on_timeout: wake every second with no changes, so a reload that includes
             # files in another folder moves the watch there without waiting for an event.
             async for changes in awatch(
                 *folders,
-                watch_filter=lambda _change, path, files=files: path in files,  # absolute
+                watch_filter=only_watchlist,
                 stop_event=stop,
                 debounce=300,
                 recursive=False,
