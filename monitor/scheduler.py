@@ -95,7 +95,7 @@ class ChannelScheduler:
 
         self.apply(watchlist)
         self.scheduler.add_job(
-            self.flush,
+            self._flush_job,
             IntervalTrigger(seconds=self.flush_every.total_seconds()),
             id="flush",
             name="write idle polls' times",
@@ -302,6 +302,14 @@ class ChannelScheduler:
             await self.pipeline.flush()
         except Exception as exc:  # e.g. the database is away: the times are only lost notes
             log.warning("poll_times_not_written", error=f"{type(exc).__name__}: {exc}")
+
+    async def _flush_job(self) -> None:
+        """The periodic flush. Shutdown cancels one under way (its own flush writes the times
+        last): not an error, so APScheduler must not log it as one."""
+        try:
+            await self.flush()
+        except asyncio.CancelledError:
+            log.info("poll_times_write_cancelled", reason="shutting down")
 
     async def shutdown(self, *, grace: float = 10.0) -> None:
         """Stop scheduling; let in-flight passes finish their batch, all within ``grace`` seconds.

@@ -413,3 +413,38 @@ async def test_after_telegram_reconnects_every_channel_is_rechecked_soon(
         True,
         True,
     ]
+
+
+class StalledFlushPipeline(BlockingPipeline):
+    """Writing the poll times hangs (a locked database), so shutdown lands mid-write."""
+
+    async def flush(self) -> int:
+        import asyncio
+
+        self.flushes += 1
+        await asyncio.Event().wait()
+        return 0
+
+
+async def test_shutdown_during_a_running_job_logs_no_error(caplog):
+    import asyncio
+    import logging
+
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    pipeline = StalledFlushPipeline()
+    scheduler = ChannelScheduler(pipeline, client=None)
+    caplog.set_level(logging.INFO)
+    scheduler.start(parse_watchlist("channels:\n  - handle: '@chan_a'\n    poll_every: 1h\n"))
+    scheduler.scheduler.reschedule_job("flush", trigger=IntervalTrigger(seconds=0.02))
+    for _ in range(500):
+        if pipeline.flushes:
+            break
+        await asyncio.sleep(0.02)
+    assert pipeline.flushes  # the flush job is running (and stuck)
+
+    await scheduler.shutdown(grace=1)
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
