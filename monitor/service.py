@@ -31,7 +31,7 @@ from monitor.pipeline import Pipeline
 from monitor.scheduler import ChannelScheduler
 from monitor.settings import Settings
 from monitor.telegram import open_client
-from storage import check_schema, create_engine, sync_entities, upgrade
+from storage import create_engine, head_revision, prepare_schema, sync_entities, upgrade
 from storage.media import MediaStore
 
 if TYPE_CHECKING:
@@ -114,8 +114,8 @@ async def open_runtime(
         stack.push_async_callback(engine.dispose)
         if migrate:
             await upgrade(engine)
-        else:
-            await check_schema(engine)
+        elif await prepare_schema(engine):  # a brand-new SQLite archive
+            log.info("database_created", revision=head_revision())
         async with engine.begin() as conn:
             await sync_entities(_entity_values(watchlist), conn=conn, actor="channels.yaml")
         client = await stack.enter_async_context(open_client(settings, backend=backend))

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "check_schema",
+    "prepare_schema",
     "create_engine",
     "current_revision",
     "dialect_insert",
@@ -183,6 +184,26 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
     async with engine.connect() as conn:
         return await conn.run_sync(run)
+
+
+async def prepare_schema(engine: AsyncEngine) -> bool:
+    """Check the schema, creating it first in a brand-new SQLite database; True when created.
+
+    A SQLite file without a single table (just created, or empty) is a fresh archive: it is
+    migrated to head, as the demo does. Anything else, and every PostgreSQL database, must
+    already be at head (:func:`check_schema`): migrating a shared server or an archive that
+    holds data stays an explicit `monitor db upgrade`.
+    """
+    if engine.dialect.name == "sqlite" and not await _has_tables(engine):
+        await upgrade(engine)
+        return True
+    await check_schema(engine)
+    return False
+
+
+async def _has_tables(engine: AsyncEngine) -> bool:
+    async with engine.connect() as conn:
+        return bool(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
 
 
 async def check_schema(engine: AsyncEngine) -> None:
