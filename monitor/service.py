@@ -29,7 +29,7 @@ from monitor.language import get_detector
 from monitor.matching import Matcher
 from monitor.pipeline import Pipeline
 from monitor.scheduler import ChannelScheduler
-from monitor.settings import Settings
+from monitor.settings import Settings, prepare_data_dir
 from monitor.telegram import open_client
 from storage import create_engine, head_revision, prepare_schema, sync_entities, upgrade
 from storage.media import MediaStore
@@ -109,6 +109,7 @@ async def open_runtime(
     """Engine (schema checked or migrated), watchlist, connected client, pipeline and flagger."""
     async with contextlib.AsyncExitStack() as stack:
         watchlist = watchlist or load_watchlist(settings.channels_file)
+        prepare_data_dir(settings)
         matcher = compile_matcher(watchlist.entities, settings.data_dir / "cache")
         engine = create_engine(settings.database_url)
         stack.push_async_callback(engine.dispose)

@@ -81,6 +81,14 @@ class Settings(BaseSettings):
         return out
 
 
+def prepare_data_dir(settings: Settings) -> None:
+    """Create the data and media folders, private (0700), if they do not exist yet."""
+    from storage.files import private_dir
+
+    private_dir(settings.data_dir)
+    private_dir(settings.media_dir)
+
+
 def mask_url(url: str) -> str:
     """Hide a password in a database URL: ``postgresql://u:pw@h/db`` -> ``postgresql://u:***@h/db``."""
     scheme, sep, rest = url.partition("://")

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage.errors import SchemaOutOfDateError, StorageError
+from storage.files import private_file
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -44,8 +45,8 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 def create_engine(url: str, **engine_kwargs: Any) -> AsyncEngine:
     """An async engine for ``url`` (SQLite via aiosqlite, PostgreSQL via asyncpg).
 
-    Plain ``sqlite:///`` and ``postgresql://`` URLs get the async driver. For SQLite the parent
-    directory is created and every connection runs in WAL mode with foreign keys on. A PostgreSQL
+    Plain ``sqlite:///`` and ``postgresql://`` URLs get the async driver. For SQLite the file (mode 0600) and
+    its parent directory (0700) are created and every connection runs in WAL mode with foreign keys on. A PostgreSQL
     URL may end in ``?schema=NAME`` to keep every table in that schema (via ``search_path``).
     Extra keyword arguments go to :func:`sqlalchemy.ext.asyncio.create_async_engine`.
     """
@@ -61,7 +62,8 @@ def create_engine(url: str, **engine_kwargs: Any) -> AsyncEngine:
     if backend == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            # Created here, 0600 in a 0700 folder: SQLite gives -wal and -shm the same mode.
+            private_file(Path(database))
         engine = create_async_engine(parsed, **engine_kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.batching import chunked
 from storage.engine import dialect_insert
 from storage.errors import StorageError
+from storage.files import private_dir
 from storage.models import media, post_media
 from storage.records import MediaRecord, PostRecord
 
@@ -54,7 +55,7 @@ class MediaStore:
         target = self.path_of(relpath)
         if target.is_file() and target.stat().st_size == len(data):
             return StoredFile(sha256, relpath, len(data))
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(target.parent)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=f".{sha256[:8]}")
         try:
             with os.fdopen(fd, "wb") as handle:

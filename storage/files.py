@@ -1,0 +1,45 @@
+"""Private files and folders: an archive of watched people is readable by its owner only.
+
+Folders we create are 0700 and files 0600, whatever the process umask; folders that already
+exist are left as the operator made them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["DIR_MODE", "FILE_MODE", "private_dir", "private_file"]
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` and any missing parents with mode 0700 (existing ones are kept as is)."""
+    path = Path(path).expanduser()
+    missing = []
+    for folder in (path, *path.parents):
+        if folder.is_dir():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            continue  # made meanwhile (another process): whoever made it chose its mode
+        os.chmod(folder, DIR_MODE)  # mkdir's mode is filtered by the umask; this is not
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` empty with mode 0600 if it does not exist (its folder private too)."""
+    path = Path(path).expanduser()
+    private_dir(path.parent)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:
+        return path
+    os.fchmod(fd, FILE_MODE)
+    os.close(fd)
+    return path
