@@ -110,6 +110,9 @@ async def open_runtime(
     async with contextlib.AsyncExitStack() as stack:
         watchlist = watchlist or load_watchlist(settings.channels_file)
         prepare_data_dir(settings)
+        media_store = MediaStore(settings.media_dir)
+        if removed := media_store.remove_partial_files():  # left by a process killed mid-write
+            log.info("partial_media_removed", n=len(removed), folder=str(media_store.root))
         matcher = compile_matcher(watchlist.entities, settings.data_dir / "cache")
         engine = create_engine(settings.database_url)
         stack.push_async_callback(engine.dispose)
@@ -130,7 +133,7 @@ async def open_runtime(
         detector = get_detector(settings.language_detector)
         pipeline = Pipeline(
             engine=engine,
-            media_store=MediaStore(settings.media_dir),
+            media_store=media_store,
             account=ACCOUNT,
             on_batch=[flagger],
             after_commit=[alerting.after_commit],

@@ -7,9 +7,10 @@ exist are left as the operator made them.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
-__all__ = ["DIR_MODE", "FILE_MODE", "private_dir", "private_file"]
+__all__ = ["DIR_MODE", "FILE_MODE", "private_dir", "private_file", "process_started"]
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -43,3 +44,17 @@ def private_file(path: Path) -> Path:
     os.fchmod(fd, FILE_MODE)
     os.close(fd)
     return path
+
+
+def process_started() -> float:
+    """When this process started (epoch seconds): from /proc on Linux, else now."""
+    try:
+        stat = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        boot = next(
+            int(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime")
+        )
+        return boot + int(stat[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return time.time()

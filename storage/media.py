@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,11 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.batching import chunked
 from storage.engine import dialect_insert
 from storage.errors import StorageError
-from storage.files import private_dir
+from storage.files import private_dir, process_started
 from storage.models import media, post_media
 from storage.records import MediaRecord, PostRecord
 
 __all__ = ["MediaStore", "StoredFile", "link_post_media", "record_media"]
+
+
+# What put() names its temporary files: mkstemp's ".tmp-<random>" plus ".<sha256[:8]>".
+_PARTIAL = re.compile(r"\.tmp-[A-Za-z0-9_]+\.[0-9a-f]{8}")
+# A write lives for one write() and fsync: a partial file from before this process started,
+# less this margin for a writer in another process finishing, has no writer any more.
+PARTIAL_GRACE = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +76,30 @@ class MediaStore:
             raise
         _fsync_dir(target.parent)
         return StoredFile(sha256, relpath, len(data))
+
+    def remove_partial_files(self, *, older_than: float | None = None) -> list[Path]:
+        """Delete the temporary files of writes that never finished (a process killed between
+        writing and renaming), last modified before ``older_than`` (epoch seconds; default this
+        process's start less :data:`PARTIAL_GRACE`); returns them.
+
+        Only our own names (``ab/cd/.tmp-*.<8 hex>``) are touched, never a stored file; a newer
+        partial file may belong to a writer still running in another process and is left alone.
+        """
+        if older_than is None:
+            older_than = process_started() - PARTIAL_GRACE
+        removed: list[Path] = []
+        if not self.root.is_dir():
+            return removed
+        for path in self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/.tmp-*"):
+            if not _PARTIAL.fullmatch(path.name) or not path.is_file():
+                continue
+            try:
+                if path.stat().st_mtime < older_than:
+                    path.unlink()
+                    removed.append(path)
+            except FileNotFoundError:
+                continue  # its writer finished or another process cleaned it
+        return removed
 
     def path_of(self, relpath: str) -> Path:
         """The absolute path of a stored file; refuses paths that escape the store."""
