@@ -46,15 +46,22 @@ def private_file(path: Path) -> Path:
     return path
 
 
-def process_started() -> float:
-    """When this process started (epoch seconds): from /proc on Linux, else now."""
+def process_started(pid: int | None = None) -> float | None:
+    """When process ``pid`` (default this one) started, in epoch seconds; ``None`` when no such
+    process is running (or it is a zombie). Read from /proc; elsewhere this process answers
+    "now" and another one ``None``."""
+    own = pid is None or pid == os.getpid()
     try:
-        stat = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{pid or 'self'}/stat").read_text().rsplit(")", 1)[1].split()
+        if fields[0] in ("Z", "X"):  # exited, not yet reaped
+            return None
         boot = next(
             int(line.split()[1])
             for line in Path("/proc/stat").read_text().splitlines()
             if line.startswith("btime")
         )
-        return boot + int(stat[19]) / os.sysconf("SC_CLK_TCK")
+        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except FileNotFoundError:
+        return time.time() if own else None
     except (OSError, ValueError, IndexError, StopIteration):
-        return time.time()
+        return time.time() if own else None

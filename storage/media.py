@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -86,7 +87,7 @@ class MediaStore:
         partial file may belong to a writer still running in another process and is left alone.
         """
         if older_than is None:
-            older_than = process_started() - PARTIAL_GRACE
+            older_than = (process_started() or time.time()) - PARTIAL_GRACE
         removed: list[Path] = []
         if not self.root.is_dir():
             return removed
