@@ -34,9 +34,9 @@ from monitor.language import get_detector
 from monitor.matching import Matcher
 from monitor.pipeline import Pipeline
 from monitor.scheduler import ChannelScheduler
-from monitor.settings import Settings
+from monitor.settings import Settings, prepare_data_dir
 from monitor.telegram import open_client
-from storage import check_schema, create_engine, sync_entities, upgrade
+from storage import create_engine, head_revision, prepare_schema, sync_entities, upgrade
 from storage.media import MediaStore
 
 if TYPE_CHECKING:
@@ -121,13 +121,17 @@ async def open_runtime(
     """Engine (schema checked or migrated), watchlist, connected client, pipeline and flagger."""
     async with contextlib.AsyncExitStack() as stack:
         watchlist = watchlist or load_watchlist(settings.channels_file)
+        prepare_data_dir(settings)
+        media_store = MediaStore(settings.media_dir)
+        if removed := media_store.remove_partial_files():  # left by a process killed mid-write
+            log.info("partial_media_removed", n=len(removed), folder=str(media_store.root))
         matcher = compile_matcher(watchlist.entities, settings.data_dir / "cache")
         engine = create_engine(settings.database_url)
         stack.push_async_callback(engine.dispose)
         if migrate:
             await upgrade(engine)
-        else:
-            await check_schema(engine)
+        elif await prepare_schema(engine):  # a brand-new SQLite archive
+            log.info("database_created", revision=head_revision())
         async with engine.begin() as conn:
             await sync_entities(_entity_values(watchlist), conn=conn, actor="channels.yaml")
         client = await stack.enter_async_context(open_client(settings, backend=backend))
@@ -141,7 +145,7 @@ async def open_runtime(
         detector = get_detector(settings.language_detector)
         pipeline = Pipeline(
             engine=engine,
-            media_store=MediaStore(settings.media_dir),
+            media_store=media_store,
             account=ACCOUNT,
             on_batch=[flagger],
             after_commit=[alerting.after_commit],

@@ -83,6 +83,14 @@ class Settings(BaseSettings):
         return out
 
 
+def prepare_data_dir(settings: Settings) -> None:
+    """Create the data and media folders, private (0700), if they do not exist yet."""
+    from storage.files import private_dir
+
+    private_dir(settings.data_dir)
+    private_dir(settings.media_dir)
+
+
 def mask_url(url: str) -> str:
     """Hide secrets in a URL: ``postgresql://u:pw@h/db?password=x`` -> ``postgresql://u:***@h/db?password=***``."""
     return redact_url(url)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
         current_revision,
         dialect_insert,
         head_revision,
+        prepare_schema,
         stamp,
         upgrade,
     )
@@ -84,6 +85,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "current_revision",
         "dialect_insert",
         "head_revision",
+        "prepare_schema",
         "stamp",
         "upgrade",
     ),
@@ -195,6 +197,7 @@ __all__ = [
     "metadata",
     "park",
     "posts_to_recheck",
+    "prepare_schema",
     "record_error",
     "record_media",
     "record_success",
