@@ -239,7 +239,10 @@ def flags_table(views: list[dict[str, Any]], width: int) -> Table:
     headers = ("id", "status / entity", _POSTED, "link / snippet")
     ids = max([len(headers[0]), *(len(str(v["id"])) for v in views)])
     left = max([len(headers[1]), *(len(_status(v)) for v in views)])
-    left = min(_LEFT_MAX, max([left, *(len(v["entity_id"]) for v in views)]))
+    titles = [len(_channel_name(v)) for v in views]
+    left = min(
+        max(_LEFT_MAX, width // 4), max([left, *titles, *(len(v["entity_id"]) for v in views)])
+    )
     post_width = _post_width(width, [v["link"] for v in views], [ids, left, len(_POSTED)])
     table = _table(*headers, post_width=post_width)
     for view in views:
@@ -248,7 +251,7 @@ def flags_table(views: list[dict[str, Any]], width: int) -> Table:
             Group(
                 Text(_status(view)),
                 Text(inert(view["entity_id"])),
-                _channel(view["channel_title"], view["username"], view["channel_id"]),
+                _channel(view),
             ),
             _posted(view["posted_at"]),
             _post_cell(view["link"], view["snippet"], view["aliases"], post_width),
@@ -257,20 +260,22 @@ def flags_table(views: list[dict[str, Any]], width: int) -> Table:
 
 
 def posts_table(posts: list[dict[str, Any]], width: int) -> Table:
-    """One row per post: a line per flag (id, entity, status) and the channel, the link and a
+    """One row per post: a line per flag (id, status, entity) and the channel, the link and a
     snippet."""
     from rich.console import Group
 
-    headers = ("flags: id entity status", _POSTED, "link / snippet")
+    headers = ("flags: id status entity", _POSTED, "link / snippet")
     lines = {p["post_id"]: [_flag_line(f) for f in p["flags"]] for p in posts}
-    left = min(_LEFT_MAX + 8, max([len(headers[0]), *map(len, sum(lines.values(), []))]))
+    names = [len(_channel_name(p)) for p in posts]
+    needed = max([len(headers[0]), *names, *map(len, sum(lines.values(), []))])
+    left = min(max(_LEFT_MAX + 8, width // 4), needed)
     post_width = _post_width(width, [p["link"] for p in posts], [left, len(_POSTED)])
     table = _table(*headers, post_width=post_width)
     for row in posts:
         table.add_row(
             Group(
-                Text("\n".join(lines[row["post_id"]])),
-                _channel(row["channel_title"], row["username"], row["channel_id"]),
+                *(Text(line, no_wrap=True, overflow="ellipsis") for line in lines[row["post_id"]]),
+                _channel(row),
             ),
             _posted(row["posted_at"]),
             _post_cell(row["link"], row["snippet"], row["aliases"], post_width),
@@ -278,14 +283,19 @@ def posts_table(posts: list[dict[str, Any]], width: int) -> Table:
     return table
 
 
-def _channel(title: str | None, username: str | None, channel_id: int) -> Text:
-    """The channel's title on one line, cut with an ellipsis (the link names it in full)."""
-    shown = inert(title).replace("\n", " ") or (f"@{username}" if username else str(channel_id))
-    return Text(shown, style="dim", no_wrap=True, overflow="ellipsis")
+def _channel_name(row: dict[str, Any]) -> str:
+    """The channel's title on one line, else its @username or id."""
+    title = inert(row["channel_title"]).replace("\n", " ").strip()
+    return title or (f"@{row['username']}" if row["username"] else str(row["channel_id"]))
+
+
+def _channel(row: dict[str, Any]) -> Text:
+    """The channel's name on one line, cut with an ellipsis (the link names it in full)."""
+    return Text(_channel_name(row), style="dim", no_wrap=True, overflow="ellipsis")
 
 
 def _flag_line(flag: dict[str, Any]) -> str:
-    return f"{flag['id']} {inert(flag['entity'])} {flag['status']}"
+    return f"{flag['id']} {flag['status']} {inert(flag['entity'])}"
 
 
 def _status(view: dict[str, Any]) -> str:
