@@ -433,7 +433,7 @@ def set_status(
     """Set flags' review status in one transaction; each change is written to the audit trail.
 
     Example: monitor flags set 12 13 14 --status escalated --note "new meeting" --by analyst1
-    Example: monitor flags set --post https://t.me/khazali_media_sim/118 --status confirmed
+    Example: monitor flags set --post https://t.me/khazali_media_sim/126 --status confirmed
     """
     from alerts import enqueue_for_post
     from storage import set_flags_status
