@@ -80,6 +80,16 @@ def parse_since(value: str | None, option: str = "--since") -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def parse_until(value: str | None, option: str) -> datetime | None:
+    """As :func:`parse_since`, but a bare date means the end of that day (UTC), inclusive."""
+    parsed = parse_since(value, option)
+    if parsed is not None and value is not None and len(value.strip()) == len("2024-05-13"):
+        from datetime import timedelta
+
+        return parsed + timedelta(days=1, microseconds=-1)
+    return parsed
+
+
 def flag_json(view: dict[str, Any]) -> dict[str, Any]:
     """The stable JSON shape of a flag (scripts tie alerts to posts with it)."""
     return {
@@ -134,7 +144,8 @@ def list_flags(
         str | None, typer.Option(help="Posted since a date/time or for a duration (24h, 7d).")
     ] = None,
     posted_until: Annotated[
-        str | None, typer.Option(help="Posted until a date/time or a duration ago.")
+        str | None,
+        typer.Option(help="Posted until a date/time (a date: to its end) or a duration ago."),
     ] = None,
     by_post: Annotated[
         bool,
@@ -159,7 +170,7 @@ def list_flags(
         "channel": channel,
         "flagged_since": parse_since(flagged_since, "--flagged-since"),
         "posted_since": parse_since(posted_since, "--posted-since"),
-        "posted_until": parse_since(posted_until, "--posted-until"),
+        "posted_until": parse_until(posted_until, "--posted-until"),
         "limit": limit,
     }
     if by_post:

@@ -48,6 +48,9 @@ def test_posted_and_flagged_dates_filter_separately(env):
         "2022",
         "2023",
     ]
+    # A date alone means the whole day: the post of 2023-06-01 10:00 is in.
+    assert years(flags_json(env, "--posted-until", "2023-06-01")) == ["2022", "2019", "2023"]
+    assert years(flags_json(env, "--posted-until", "2023-05-31")) == ["2022", "2019"]
     assert years(flags_json(env, "--flagged-since", "2026-01-03")) == ["2022", "2019"]
     assert years(flags_json(env, "--since", "2026-01-03")) == ["2022", "2019"]  # the alias
 
