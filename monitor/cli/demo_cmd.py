@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from monitor.cli.app import ChannelsOption, DataDirOption, app, console, make_settings, run_async
 from monitor.cli.collect_cmd import print_reports
@@ -49,7 +50,7 @@ def demo(
             table.add_row(entity, str(count))
         console.print(table)
     if summary.sent:
-        console.print(alerts_table(summary.sent))
+        console.print(alerts_table(summary.sent, console.width))
     console.print(
         f"{summary.alerts} alerts delivered on {len(summary.routes)} routes "
         f"({markup_safe(', '.join(summary.routes))})"
@@ -71,7 +72,7 @@ def demo(
         run_async(serve_demo(settings, speed=speed))
 
 
-def alerts_table(alerts: list[DemoAlert]) -> Table:
+def alerts_table(alerts: list[DemoAlert], width: int) -> Table:
     """One line per alert: channel, post date, route, entities (cut to fit, never wrapped)."""
     from rich import box
 
@@ -90,7 +91,9 @@ def alerts_table(alerts: list[DemoAlert]) -> Table:
         column.no_wrap = True
         column.overflow = "ellipsis"
         if index < 3:  # these stay whole; the entities take what is left
-            column.min_width = max(len(row[index]) for row in rows)
-    for row in rows:
-        table.add_row(*row)
+            column.min_width = max(len(row[index]) for row in [headers, *rows])
+    taken = sum(column.min_width or 0 for column in table.columns[:3]) + 3 * 3
+    table.columns[3].max_width = max(10, width - taken)
+    for row in rows:  # Text cells: names are never read as markup
+        table.add_row(*(Text(cell, no_wrap=True, overflow="ellipsis") for cell in row))
     return table
