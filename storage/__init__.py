@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
         list_flags,
         mark_mention_removed,
         set_flag_status,
+        set_flags_status,
     )
     from storage.media import MediaStore, StoredFile, link_post_media, record_media
     from storage.models import metadata
@@ -107,6 +108,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "list_flags",
         "mark_mention_removed",
         "set_flag_status",
+        "set_flags_status",
     ),
     "storage.media": (
         "MediaStore",
@@ -204,6 +206,7 @@ __all__ = [
     "save_peer",
     "schedule",
     "set_flag_status",
+    "set_flags_status",
     "stamp",
     "sync_entities",
     "touch_checked",
