@@ -6,14 +6,30 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 __all__ = ["BigIntPK", "JSONType", "UTCDateTime"]
 
-# JSON everywhere, JSONB on PostgreSQL (indexable, compact). Python None is SQL NULL.
-JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+class JSONType(TypeDecorator[Any]):
+    """JSON everywhere, JSONB on PostgreSQL (indexable, compact). Python None is SQL NULL.
+
+    Not ``JSON().with_variant(JSONB(), "postgresql")``: that imports the PostgreSQL dialect (all
+    its drivers' modules, about 40 ms) into every command, SQLite ones too. Alembic compares the
+    type as compiled for the connected database, so it still sees JSONB on PostgreSQL.
+    """
+
+    impl = JSON(none_as_null=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB(none_as_null=True))
+        return dialect.type_descriptor(JSON(none_as_null=True))
+
 
 # A 64-bit surrogate key that still autoincrements on SQLite (only INTEGER PRIMARY KEY does there).
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")

@@ -65,6 +65,8 @@ NOT_FOR_READING = (
     "structlog",
     "rich.traceback",
     "pygments",
+    # On SQLite: the PostgreSQL dialect imports all its drivers' modules.
+    "sqlalchemy.dialects.postgresql",
 )
 NOT_FOR_CHECKING = (*NOT_FOR_READING, "sqlalchemy")
 
