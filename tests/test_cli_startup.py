@@ -67,6 +67,8 @@ NOT_FOR_READING = (
     "pygments",
     # On SQLite: the PostgreSQL dialect imports all its drivers' modules.
     "sqlalchemy.dialects.postgresql",
+    # Only a watchlist the fast loader gives up on is read again with ruamel (for positions).
+    "ruamel",
 )
 NOT_FOR_CHECKING = (*NOT_FOR_READING, "sqlalchemy")
 

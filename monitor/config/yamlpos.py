@@ -11,9 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
 from monitor.config.handles import canonical_handle
 
 __all__ = ["Loc", "Problem", "YamlDoc", "describe_loc", "parse_yaml"]
@@ -152,6 +149,9 @@ class YamlDoc:
 
 def parse_yaml(text: str, source: str, order: int = 0) -> YamlDoc | Problem:
     """Parse YAML text; a syntax error becomes a :class:`Problem` at its position."""
+    from ruamel.yaml import YAML  # here: a watchlist that the fast loader reads needs no ruamel
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     yaml = YAML(typ="rt")
     try:
         root = yaml.load(text)
