@@ -19,7 +19,12 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
         OutboxEntryNotFoundError,
     )
     from alerts.message import AlertMessage, Span
-    from alerts.outbox import digest_due_at, enqueue_for_post, idempotency_key
+    from alerts.outbox import (
+        digest_due_at,
+        enqueue_for_post,
+        enqueue_for_posts,
+        idempotency_key,
+    )
     from alerts.render import RenderedAlert, Renderer
     from alerts.routes import Route
     from alerts.sinks import Sink, get_sink, register_sink, sinks_for_routes
@@ -53,6 +58,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "alerts.outbox": (
         "digest_due_at",
         "enqueue_for_post",
+        "enqueue_for_posts",
         "idempotency_key",
     ),
     "alerts.render": (
@@ -88,6 +94,7 @@ __all__ = [
     "deliver_due",
     "digest_due_at",
     "enqueue_for_post",
+    "enqueue_for_posts",
     "get_sink",
     "idempotency_key",
     "list_outbox",

@@ -9,7 +9,7 @@ unsent is merged into it instead. Idempotency keys are deterministic:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,7 @@ from alerts.message import AlertMessage, Span
 from alerts.routes import Route
 from storage.models import alert_outbox, channel, entity, flag, post, post_media
 
-__all__ = ["digest_due_at", "enqueue_for_post", "idempotency_key"]
+__all__ = ["digest_due_at", "enqueue_for_post", "enqueue_for_posts", "idempotency_key"]
 
 log = structlog.get_logger(__name__)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -38,29 +38,6 @@ def digest_due_at(now: datetime, window: timedelta) -> datetime:
     """The end of the digest window ``now`` falls in (windows are aligned to the epoch)."""
     elapsed = now - EPOCH
     return EPOCH + (elapsed // window + 1) * window
-
-
-async def _load_post(conn: AsyncConnection, post_id: int) -> Any:
-    query = (
-        select(
-            post.c.id,
-            post.c.channel_id,
-            post.c.message_id,
-            post.c.grouped_id,
-            post.c.text,
-            post.c.posted_at,
-            post.c.edited_at,
-            post.c.language,
-            channel.c.title,
-            channel.c.username,
-        )
-        .select_from(post.join(channel, channel.c.id == post.c.channel_id))
-        .where(post.c.id == post_id)
-    )
-    row = (await conn.execute(query)).first()
-    if row is None:
-        raise LookupError(f"no post with id {post_id}")
-    return row
 
 
 async def _photo_count(conn: AsyncConnection, row: Any) -> int:
@@ -142,30 +119,165 @@ async def enqueue_for_post(
     harmless: flags already covered by a row for the route are skipped. Call it again after a
     review status change to reach routes with a higher ``min_status``.
     """
+    return await enqueue_for_posts(conn=conn, posts=[(post_id, flags)], routes=routes, now=now)
+
+
+async def enqueue_for_posts(
+    *,
+    conn: AsyncConnection,
+    posts: Sequence[tuple[int, Iterable[Any] | None]],
+    routes: Iterable[Route],
+    now: datetime | None = None,
+    fresh: Collection[int] = (),
+) -> list[int]:
+    """:func:`enqueue_for_post` for several ``(post_id, flags)`` (distinct posts) at once, with
+    a handful of statements whatever their number (a batch of new posts): the same rows, in the
+    same order, as calling it once per post. ``fresh``: ids of posts stored in this
+    transaction, which cannot have outbox rows yet (not looked up: alert_outbox has no index on
+    post_id, and a first pass queues for thousands of new posts).
+    """
     now = now or datetime.now(UTC)
-    row = await _load_post(conn, post_id)
-    query = (
-        select(
-            flag.c.id,
-            flag.c.entity_id,
-            flag.c.status,
-            flag.c.aliases,
-            flag.c.spans,
-            flag.c.language,
-            flag.c.mention_removed_at,
-            flag.c.created_at,
-            entity.c.name,
-        )
-        .select_from(flag.join(entity, entity.c.id == flag.c.entity_id))
-        .where(flag.c.post_id == post_id, flag.c.mention_removed_at.is_(None))
-        .order_by(flag.c.id)
+    routes = list(routes)
+    post_ids = [post_id for post_id, _ in posts]
+    if len(set(post_ids)) != len(post_ids):
+        raise ValueError("enqueue_for_posts() takes each post once; merge its flags first")
+    rows = await _load_posts(conn, post_ids)
+    for post_id in post_ids:
+        if post_id not in rows:
+            raise LookupError(f"no post with id {post_id}")
+    post_flags = await _load_flags(conn, post_ids)
+    existing = await _load_outbox(conn, [p for p in post_ids if p not in fresh])
+    photos = await _photo_counts(conn, list(rows.values()))
+    created: list[int | dict[str, Any]] = []  # ids, or rows still to insert
+    for post_id, flags in posts:
+        row = rows[post_id]
+        allowed = None if flags is None else {int(getattr(f, "id", f)) for f in flags}
+        for route in routes:
+            wanted = [
+                f
+                for f in post_flags.get(post_id, [])
+                if route.wants(f.entity_id, row.channel_id, f.status, row.username)
+            ]
+            mine = [r for r in existing.get(post_id, []) if r.route == route.name]
+            covered = {int(fid) for r in mine for fid in (r.flag_ids or [])}
+            new = [
+                f for f in wanted if f.id not in covered and (allowed is None or f.id in allowed)
+            ]
+            if not new:
+                continue
+            # Merge only into a row no sink has yet (a retried row may be partly sent: its key
+            # is spent there, and receivers dedupe on it).
+            unsent = [
+                r
+                for r in mine
+                if r.status == "pending" and r.attempts == 0 and not (r.payload or {}).get("sent")
+            ]
+            if unsent and await _merge(
+                conn, unsent[-1], route, row, wanted, new, photos[post_id], mine
+            ):
+                created.append(unsent[-1].id)
+                continue
+            kind = "followup" if mine else "alert"
+            if kind == "alert":
+                message = _message("alert", route.name, row, wanted, photos[post_id])
+            else:
+                changes = _changes(new, row, max(r.created_at for r in mine))
+                message = _message(
+                    "followup",
+                    route.name,
+                    row,
+                    wanted,
+                    photos[post_id],
+                    changes,
+                    [f.id for f in new],
+                )
+            row_kind = "digest" if route.digest else kind
+            key = idempotency_key(
+                route.name, row.channel_id, row.message_id, row.grouped_id, kind, len(mine)
+            )
+            due = digest_due_at(now, route.digest) if route.digest else now
+            created.append(
+                {
+                    "idempotency_key": key,
+                    "route": route.name,
+                    "post_id": post_id,
+                    "flag_ids": [f.id for f in new],
+                    "kind": row_kind,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": due,
+                    "created_at": now,
+                    "payload": {"message": message.to_dict(), "sent": []},
+                }
+            )
+            log.info("alert_queued", route=route.name, post_id=post_id, kind=kind, key=key)
+    inserts = [item for item in created if isinstance(item, dict)]
+    if not inserts:
+        return [item for item in created if isinstance(item, int)]
+    # One multi-row statement; ids come back by idempotency key (unique), whatever the order.
+    result = await conn.execute(
+        alert_outbox.insert().returning(alert_outbox.c.id, alert_outbox.c.idempotency_key),
+        inserts,
     )
-    post_flags = list(await conn.execute(query))
-    allowed = None if flags is None else {int(getattr(f, "id", f)) for f in flags}
-    existing = list(
-        await conn.execute(
+    ids = {key: int(row_id) for row_id, key in result}
+    return [item if isinstance(item, int) else ids[item["idempotency_key"]] for item in created]
+
+
+async def _load_posts(conn: AsyncConnection, post_ids: Sequence[int]) -> dict[int, Any]:
+    found: dict[int, Any] = {}
+    for ids in _chunks(post_ids):
+        query = (
+            select(
+                post.c.id,
+                post.c.channel_id,
+                post.c.message_id,
+                post.c.grouped_id,
+                post.c.text,
+                post.c.posted_at,
+                post.c.edited_at,
+                post.c.language,
+                channel.c.title,
+                channel.c.username,
+            )
+            .select_from(post.join(channel, channel.c.id == post.c.channel_id))
+            .where(post.c.id.in_(ids))
+        )
+        found.update({row.id: row for row in await conn.execute(query)})
+    return found
+
+
+async def _load_flags(conn: AsyncConnection, post_ids: Sequence[int]) -> dict[int, list[Any]]:
+    found: dict[int, list[Any]] = {}
+    for ids in _chunks(post_ids):
+        query = (
+            select(
+                flag.c.id,
+                flag.c.post_id,
+                flag.c.entity_id,
+                flag.c.status,
+                flag.c.aliases,
+                flag.c.spans,
+                flag.c.language,
+                flag.c.mention_removed_at,
+                flag.c.created_at,
+                entity.c.name,
+            )
+            .select_from(flag.join(entity, entity.c.id == flag.c.entity_id))
+            .where(flag.c.post_id.in_(ids), flag.c.mention_removed_at.is_(None))
+            .order_by(flag.c.id)
+        )
+        for row in await conn.execute(query):
+            found.setdefault(row.post_id, []).append(row)
+    return found
+
+
+async def _load_outbox(conn: AsyncConnection, post_ids: Sequence[int]) -> dict[int, list[Any]]:
+    found: dict[int, list[Any]] = {}
+    for ids in _chunks(post_ids):
+        query = (
             select(
                 alert_outbox.c.id,
+                alert_outbox.c.post_id,
                 alert_outbox.c.route,
                 alert_outbox.c.kind,
                 alert_outbox.c.status,
@@ -174,67 +286,33 @@ async def enqueue_for_post(
                 alert_outbox.c.created_at,
                 alert_outbox.c.payload,
             )
-            .where(alert_outbox.c.post_id == post_id)
+            .where(alert_outbox.c.post_id.in_(ids))
             .order_by(alert_outbox.c.id)
         )
-    )
-    photos: int | None = None
-    created: list[int] = []
-    for route in routes:
-        wanted = [
-            f
-            for f in post_flags
-            if route.wants(f.entity_id, row.channel_id, f.status, row.username)
-        ]
-        mine = [r for r in existing if r.route == route.name]
-        covered = {int(fid) for r in mine for fid in (r.flag_ids or [])}
-        new = [f for f in wanted if f.id not in covered and (allowed is None or f.id in allowed)]
-        if not new:
-            continue
-        if photos is None:
-            photos = await _photo_count(conn, row)
-        # Merge only into a row no sink has yet (a retried row may be partly sent: its key is
-        # spent there, and receivers dedupe on it).
-        unsent = [
-            r
-            for r in mine
-            if r.status == "pending" and r.attempts == 0 and not (r.payload or {}).get("sent")
-        ]
-        if unsent and await _merge(conn, unsent[-1], route, row, wanted, new, photos, mine):
-            created.append(unsent[-1].id)
-            continue
-        kind = "followup" if mine else "alert"
-        if kind == "alert":
-            message = _message("alert", route.name, row, wanted, photos)
-        else:
-            changes = _changes(new, row, max(r.created_at for r in mine))
-            message = _message(
-                "followup", route.name, row, wanted, photos, changes, [f.id for f in new]
-            )
-        row_kind = "digest" if route.digest else kind
-        key = idempotency_key(
-            route.name, row.channel_id, row.message_id, row.grouped_id, kind, len(mine)
+        for row in await conn.execute(query):
+            found.setdefault(row.post_id, []).append(row)
+    return found
+
+
+async def _photo_counts(conn: AsyncConnection, rows: Sequence[Any]) -> dict[int, int]:
+    """Photos of each post's unit: the post itself, or every message of its album."""
+    singles = [row.id for row in rows if row.grouped_id is None]
+    counts: dict[int, int] = dict.fromkeys((row.id for row in rows), 0)
+    for ids in _chunks(singles):
+        query = (
+            select(post_media.c.post_id, func.count())
+            .where(post_media.c.post_id.in_(ids), post_media.c.kind == "photo")
+            .group_by(post_media.c.post_id)
         )
-        due = digest_due_at(now, route.digest) if route.digest else now
-        result = await conn.execute(
-            alert_outbox.insert()
-            .values(
-                idempotency_key=key,
-                route=route.name,
-                post_id=post_id,
-                flag_ids=[f.id for f in new],
-                kind=row_kind,
-                status="pending",
-                attempts=0,
-                next_attempt_at=due,
-                created_at=now,
-                payload={"message": message.to_dict(), "sent": []},
-            )
-            .returning(alert_outbox.c.id)
-        )
-        created.append(int(result.scalar_one()))
-        log.info("alert_queued", route=route.name, post_id=post_id, kind=kind, key=key)
-    return created
+        counts.update({post_id: int(n) for post_id, n in await conn.execute(query)})
+    for row in rows:
+        if row.grouped_id is not None:
+            counts[row.id] = await _photo_count(conn, row)
+    return counts
+
+
+def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
+    return (ids[start : start + size] for start in range(0, len(ids), size))
 
 
 async def _merge(

@@ -5,12 +5,21 @@ channels.yaml, flags) on a first pass over a channel, into SQLite and (when reac
 PostgreSQL, and counts the Telegram requests it made.
 
     python bench/ingest.py [--posts 5000] [--photos 200] [--postgres URL]
+
+``--process`` measures instead what a user sees: `monitor collect` as its own process (wall,
+CPU, peak RSS) against the simulator serving over loopback TCP from another process;
+``--baseline DIR`` runs another checkout side by side (alternating runs, same simulator code):
+
+    git archive main | tar -x -C /tmp/base && python bench/ingest.py --process --baseline /tmp/base
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -128,12 +137,145 @@ async def drop_schema(base: str, schema: str) -> None:
     await engine.dispose()
 
 
+# -- `monitor collect` as a process, against the simulator in another process ------------------
+
+
+def _serve(n_posts: int) -> None:
+    """Serve a bench channel of ``n_posts`` text posts on a free loopback port (printed on stdout)
+    until stdin closes: the simulated Telegram as its own process, as with `simulator serve`."""
+    import logging
+
+    import structlog
+
+    from monitor.simulator import SimulatorServer
+
+    # Its per-request log lines would fill the stdout pipe nobody reads after the port line.
+    structlog.configure(
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+    )
+
+    async def serve() -> None:
+        backend, _ = make_backend(n_posts, 0)
+        async with SimulatorServer(backend) as server:
+            print(f"bench_port={server.port}", flush=True)
+            await asyncio.to_thread(sys.stdin.read)
+
+    asyncio.run(serve())
+
+
+def bench_channels_yaml(n_posts: int) -> str:
+    """The repo's channels.yaml (entities and alert routes) watching only the bench channel."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "channels.yaml").read_text(encoding="utf-8"))
+    config["channels"] = [{"handle": "@bench_channel", "backfill": n_posts}]
+    return yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
+
+
+def collect_process(
+    n_posts: int,
+    *,
+    database_url: str | None = None,
+    pythonpath: str | None = None,
+    workdir: Path | None = None,
+    profile: Path | None = None,
+) -> dict[str, float]:
+    """Wall time, CPU time and peak RSS of one `monitor collect` first pass, as a user runs it.
+
+    The simulator serves ``n_posts`` text posts from another process over loopback TCP; the
+    collect process starts on a fresh data directory (migrated beforehand, not timed) and its
+    clock runs from spawn to exit. ``pythonpath`` runs another checkout of the code (e.g. a
+    baseline copy made with ``git archive``) against the same simulator. ``profile`` writes a
+    cProfile of the collect process there.
+    """
+    import os
+
+    env = dict(os.environ)
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    monitor = [sys.executable, "-c", "from monitor.cli import main; main()"]
+    with contextlib.ExitStack() as stack:
+        tmp = Path(workdir or stack.enter_context(tempfile.TemporaryDirectory()))
+        server, port = _start_simulator(stack, n_posts)
+        (tmp / "channels.yaml").write_text(bench_channels_yaml(n_posts), encoding="utf-8")
+        env.update(
+            MONITOR_DATA_DIR=str(tmp / "data"),
+            MONITOR_CHANNELS_FILE=str(tmp / "channels.yaml"),
+            MONITOR_TELEGRAM_SERVER=f"127.0.0.1:{port}",
+            MONITOR_LOG_FORMAT="json",
+        )
+        if database_url:
+            env["MONITOR_DATABASE_URL"] = database_url
+        else:
+            env.pop("MONITOR_DATABASE_URL", None)
+        # Run from the temporary directory: `python -c` puts the working directory first on
+        # sys.path, which would shadow the code under test with the checkout we are in.
+        where = subprocess.run(
+            [sys.executable, "-c", "import monitor; print(monitor.__file__)"],
+            env=env,
+            cwd=tmp,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        assert not pythonpath or where.startswith(pythonpath), where
+        subprocess.run(
+            [*monitor, "db", "upgrade"], env=env, cwd=tmp, check=True, capture_output=True
+        )
+        with open(tmp / "collect.log", "wb") as log_file:
+            started = time.perf_counter()
+            command = [*monitor, "collect", "--json"]
+            if profile is not None:
+                command[2] = (
+                    "import cProfile, sys; from monitor.cli import main; "
+                    "cProfile.run('main()', sys.argv.pop(1))"
+                )
+                command.insert(3, str(profile))
+            proc = subprocess.Popen(
+                command, env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=log_file
+            )
+            out = proc.stdout.read() if proc.stdout else b""
+            _, status, usage = os.wait4(proc.pid, 0)
+            wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            raise RuntimeError(
+                f"monitor collect failed: {(tmp / 'collect.log').read_text()[-2000:]}"
+            )
+        report = json.loads(out.decode().splitlines()[-1])
+        assert report["new"] == n_posts, report
+        assert server.stdin is not None
+        server.stdin.close()  # the simulator exits: its CPU time is then known
+        _, _, served = os.wait4(server.pid, 0)
+    return {
+        "posts": n_posts,
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss_mb": usage.ru_maxrss / 1024,
+        "posts_per_s": n_posts / wall,
+        "simulator_cpu": served.ru_utime + served.ru_stime,
+    }
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=5000)
     parser.add_argument("--photos", type=int, default=300)
     parser.add_argument("--postgres", default=DEFAULT_PG, help="'' to skip PostgreSQL")
+    parser.add_argument("--process", action="store_true", help="time `monitor collect` runs")
+    parser.add_argument("--baseline", help="with --process: another checkout to compare")
+    parser.add_argument("--runs", type=int, default=3, help="with --process: runs per variant")
+    parser.add_argument(
+        "--deciles", type=int, metavar="N", help="time a first pass of N posts per tenth"
+    )
     args = parser.parse_args()
+    if args.deciles:
+        await deciles_table(args.deciles, args.postgres, args.baseline)
+        return
+    if args.process:
+        await process_table(args.posts, args.postgres, args.baseline, args.runs)
+        return
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for label, n_photos, n_posts in (
@@ -167,5 +309,138 @@ async def main() -> None:
         )
 
 
+# One first pass, timed per tenth of the posts stored (run by `python -c` in the checkout under
+# test, so it uses only APIs every version has).
+_DECILES_CHILD = """
+import asyncio, json, sys, time
+from monitor.config import load_watchlist
+from monitor.service import open_runtime
+from monitor.settings import load_settings
+
+async def main(n):
+    settings = load_settings()
+    async with open_runtime(settings, watchlist=load_watchlist(settings.channels_file)) as rt:
+        spec = rt.watchlist.enabled_channels()[0]
+        marks, done, start = [], [0], time.perf_counter()
+        def progress(k):
+            done[0] += k
+            while len(marks) < 10 and done[0] >= n * (len(marks) + 1) // 10:
+                marks.append(time.perf_counter())
+        report = await rt.pipeline.collect(rt.client, spec, on_progress=progress)
+    assert report.new == n, report
+    print(json.dumps([round(b - a, 2) for a, b in zip([start, *marks], marks)]))
+
+asyncio.run(main(int(sys.argv[1])))
+"""
+
+
+def first_pass_deciles(
+    n_posts: int, *, database_url: str | None = None, pythonpath: str | None = None
+) -> list[float]:
+    """Seconds per tenth of a first pass over ``n_posts`` text posts (simulator in another
+    process): flat when the cost per post does not grow with the archive."""
+    import os
+
+    env = dict(os.environ)
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        _, port = _start_simulator(stack, n_posts)
+        (tmp / "channels.yaml").write_text(bench_channels_yaml(n_posts), encoding="utf-8")
+        env.update(
+            MONITOR_DATA_DIR=str(tmp / "data"),
+            MONITOR_CHANNELS_FILE=str(tmp / "channels.yaml"),
+            MONITOR_TELEGRAM_SERVER=f"127.0.0.1:{port}",
+            MONITOR_LOG_LEVEL="WARNING",
+        )
+        if database_url:
+            env["MONITOR_DATABASE_URL"] = database_url
+        else:
+            env.pop("MONITOR_DATABASE_URL", None)
+        monitor = [sys.executable, "-c", "from monitor.cli import main; main()"]
+        subprocess.run([*monitor, "db", "upgrade"], env=env, cwd=tmp, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", _DECILES_CHILD, str(n_posts)],
+            env=env,
+            cwd=tmp,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    return [float(x) for x in json.loads(done.stdout.strip().splitlines()[-1])]
+
+
+def _start_simulator(
+    stack: contextlib.ExitStack, n_posts: int
+) -> tuple[subprocess.Popen[str], int]:
+    """The bench channel served from another process; stopped when ``stack`` closes."""
+
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(n_posts)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    stack.callback(server.wait, 30)
+    assert server.stdin is not None and server.stdout is not None
+    stack.callback(server.stdin.close)
+    line = ""
+    while not line.startswith("bench_port="):  # after the simulator's own log lines
+        line = server.stdout.readline()
+        if not line:
+            raise RuntimeError("the bench simulator exited before listening")
+    return server, int(line.partition("=")[2])
+
+
+async def process_table(n_posts: int, postgres: str, baseline: str | None, runs: int) -> None:
+    variants = [("this", None)] + ([("baseline", baseline)] if baseline else [])
+    print(
+        f"{'database':<11} {'code':<9} {'posts':>6} {'wall s':>7} {'CPU s':>6} {'RSS MB':>7} {'posts/s':>8}"
+    )
+    for db in ("SQLite", "PostgreSQL") if postgres else ("SQLite",):
+        for _ in range(runs):
+            for name, path in variants:
+                made = await pg_schema_url(postgres) if db == "PostgreSQL" else (None, None)
+                if made is None:
+                    return
+                url, schema = made
+                try:
+                    r = await asyncio.to_thread(
+                        collect_process, n_posts, database_url=url, pythonpath=path
+                    )
+                finally:
+                    if schema:
+                        await drop_schema(postgres, schema)
+                print(
+                    f"{db:<11} {name:<9} {r['posts']:>6} {r['wall']:>7.2f} {r['cpu']:>6.2f} "
+                    f"{r['rss_mb']:>7.1f} {r['posts_per_s']:>8.0f} {r['simulator_cpu']:>9.2f}",
+                    flush=True,
+                )
+
+
+async def deciles_table(n_posts: int, postgres: str, baseline: str | None) -> None:
+    variants = [("this", None)] + ([("baseline", baseline)] if baseline else [])
+    db = "PostgreSQL" if postgres else "SQLite"  # --postgres '' for SQLite
+    for name, path in variants:
+        made = await pg_schema_url(postgres) if postgres else (None, None)
+        if made is None:
+            return
+        url, schema = made
+        try:
+            tenths = await asyncio.to_thread(
+                first_pass_deciles, n_posts, database_url=url, pythonpath=path
+            )
+        finally:
+            if schema:
+                await drop_schema(postgres, schema)
+        cells = " ".join(f"{t:6.1f}" for t in tenths)
+        print(f"{db:<11} {name:<9} {n_posts:>7} s per tenth: {cells}", flush=True)
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    if sys.argv[1:2] == ["--serve"]:
+        _serve(int(sys.argv[2]))
+    else:
+        asyncio.run(main())

@@ -4,12 +4,20 @@ the pipeline calls — queue alerts in the flag transaction, wake the worker aft
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from alerts import OutboxWorker, Renderer, Route, Sink, enqueue_for_post, sinks_for_routes
+from alerts import (
+    OutboxWorker,
+    Renderer,
+    Route,
+    Sink,
+    enqueue_for_post,
+    enqueue_for_posts,
+    sinks_for_routes,
+)
 from alerts.sinks.console import ConsoleSink
 from alerts.sinks.jsonl import JsonlSink
 from monitor.config import Watchlist
@@ -60,18 +68,37 @@ class Alerting:
 
     def use(self, watchlist: Watchlist) -> None:
         """Adopt the (re)loaded watchlist's routes; rows already queued keep their route name."""
+        self.prepare(watchlist)()
+
+    def prepare(self, watchlist: Watchlist) -> Callable[[], None]:
+        """Build the watchlist's routes and sinks (raises ``AlertConfigError`` on an unusable
+        URL) without adopting them; call the result to adopt them. A reload prepares before it
+        changes anything, so a bad URL leaves everything as it was."""
         routes = routes_from(watchlist)
         sinks: dict[str, list[Sink]] = sinks_for_routes(routes)
         for route, route_sinks in self.extra:
             routes.append(route)
             sinks[route.name] = list(route_sinks)
-        self.routes = routes
-        self.worker.sinks = sinks
+
+        def adopt() -> None:
+            self.routes = routes
+            self.worker.sinks = sinks
+
+        return adopt
 
     async def on_flagged(self, flagged: FlaggedPost, conn: AsyncConnection) -> None:
         """In the flag transaction: one outbox row per post and matching route."""
         await enqueue_for_post(
             conn=conn, post_id=flagged.post_id, flags=flagged.new_flags, routes=self.routes
+        )
+
+    async def on_flagged_batch(self, flagged: Sequence[FlaggedPost], conn: AsyncConnection) -> None:
+        """:meth:`on_flagged` for a whole batch, with a few statements instead of a few a post."""
+        await enqueue_for_posts(
+            conn=conn,
+            posts=[(f.post_id, f.new_flags) for f in flagged],
+            routes=self.routes,
+            fresh={f.post_id for f in flagged if f.fresh},
         )
 
     async def after_commit(self, _batch: StoredBatch) -> None:

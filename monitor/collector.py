@@ -374,10 +374,9 @@ def _utc(value: datetime) -> datetime:
 
 def raw_json(message: Message) -> dict[str, Any]:
     """The message as Telegram sent it (Telethon's ``to_dict``), JSON-safe: datetimes ISO 8601
-    in UTC, bytes as ``{"base64": ...}``. Encoded by the C JSON encoder: this runs per post."""
-    encoded = json.dumps(message.to_dict(), default=_json_default, ensure_ascii=False)
-    raw = json.loads(encoded)
-    return _storable_json(raw) if "\\u0000" in encoded else raw
+    in UTC, bytes as ``{"base64": ...}``, U+0000 as U+FFFD (see :func:`_storable`). What a JSON
+    round trip with :func:`_json_default` gives, in one walk (this runs per post)."""
+    return _json_safe(message.to_dict())
 
 
 def _storable(text: str) -> str:
@@ -386,14 +385,31 @@ def _storable(text: str) -> str:
     return text.replace("\x00", "\ufffd")
 
 
-def _storable_json(value: Any) -> Any:
+def _json_safe(value: Any) -> Any:
+    kind = type(value)
+    if kind is str:
+        return _storable(value) if "\x00" in value else value
+    if kind is dict:
+        return {
+            (_storable(k) if "\x00" in k else k) if type(k) is str else _json_key(k): _json_safe(v)
+            for k, v in value.items()
+        }
+    if kind is list or kind is tuple:
+        return [_json_safe(v) for v in value]
+    if value is None or kind is int or kind is bool or kind is float:
+        return value
     if isinstance(value, str):
-        return _storable(value)
-    if isinstance(value, dict):
-        return {_storable(k): _storable_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_storable_json(v) for v in value]
-    return value
+        return _json_safe(str(value))
+    if isinstance(value, dict | list | tuple):
+        return _json_safe(dict(value) if isinstance(value, dict) else list(value))
+    if isinstance(value, int | float):  # int subclasses (enums): JSON writes the number
+        return int(value) if isinstance(value, int) else float(value)
+    return _json_safe(_json_default(value))
+
+
+def _json_key(key: Any) -> Any:
+    """A key as JSON writes it: numbers and None as text, as ``json.dumps`` does."""
+    return json.loads(json.dumps({key: 0}, default=_json_default)).popitem()[0]
 
 
 def _json_default(value: object) -> object:

@@ -33,9 +33,13 @@ class FlaggedPost:
     grouped_id: int | None
     new_flags: Sequence[flag_repo.CreatedFlag]
     followup: bool  # True when the post already had flags (an edit brought a new mention)
+    fresh: bool = False  # stored for the first time in this batch: nothing queued for it yet
 
 
 FlaggedHook = Callable[[FlaggedPost, AsyncConnection], Awaitable[None]]
+# Called once per batch with every post that got new flags, in order (e.g. queue their alerts
+# with a few statements instead of a few per post).
+FlaggedBatchHook = Callable[[Sequence[FlaggedPost], AsyncConnection], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +51,22 @@ class _Unit:
     language: str | None
     edited: bool
     at: datetime
+    fresh: bool = False  # a single message inserted in this batch
 
 
 class Flagger:
     """Batch hook: matches new and edited posts and writes flags (idempotently)."""
 
-    def __init__(self, matcher: Matcher, *, on_flagged: Sequence[FlaggedHook] = ()) -> None:
+    def __init__(
+        self,
+        matcher: Matcher,
+        *,
+        on_flagged: Sequence[FlaggedHook] = (),
+        on_flagged_batch: Sequence[FlaggedBatchHook] = (),
+    ) -> None:
         self.matcher = matcher
         self.on_flagged = list(on_flagged)
+        self.on_flagged_batch = list(on_flagged_batch)
         self.flagged = 0
 
     def use(self, matcher: Matcher) -> None:
@@ -62,12 +74,50 @@ class Flagger:
         self.matcher = matcher
 
     async def __call__(self, batch: StoredBatch, conn: AsyncConnection) -> None:
+        """Match every unit, then write the batch's flags with one statement."""
+        pending: list[tuple[_Unit, dict[str, list[Match]], list[flag_repo.Flag]]] = []
         for unit in await self._units(batch, conn):
-            await self._flag(unit, conn)
+            by_entity = self._matches(unit)
+            if not by_entity and not unit.edited:
+                continue  # the common case: a new post that mentions nobody costs no query
+            existing: list[flag_repo.Flag] = []
+            if not unit.fresh:  # a message new in this batch has no flags yet
+                existing = await flag_repo.list_flags(
+                    conn=conn, post_id=unit.lead_post_id, limit=1000
+                )
+            if unit.edited:
+                for old in existing:
+                    if old.entity_id not in by_entity and old.mention_removed_at is None:
+                        await flag_repo.mark_mention_removed(old.id, conn=conn, at=unit.at)
+                        log.info("mention_removed_in_edit", flag_id=old.id, entity=old.entity_id)
+            if by_entity:
+                pending.append((unit, by_entity, existing))
+        if not pending:
+            return
+        created = await flag_repo.create_flags(
+            [
+                self._new_flag(unit, entity_id, found)
+                for unit, by_entity, _ in pending
+                for entity_id, found in by_entity.items()
+            ],
+            conn=conn,
+        )
+        by_post: dict[int, list[flag_repo.CreatedFlag]] = {}
+        for item in created:
+            by_post.setdefault(item.post_id, []).append(item)
+        flagged: list[FlaggedPost] = []
+        for unit, _, existing in pending:
+            post = await self._flagged(unit, by_post[unit.lead_post_id], existing, conn)
+            if post is not None:
+                flagged.append(post)
+        if flagged:
+            for batch_hook in self.on_flagged_batch:
+                await batch_hook(flagged, conn)
 
     async def _units(self, batch: StoredBatch, conn: AsyncConnection) -> list[_Unit]:
         """New and edited posts of the batch, albums folded into one unit each."""
-        touched = set(batch.new) | set(batch.changed)
+        new = set(batch.new)
+        touched = new | set(batch.changed)
         edited = set(batch.changed)
         units: list[_Unit] = []
         albums: dict[int, list[tuple[int, PostRecord]]] = {}
@@ -85,6 +135,7 @@ class Flagger:
                         record.language,
                         post_id in edited,
                         batch.captured_at,
+                        fresh=post_id in new,
                     )
                 )
             else:
@@ -107,43 +158,37 @@ class Flagger:
             )
         return units
 
-    async def _flag(self, unit: _Unit, conn: AsyncConnection) -> None:
-        matches = self.matcher.match(unit.text) if unit.text else []
+    def _matches(self, unit: _Unit) -> dict[str, list[Match]]:
         by_entity: dict[str, list[Match]] = {}
-        for match in matches:
+        for match in self.matcher.match(unit.text) if unit.text else []:
             by_entity.setdefault(match.entity_id, []).append(match)
-        if not by_entity and not unit.edited:
-            return  # the common case: a new post that mentions nobody costs no query
-        existing = await flag_repo.list_flags(conn=conn, post_id=unit.lead_post_id, limit=1000)
-        if unit.edited:
-            for old in existing:
-                if old.entity_id not in by_entity and old.mention_removed_at is None:
-                    await flag_repo.mark_mention_removed(old.id, conn=conn, at=unit.at)
-                    log.info("mention_removed_in_edit", flag_id=old.id, entity=old.entity_id)
-        if not by_entity:
-            return
-        created = await flag_repo.create_flags(
-            [
-                flag_repo.NewFlag(
-                    post_id=unit.lead_post_id,
-                    channel_id=unit.channel_id,
-                    grouped_id=unit.grouped_id,
-                    entity_id=entity_id,
-                    aliases=sorted({m.alias for m in found}),
-                    spans=[
-                        {"start": m.start, "end": m.end, "alias": m.alias, "rule": m.rule}
-                        for m in found
-                    ],
-                    snippet=snippet(unit.text, found),
-                    language=unit.language,
-                )
-                for entity_id, found in by_entity.items()
+        return by_entity
+
+    @staticmethod
+    def _new_flag(unit: _Unit, entity_id: str, found: list[Match]) -> flag_repo.NewFlag:
+        return flag_repo.NewFlag(
+            post_id=unit.lead_post_id,
+            channel_id=unit.channel_id,
+            grouped_id=unit.grouped_id,
+            entity_id=entity_id,
+            aliases=sorted({m.alias for m in found}),
+            spans=[
+                {"start": m.start, "end": m.end, "alias": m.alias, "rule": m.rule} for m in found
             ],
-            conn=conn,
+            snippet=snippet(unit.text, found),
+            language=unit.language,
         )
+
+    async def _flagged(
+        self,
+        unit: _Unit,
+        created: list[flag_repo.CreatedFlag],
+        existing: list[flag_repo.Flag],
+        conn: AsyncConnection,
+    ) -> FlaggedPost | None:
         new = [c for c in created if c.new]
         if not new:
-            return
+            return None
         self.flagged += len(new)
         log.info(
             "post_flagged",
@@ -157,6 +202,8 @@ class Flagger:
             grouped_id=unit.grouped_id,
             new_flags=new,
             followup=bool(existing),
+            fresh=unit.fresh,
         )
         for hook in self.on_flagged:
             await hook(flagged, conn)
+        return flagged

@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar, cast
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from telethon import TelegramClient, errors, types
 
@@ -35,6 +37,7 @@ from storage.records import PostRecord
 
 log = structlog.get_logger(__name__)
 _stdlib_log = logging.getLogger(__name__)  # level check before paying for an idle pass's event
+T = TypeVar("T")
 
 RECHECK_WINDOW = timedelta(days=2)
 HISTORY = "GetHistoryRequest"
@@ -56,6 +59,65 @@ class StoredBatch:
     changed: Sequence[int]  # post ids that got a new version (edits)
     captured_at: datetime
     post_ids: Mapping[tuple[int, int], int]  # (channel_id, message_id) -> post id
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    error: Exception
+
+
+_END = object()
+
+
+async def prefetched(batches: AsyncIterator[T]) -> AsyncGenerator[T, None]:
+    """``batches``, with the next one fetched from Telegram while the caller stores this one.
+
+    A pass waits on Telegram and on the database in turn; overlapping them saves most of the
+    shorter wait. At most one batch is held ahead. An error while fetching is raised here after
+    the batches fetched before it, as without prefetching; closing this generator (``aclosing``)
+    stops the fetching.
+    """
+    queue: asyncio.Queue[object] = asyncio.Queue(maxsize=1)
+
+    async def fetch() -> None:
+        try:
+            async for batch in batches:
+                await queue.put(batch)
+        except Exception as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            await queue.put(_Failed(exc))
+        else:
+            await queue.put(_END)
+        finally:
+            if isinstance(batches, AsyncGenerator):
+                await batches.aclose()
+
+    fetcher = asyncio.create_task(fetch())
+    try:
+        while (item := await _next(queue, fetcher)) is not _END:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield cast(T, item)
+    finally:
+        fetcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await fetcher
+
+
+async def _next(queue: asyncio.Queue[object], fetcher: asyncio.Task[None]) -> object:
+    """The next item, or the fetcher's fate if it ended without one (cancelled from outside):
+    never a wait on a queue nobody fills."""
+    while queue.empty() and not fetcher.done():
+        getter = asyncio.ensure_future(queue.get())
+        try:
+            await asyncio.wait({getter, fetcher}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            getter.cancel()  # no-op when it has an item; else the item stays queued
+        if getter.done() and not getter.cancelled():
+            return getter.result()
+    if queue.empty():
+        fetcher.result()  # raises how it ended
+        raise CollectorError("fetching stopped without handing over its batches")
+    return queue.get_nowait()
 
 
 BatchHook = Callable[[StoredBatch, AsyncConnection], Awaitable[None]]
@@ -262,8 +324,13 @@ class Pipeline:
             yield
         except FLOOD_ERRORS as exc:
             await self._flood_wait(report, exc)
-        except (CollectorError, errors.RPCError, ConnectionError, OSError, ValueError) as exc:
-            # ValueError: Telethon's "Request was unsuccessful N time(s)" after server errors.
+        except (
+            CollectorError,
+            errors.RPCError,
+            OSError,  # connections, timeouts, a full disk
+            ValueError,  # Telethon's "Request was unsuccessful N time(s)" after server errors
+            SQLAlchemyError,  # the database: a lock, a refused row, a lost connection
+        ) as exc:
             await self._failed(report, exc)
         else:
             if report.channel_id is not None and report.parked_until is None:
@@ -339,13 +406,14 @@ class Pipeline:
             else collector.new_posts(peer, min_id=min_id)
         )
         newest = min_id
-        async for records in batches:
-            await self._store(peer.channel_id, records, report)
-            newest = max(newest, *(r.message_id for r in records))
-            if on_progress:
-                on_progress(len(records))
-            if self.stopping.is_set():
-                break
+        async with contextlib.aclosing(prefetched(batches)) as ahead:
+            async for records in ahead:
+                await self._store(peer.channel_id, records, report)
+                newest = max(newest, *(r.message_id for r in records))
+                if on_progress:
+                    on_progress(len(records))
+                if self.stopping.is_set():
+                    break
         now = self.now()
         if report.batches:  # _store advanced the cursor in each batch's transaction
             if state is not None:
@@ -430,7 +498,10 @@ class Pipeline:
                 for item in record.media:
                     if item.sha256:
                         await record_media(item, conn=conn, seen_at=captured_at)
-            result = await post_repo.upsert_posts(records, conn=conn, captured_at=captured_at)
+            # New posts (ids above the cursor) are inserted without a lookup first.
+            result = await post_repo.upsert_posts(
+                records, conn=conn, captured_at=captured_at, expect_new=advance
+            )
             batch = StoredBatch(
                 channel_id=channel_id,
                 records=records,
@@ -494,12 +565,26 @@ class Pipeline:
             )
 
     async def _failed(self, report: ChannelReport, exc: BaseException) -> None:
-        report.error = str(exc) or type(exc).__name__
+        report.error = _describe(exc)
         if report.channel_id is None:
             return
-        async with self.engine.begin() as conn:
-            self._remember(
-                await state_repo.record_error(
-                    self.account, report.channel_id, report.error, conn=conn, at=self.now()
+        try:
+            async with self.engine.begin() as conn:
+                self._remember(
+                    await state_repo.record_error(
+                        self.account, report.channel_id, report.error, conn=conn, at=self.now()
+                    )
                 )
-            )
+        except Exception as again:  # noqa: BLE001 - the database is away: the report still counts
+            log.warning("channel_error_not_recorded", channel=report.key, error=_describe(again))
+
+
+def _describe(exc: BaseException) -> str:
+    """A short message for logs and ``monitor status``: a database error's own message, without
+    the statement and its parameters (post text) that SQLAlchemy appends."""
+    if isinstance(exc, CollectorError | errors.RPCError):
+        return str(exc) or type(exc).__name__
+    orig = getattr(exc, "orig", None)  # sqlalchemy.exc.DBAPIError wraps the driver's error
+    cause = orig if isinstance(orig, BaseException) else exc
+    message = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    return f"{type(cause).__name__}: {message}" if message else type(cause).__name__

@@ -69,6 +69,8 @@ class PostRecord:
     language: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     media: tuple[MediaRecord, ...] = ()
+    # content_hash, computed once (not an init field: replace() recomputes it for the copy)
+    _hash: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def content_hash(self) -> str:
@@ -77,6 +79,12 @@ class PostRecord:
         Media count by Telegram id, not by bytes, so a re-check that does not download photos
         yields the same hash as the original capture.
         """
+        if self._hash is None:
+            object.__setattr__(self, "_hash", self._content_hash())
+        assert self._hash is not None
+        return self._hash
+
+    def _content_hash(self) -> str:
         material = {
             "text": self.text,
             "edited_at": self.edited_at.isoformat() if self.edited_at else None,

