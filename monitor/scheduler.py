@@ -18,8 +18,7 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-import structlog
-
+from monitor.log import get_logger
 from monitor.slots import Slots, Ticket
 
 if TYPE_CHECKING:  # `monitor status` imports backoff() without Telethon or APScheduler
@@ -28,7 +27,7 @@ if TYPE_CHECKING:  # `monitor status` imports backoff() without Telethon or APSc
     from monitor.config import ChannelSpec, Watchlist
     from monitor.pipeline import ChannelReport, Pipeline
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)  # structlog loads when it first logs
 
 MAX_BACKOFF = timedelta(hours=1)
 RECHECK_EVERY = timedelta(minutes=30)

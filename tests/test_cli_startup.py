@@ -3,8 +3,8 @@
 ``monitor --help`` and every ``monitor <command> --help`` load no database driver, no Telegram
 client, no alert sinks, no settings model; ``monitor flags list``, ``monitor status`` and
 ``monitor channels check`` load the database layer (the first two) but not Telethon, Apprise,
-Alembic or Jinja2. Each check runs the real entry point (``[project.scripts]`` in pyproject.toml)
-in a fresh interpreter and reads ``sys.modules``.
+Alembic or Jinja2, nor structlog while nothing logs. Each check runs the real entry point
+(``[project.scripts]`` in pyproject.toml) in a fresh interpreter and reads ``sys.modules``.
 
 One interpreter runs a whole sequence of commands: modules only accumulate in ``sys.modules``, so
 if nothing forbidden is loaded after step *n*, none of the steps up to *n* loaded it on its own
@@ -54,7 +54,22 @@ NOT_FOR_HELP = (
     "monitor.service",
     "monitor.pipeline",
 )
-NOT_FOR_READING = ("telethon", "apprise", "alembic", "jinja2", "apscheduler", "monitor.simulator")
+NOT_FOR_READING = (
+    "telethon",
+    "apprise",
+    "alembic",
+    "jinja2",
+    "apscheduler",
+    "monitor.simulator",
+    # structlog loads Rich's tracebacks and Pygments: imported when something first logs.
+    "structlog",
+    "rich.traceback",
+    "pygments",
+    # On SQLite: the PostgreSQL dialect imports all its drivers' modules.
+    "sqlalchemy.dialects.postgresql",
+    # Only a watchlist the fast loader gives up on is read again with ruamel (for positions).
+    "ruamel",
+)
 NOT_FOR_CHECKING = (*NOT_FOR_READING, "sqlalchemy")
 
 # Runs commands through the entry point in this one interpreter and records, after importing

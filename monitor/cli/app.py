@@ -137,7 +137,7 @@ def make_settings(
     ``quiet`` keeps logs to warnings (for commands whose printed summary is the point) unless
     ``--debug`` is given.
     """
-    from monitor.log import configure_logging
+    from monitor.log import configure_logging_on_demand
     from monitor.settings import load_settings
 
     state = ctx.find_object(CliState) if ctx is not None else None
@@ -147,7 +147,7 @@ def make_settings(
     settings = load_settings(data_dir=data_dir, channels_file=channels, **overrides)
     debug = bool(state and state.debug)
     level = "DEBUG" if debug else ("WARNING" if quiet else settings.log_level)
-    configure_logging(fmt=settings.log_format, level=level)
+    configure_logging_on_demand(fmt=settings.log_format, level=level)
     return settings
 
 

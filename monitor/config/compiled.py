@@ -27,11 +27,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import structlog
+from monitor.log import get_logger
 
 __all__ = ["CACHE_KEEP", "ISOLATE_ABOVE", "cache_key", "compile_matcher", "paused_gc"]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)  # structlog loads when it first logs
 
 #: Above this many names (aliases and entity names), ``isolate=True`` compiles in a child.
 ISOLATE_ABOVE = 2_000

@@ -11,9 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
 from monitor.config.handles import canonical_handle
 from monitor.config.yamllimits import EventBudget, YamlLimitError, check_size
 
@@ -154,6 +151,9 @@ class YamlDoc:
 def parse_yaml(text: str, source: str, order: int = 0) -> YamlDoc | Problem:
     """Parse YAML text; a syntax error, or a file too costly to read (size, depth, aliases: see
     :mod:`monitor.config.yamllimits`), becomes a :class:`Problem` at its position."""
+    from ruamel.yaml import YAML  # here: a watchlist that the fast loader reads needs no ruamel
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     yaml = YAML(typ="rt")
     budget = EventBudget()
 
