@@ -14,6 +14,7 @@ import signal
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import structlog
@@ -134,6 +135,7 @@ async def open_runtime(
             on_batch=[flagger],
             after_commit=[alerting.after_commit],
             detect_language=detector.detect,
+            media_retry=timedelta(days=settings.media_retry_days),
         )
         # Idle polls' times are noted in memory and written in batches: the last batch here.
         stack.push_async_callback(_flush_quietly, pipeline)
