@@ -64,7 +64,9 @@ async def collect_status(settings: Settings) -> tuple[list[dict[str, Any]], dict
                 "errors": state.consecutive_errors if state else 0,
                 "last_error": state.last_error if state else None,
                 "note": note,
-                **_photos_missing(missing.get(state.channel_id) if state else None),
+                **_photos_missing(
+                    missing.get(state.channel_id) if state and "photo" in spec.media else None
+                ),
             }
         )
     return rows, alerts

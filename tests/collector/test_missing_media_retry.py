@@ -138,6 +138,12 @@ async def test_after_the_retry_period_it_gives_up_and_status_says_so(
     assert (retried["photos_missing"], retried["photos_given_up"]) == (1, 0)
     assert retried["next_photo_retry_at"] == (CAPTURED + 10 * MINUTE).isoformat()
 
+    # A channel whose photos are not wanted (`media: []`) has none missing.
+    unwanted = tmp_path / "no-media.yaml"
+    unwanted.write_text('channels:\n  - handle: "@chan_a"\n    media: []\n')
+    not_wanted = await _status(env | {"MONITOR_CHANNELS_FILE": str(unwanted)})
+    assert (not_wanted["photos_missing"], not_wanted["photos_given_up"]) == (0, 0)
+
     table = await asyncio.to_thread(
         CliRunner().invoke,
         app,
