@@ -16,10 +16,14 @@ are sent together as one message once their window has ended.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import socket
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -28,11 +32,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alerts.errors import AlertDeliveryError
 from alerts.message import AlertMessage
+from alerts.redact import redact
 from alerts.render import Renderer
 from alerts.sinks.base import Sink
+from storage.files import process_started
 from storage.models import alert_outbox
 
-__all__ = ["DeliveryReport", "RetryPolicy", "deliver_due"]
+__all__ = ["DeliveryReport", "RetryPolicy", "deliver_due", "release_dead_leases", "worker_identity"]
 
 log = structlog.get_logger(__name__)
 UNFINISHED = ("pending", "sending")
@@ -91,6 +97,7 @@ class _Pass:
     rng: random.Random
     now: datetime
     flush_digests: bool
+    owner: str | None = None
     report: DeliveryReport = field(default_factory=DeliveryReport)
 
     async def claim(self, row: Any, *, ignore_due: bool = False) -> Any:
@@ -113,6 +120,7 @@ class _Pass:
                     status="sending",
                     attempts=row.attempts + 1,
                     next_attempt_at=self.now + self.policy.lease,
+                    lease_owner=self.owner,
                 )
                 .returning(*alert_outbox.c)
             )
@@ -127,12 +135,13 @@ class _Pass:
                 self.policy.send_timeout.total_seconds(),
             )
         except AlertDeliveryError as exc:
-            return str(exc)
+            return redact(str(exc))
         except TimeoutError:
             return f"{sink.name}: no answer within {self.policy.send_timeout}"
         except Exception as exc:  # a sink bug must not stop the loop or lose the row
             log.exception("alert_sink_crashed", sink=sink.name, key=key)
-            return f"{sink.name}: {type(exc).__name__}: {exc}"
+            # Stored and shown by `monitor alerts list`: an exception may quote the URL.
+            return redact(f"{sink.name}: {type(exc).__name__}: {exc}")
         return None
 
     async def send(self, rows: Sequence[Any], message: AlertMessage, key: str) -> bool:
@@ -171,7 +180,7 @@ class _Pass:
             for row, sent in zip(rows, done, strict=True):
                 payload = dict(row.payload or {})
                 payload["sent"] = sorted(sent)
-                values: dict[str, Any] = {"payload": payload}
+                values: dict[str, Any] = {"payload": payload, "lease_owner": None}
                 attempts = row.attempts
                 if not errors:
                     values |= {"status": "delivered", "delivered_at": self.now, "last_error": None}
@@ -285,11 +294,14 @@ async def deliver_due(
     policy: RetryPolicy | None = None,
     rng: random.Random | None = None,
     flush_digests: bool = False,
+    owner: str | None = None,
 ) -> DeliveryReport:
     """One pass: send every due row (up to ``batch`` per route), routes in parallel.
 
     ``now`` (aware UTC) is the clock for due checks, leases and backoff: tests pass it to step
     through time. ``flush_digests`` sends digest rows before their window ends (demo, shutdown).
+    ``owner`` (:func:`worker_identity`) is written on the leases taken, so that a restart of
+    this worker after a crash can take them back (:func:`release_dead_leases`).
     """
     now = now or datetime.now(UTC)
     run = _Pass(
@@ -300,6 +312,7 @@ async def deliver_due(
         rng or random.Random(),
         now,
         flush_digests,
+        owner,
     )
     async with engine.connect() as conn:
         routes = list(
@@ -318,3 +331,63 @@ async def deliver_due(
         if isinstance(outcome, BaseException):
             raise outcome
     return run.report
+
+
+def worker_identity() -> str:
+    """``host|pid|start``: names this process as a lease holder (a pid alone may be reused)."""
+    started = process_started() or time.time()
+    return f"{socket.gethostname()}|{os.getpid()}|{started:.0f}"
+
+
+def _holder_is_gone(owner: str, me: str) -> bool:
+    """True when ``owner`` is a process of this host that no longer runs."""
+    try:
+        host, pid_text, start_text = owner.rsplit("|", 2)
+        pid, start = int(pid_text), float(start_text)
+    except ValueError:
+        return False  # not ours to judge
+    if host != me.rsplit("|", 2)[0] or owner == me:
+        return False  # another machine, or this very process
+    if not Path("/proc/self/stat").exists():  # no /proc: ask the kernel whether the pid runs
+        if pid == os.getpid():
+            return True  # our pid, started at another time: an earlier life of this worker
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+    started = process_started(pid)
+    return started is None or abs(started - start) > 1.0  # gone, or the pid was reused
+
+
+async def release_dead_leases(engine: AsyncEngine, *, owner: str, now: datetime) -> int:
+    """Make the alerts that a dead worker of this host was sending due again at ``now``.
+
+    A worker killed mid-send (kill -9, OOM, power) leaves its rows in ``sending`` until the lease
+    runs out; its route waits behind them. On start a worker looks at the leases held on this
+    host and releases those whose process is gone, so delivery resumes at once. Leases of live
+    processes and of other hosts are left to expire as before.
+    """
+    async with engine.connect() as conn:
+        held = (
+            await conn.execute(
+                select(alert_outbox.c.lease_owner)
+                .where(alert_outbox.c.status == "sending", alert_outbox.c.lease_owner.is_not(None))
+                .distinct()
+            )
+        ).scalars()
+        dead = [holder for holder in held if _holder_is_gone(holder, owner)]
+    if not dead:
+        return 0
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            update(alert_outbox)
+            .where(alert_outbox.c.status == "sending", alert_outbox.c.lease_owner.in_(dead))
+            .values(next_attempt_at=now, lease_owner=None)
+        )
+    released = int(result.rowcount or 0)
+    if released:
+        log.info("alert_leases_released", n=released, holders=len(dead))
+    return released

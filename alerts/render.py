@@ -8,6 +8,7 @@ HTML), so an operator's template cannot forget to escape a post.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +21,7 @@ from markupsafe import Markup
 
 from alerts.errors import AlertConfigError, AlertDeliveryError
 from alerts.message import AlertMessage, Span
-from alerts.safety import defuse, escape_html, escape_markdown, isolate
+from alerts.safety import defuse, escape_html, escape_markdown, isolate, one_line
 
 __all__ = ["FORMATS", "RenderedAlert", "Renderer"]
 
@@ -143,7 +144,7 @@ class Renderer:
             "title": self.title(message),
             "kind": message.kind,
             "entities": ", ".join(message.entities),
-            "channel": message.channel_title or str(message.channel_id),
+            "channel": one_line(message.channel_title) or str(message.channel_id),
             "username": message.channel_username,
             "channel_id": message.channel_id,
             "message_id": message.message_id,
@@ -175,14 +176,19 @@ class Renderer:
         return lo, hi
 
     def _snippet(self, message: AlertMessage, fmt: str) -> Safe | Markup:
-        """The text around the matches, matches in bold, escaped for ``fmt``, RTL isolated."""
+        """The text around the matches, escaped for ``fmt``, RTL isolated. Matches are marked
+        in bold (Markdown, HTML) or ``[[...]]`` (text), a whole word or hashtag at a time."""
         text = message.text
         spans: list[Span] = []
-        for span in sorted(message.spans, key=lambda s: (s.start, s.end)):
-            if 0 <= span.start < span.end <= len(text) and (
-                not spans or span.start >= spans[-1].end
-            ):
-                spans.append(span)
+        for span in sorted(
+            (_whole_token(text, s) for s in message.spans if 0 <= s.start < s.end <= len(text)),
+            key=lambda s: (s.start, s.end),
+        ):
+            if spans and span.start < spans[-1].end:  # overlapping tokens: one mark
+                if span.end > spans[-1].end:
+                    spans[-1] = Span(spans[-1].start, span.end)
+                continue
+            spans.append(span)
         lo, hi = self._window(text, spans)
         pieces: list[tuple[str, bool]] = []
         cursor = lo
@@ -209,5 +215,26 @@ class Renderer:
                 for p, bold in pieces
             )
             return Safe("  \n".join(isolate(head + md + tail).split("\n")))
-        plain = "".join(f"«{defuse(p)}»" if bold else defuse(p) for p, bold in pieces)
+        plain = "".join(f"[[{defuse(p)}]]" if bold else defuse(p) for p, bold in pieces)
         return Safe(isolate(head + plain + tail))
+
+
+def _word_char(ch: str) -> bool:
+    """Letters, digits, ``_`` and combining marks/format characters (tashkeel, ZWNJ) inside a
+    word or hashtag."""
+    return ch.isalnum() or ch == "_" or unicodedata.category(ch) in ("Mn", "Mc", "Cf")
+
+
+def _whole_token(text: str, span: Span) -> Span:
+    """``span`` widened to the word or hashtag it falls in (``#عصائب_أهل_الحق`` is marked whole,
+    never split by a marker), ``#``/``@`` included."""
+    start, end = span.start, span.end
+    while start > 0 and _word_char(text[start - 1]):
+        start -= 1
+    if start > 0 and text[start - 1] in "#@＃":
+        start -= 1
+    while end < len(text) and _word_char(text[end]):
+        end += 1
+    if (start, end) == (span.start, span.end):
+        return span
+    return Span(start, end, span.alias, span.rule, span.entity)

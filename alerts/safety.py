@@ -21,6 +21,9 @@ __all__ = [
     "escape_markdown",
     "has_rtl",
     "isolate",
+    "one_line",
+    "safe_terminal_text",
+    "strip_controls",
 ]
 
 # Embeddings/overrides (LRE RLE PDF LRO RLO) and isolates (LRI RLI FSI PDI): a post must not be
@@ -43,9 +46,36 @@ _MD_INLINE_RE = re.compile(r"([\\`*_\[\]()<>#!|~{}])")
 _MD_LINE_START_RE = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))", re.MULTILINE)
 
 
+# C0 controls but tab and newline, DEL, C1 controls: ESC sequences would drive the desk's
+# terminal (colours, cursor moves, OSC 8 links, window titles); NUL and the rest confuse sinks.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_LINE_BREAK_RE = re.compile("\r\n?|[\u2028\u2029\x85]")
+
+
+def strip_controls(text: str) -> str:
+    """``text`` with line breaks as ``\n`` and every other control character removed
+    (tab and newline stay)."""
+    return _CONTROL_RE.sub("", _LINE_BREAK_RE.sub("\n", text))
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: controls removed, every run of whitespace (newlines, tabs) one space."""
+    return " ".join(strip_controls(text).split())
+
+
+def safe_terminal_text(text: str, *, single_line: bool = False) -> str:
+    """Untrusted text (post text, channel titles) made safe to print on a terminal: no control
+    characters (ESC sequences, carriage returns), no bidi overrides, and with ``single_line``
+    no line breaks. Print it through ``rich.text.Text`` (or ``rich.markup.escape`` it) so that
+    ``[link=...]``-style markup in it stays literal."""
+    text = _BIDI_RE.sub("", strip_controls(text))
+    return one_line(text) if single_line else text
+
+
 def defuse(text: str) -> str:
-    """Untrusted text with bidi controls removed and mentions broken (format-independent)."""
-    text = _BIDI_RE.sub("", text)
+    """Untrusted text with control characters and bidi controls removed and mentions broken
+    (format-independent)."""
+    text = _BIDI_RE.sub("", strip_controls(text))
     text = _MENTION_RE.sub(r"\1" + WORD_JOINER, text)
     return _ANGLE_MENTION_RE.sub("<" + WORD_JOINER, text)
 

@@ -13,7 +13,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alerts import admin
-from alerts.delivery import UNFINISHED, DeliveryReport, RetryPolicy, deliver_due
+from alerts.delivery import (
+    UNFINISHED,
+    DeliveryReport,
+    RetryPolicy,
+    deliver_due,
+    release_dead_leases,
+    worker_identity,
+)
 from alerts.render import Renderer
 from alerts.sinks.base import Sink
 from storage.models import alert_outbox
@@ -46,6 +53,7 @@ class OutboxWorker:
         poll_interval: float = 1.0,
         rng: random.Random | None = None,
         clock: Callable[[], datetime] = utcnow,
+        owner: str | None = None,
     ) -> None:
         self.engine = engine
         self.sinks = sinks
@@ -55,16 +63,27 @@ class OutboxWorker:
         self.poll_interval = poll_interval
         self.rng = rng or random.Random()
         self.clock = clock
+        self.owner = owner or worker_identity()
         self._wake = asyncio.Event()
+        self._released = False
         self.totals = DeliveryReport()
 
     def wake(self) -> None:
         """New rows were committed: deliver now instead of at the next poll."""
         self._wake.set()
 
+    async def release_dead_leases(self) -> int:
+        """Take back, once, the alerts a killed worker of this host was sending (see
+        :func:`alerts.delivery.release_dead_leases`); done before the first delivery pass."""
+        released = await release_dead_leases(self.engine, owner=self.owner, now=self.clock())
+        self._released = True
+        return released
+
     async def deliver_due(
         self, now: datetime | None = None, *, flush_digests: bool = False
     ) -> DeliveryReport:
+        if not self._released:
+            await self.release_dead_leases()
         report = await deliver_due(
             self.engine,
             self.sinks,
@@ -74,6 +93,7 @@ class OutboxWorker:
             policy=self.policy,
             rng=self.rng,
             flush_digests=flush_digests,
+            owner=self.owner,
         )
         self.totals.add(report)
         return report

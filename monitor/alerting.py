@@ -4,7 +4,7 @@ the pipeline calls — queue alerts in the flag transaction, wake the worker aft
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -68,13 +68,23 @@ class Alerting:
 
     def use(self, watchlist: Watchlist) -> None:
         """Adopt the (re)loaded watchlist's routes; rows already queued keep their route name."""
+        self.prepare(watchlist)()
+
+    def prepare(self, watchlist: Watchlist) -> Callable[[], None]:
+        """Build the watchlist's routes and sinks (raises ``AlertConfigError`` on an unusable
+        URL) without adopting them; call the result to adopt them. A reload prepares before it
+        changes anything, so a bad URL leaves everything as it was."""
         routes = routes_from(watchlist)
         sinks: dict[str, list[Sink]] = sinks_for_routes(routes)
         for route, route_sinks in self.extra:
             routes.append(route)
             sinks[route.name] = list(route_sinks)
-        self.routes = routes
-        self.worker.sinks = sinks
+
+        def adopt() -> None:
+            self.routes = routes
+            self.worker.sinks = sinks
+
+        return adopt
 
     async def on_flagged(self, flagged: FlaggedPost, conn: AsyncConnection) -> None:
         """In the flag transaction: one outbox row per post and matching route."""

@@ -10,21 +10,41 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 import structlog
+from rich.console import Console
 from sqlalchemy import func, select
 
+from alerts.sinks.console import ConsoleSink
 from monitor.alerting import demo_route
 from monitor.config import load_watchlist
 from monitor.pipeline import ChannelReport
 from monitor.service import open_runtime, run_daemon
 from monitor.settings import Settings
 from monitor.simulator.scenario import load_scenario
-from storage.models import flag, media, post
+from storage.models import alert_outbox, flag, media, post
+from storage.models import channel as channel_table
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 log = structlog.get_logger(__name__)
 
 ALERT_DRAIN_SECONDS = 15.0  # the demo waits this long at most for alerts to go out
+CONSOLE_FILE = "alerts-console.txt"  # where a console route's alerts go during `monitor demo`
+
+
+@dataclass(frozen=True)
+class DemoAlert:
+    """One alert of the demo, for its one-line summary."""
+
+    channel: str
+    posted_at: datetime
+    entities: list[str]
+    route: str
+    status: str
 
 
 @dataclass
@@ -38,6 +58,8 @@ class DemoSummary:
     alerts: int = 0
     alerts_left: int = 0
     routes: list[str] = field(default_factory=list)
+    sent: list[DemoAlert] = field(default_factory=list)
+    console_file: str | None = None  # where the console route's full alerts went
 
 
 async def run_demo(settings: Settings, *, scenario: str = "seed") -> DemoSummary:
@@ -46,36 +68,76 @@ async def run_demo(settings: Settings, *, scenario: str = "seed") -> DemoSummary
     loaded.apply_history()
     watchlist = load_watchlist(settings.channels_file)
     extra = [demo_route(watchlist, settings.data_dir / "alerts.jsonl")]
-    async with open_runtime(
-        settings, backend=loaded.backend, migrate=True, watchlist=watchlist, extra_routes=extra
-    ) as runtime:
-        reports = [
-            await runtime.pipeline.collect(runtime.client, spec)
-            for spec in runtime.watchlist.enabled_channels()
-        ]
-        delivery = await runtime.alerting.worker.drain(ALERT_DRAIN_SECONDS)
-        summary = DemoSummary(
-            reports,
-            alerts=delivery.delivered,
-            alerts_left=delivery.remaining,
-            routes=[route.name for route in runtime.alerting.routes],
-        )
-        async with runtime.engine.connect() as conn:
-            summary.posts = (
-                await conn.execute(select(func.count()).select_from(post))
-            ).scalar_one()
-            count, size = (
-                await conn.execute(select(func.count(), func.coalesce(func.sum(media.c.size), 0)))
-            ).one()
-            summary.photos, summary.photo_bytes = int(count), int(size)
-            rows = await conn.execute(
-                select(flag.c.entity_id, func.count()).group_by(flag.c.entity_id)
+    console_path = settings.data_dir / CONSOLE_FILE
+    with contextlib.ExitStack() as files:
+        async with open_runtime(
+            settings, backend=loaded.backend, migrate=True, watchlist=watchlist, extra_routes=extra
+        ) as runtime:
+            # A one-shot demo prints a line per alert; a console route's full boxes go to a file.
+            consoles = [
+                name
+                for name, sinks in runtime.alerting.worker.sinks.items()
+                if any(isinstance(sink, ConsoleSink) for sink in sinks)
+            ]
+            if consoles:
+                out = files.enter_context(console_path.open("w", encoding="utf-8"))
+                quiet = ConsoleSink(Console(file=out, width=100, highlight=False))
+                runtime.alerting.worker.sinks = {
+                    name: [quiet if isinstance(sink, ConsoleSink) else sink for sink in sinks]
+                    for name, sinks in runtime.alerting.worker.sinks.items()
+                }
+            reports = [
+                await runtime.pipeline.collect(runtime.client, spec)
+                for spec in runtime.watchlist.enabled_channels()
+            ]
+            delivery = await runtime.alerting.worker.drain(ALERT_DRAIN_SECONDS)
+            summary = DemoSummary(
+                reports,
+                alerts=delivery.delivered,
+                alerts_left=delivery.remaining,
+                routes=[route.name for route in runtime.alerting.routes],
+                console_file=str(console_path) if consoles else None,
             )
-            summary.flags_by_entity = {entity: int(n) for entity, n in rows}
-            summary.flagged_posts = (
-                await conn.execute(select(func.count(func.distinct(flag.c.post_id))))
-            ).scalar_one()
+            async with runtime.engine.connect() as conn:
+                await _summarise(summary, conn)
     return summary
+
+
+async def _summarise(summary: DemoSummary, conn: AsyncConnection) -> None:
+    summary.posts = (await conn.execute(select(func.count()).select_from(post))).scalar_one()
+    count, size = (
+        await conn.execute(select(func.count(), func.coalesce(func.sum(media.c.size), 0)))
+    ).one()
+    summary.photos, summary.photo_bytes = int(count), int(size)
+    rows = await conn.execute(select(flag.c.entity_id, func.count()).group_by(flag.c.entity_id))
+    summary.flags_by_entity = {entity: int(n) for entity, n in rows}
+    summary.flagged_posts = (
+        await conn.execute(select(func.count(func.distinct(flag.c.post_id))))
+    ).scalar_one()
+    entities = dict((await conn.execute(select(flag.c.id, flag.c.entity_id))).all())
+    sent = await conn.execute(
+        select(
+            alert_outbox.c.route,
+            alert_outbox.c.flag_ids,
+            alert_outbox.c.status,
+            post.c.posted_at,
+            channel_table.c.username,
+            channel_table.c.id.label("channel_id"),
+        )
+        .join(post, post.c.id == alert_outbox.c.post_id)
+        .join(channel_table, channel_table.c.id == post.c.channel_id)
+        .order_by(post.c.posted_at, alert_outbox.c.id)
+    )
+    summary.sent = [
+        DemoAlert(
+            channel=f"@{row.username}" if row.username else str(row.channel_id),
+            posted_at=row.posted_at,
+            entities=[entities[i] for i in row.flag_ids if i in entities],
+            route=row.route,
+            status=row.status,
+        )
+        for row in sent
+    ]
 
 
 async def serve_demo(settings: Settings, *, scenario: str = "seed", speed: float = 1.0) -> None:

@@ -9,6 +9,8 @@ from typing import Any
 
 import structlog
 
+from alerts.redact import install_apprise_filter, redact
+
 SECRET_KEYS = frozenset({"api_hash", "session", "password", "telegram_api_hash", "token"})
 
 
@@ -20,16 +22,29 @@ def _drop_secrets(
     return event
 
 
+def _redact_values(
+    _logger: Any, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Redact URLs (credentials, webhook tokens, secret query values) in every text value,
+    the formatted traceback included."""
+    for key, value in event.items():
+        if isinstance(value, str):
+            event[key] = redact(value)
+        elif isinstance(value, BaseException):
+            event[key] = redact(f"{type(value).__name__}: {value}")
+    return event
+
+
 def configure_logging(*, fmt: str = "console", level: str = "INFO") -> None:
     """Send structlog and stdlib logging (Telethon, APScheduler) to stderr in one format."""
-    # JSON lines carry the traceback as text; the console renderer formats it itself.
-    renderers: list[structlog.types.Processor] = (
-        [
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(ensure_ascii=False),
-        ]
+    # Tracebacks become plain text (never with local variables, which hold route URLs and
+    # settings) and are redacted like every other value before either renderer sees them.
+    renderer: structlog.types.Processor = (
+        structlog.processors.JSONRenderer(ensure_ascii=False)
         if fmt == "json"
-        else [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+        else structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
     )
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -49,7 +64,9 @@ def configure_logging(*, fmt: str = "console", level: str = "INFO") -> None:
             foreign_pre_chain=shared,
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                *renderers,
+                structlog.processors.format_exc_info,
+                _redact_values,
+                renderer,
             ],
         )
     )
@@ -58,5 +75,6 @@ def configure_logging(*, fmt: str = "console", level: str = "INFO") -> None:
     root.setLevel(level)
     # Telethon is chatty at INFO (connection notices); keep it to warnings unless debugging.
     logging.getLogger("telethon").setLevel("DEBUG" if level == "DEBUG" else "WARNING")
+    install_apprise_filter()  # Apprise logs service URLs itself; redacted before any handler
     for noisy in ("apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel("DEBUG" if level == "DEBUG" else "WARNING")

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar, cast
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from telethon import TelegramClient, errors, types
 
@@ -329,8 +330,13 @@ class Pipeline:
             yield
         except FLOOD_ERRORS as exc:
             await self._flood_wait(report, exc)
-        except (CollectorError, errors.RPCError, ConnectionError, OSError, ValueError) as exc:
-            # ValueError: Telethon's "Request was unsuccessful N time(s)" after server errors.
+        except (
+            CollectorError,
+            errors.RPCError,
+            OSError,  # connections, timeouts, a full disk
+            ValueError,  # Telethon's "Request was unsuccessful N time(s)" after server errors
+            SQLAlchemyError,  # the database: a lock, a refused row, a lost connection
+        ) as exc:
             await self._failed(report, exc)
         else:
             if report.channel_id is not None and report.parked_until is None:
@@ -573,12 +579,26 @@ class Pipeline:
             )
 
     async def _failed(self, report: ChannelReport, exc: BaseException) -> None:
-        report.error = str(exc) or type(exc).__name__
+        report.error = _describe(exc)
         if report.channel_id is None:
             return
-        async with self.engine.begin() as conn:
-            self._remember(
-                await state_repo.record_error(
-                    self.account, report.channel_id, report.error, conn=conn, at=self.now()
+        try:
+            async with self.engine.begin() as conn:
+                self._remember(
+                    await state_repo.record_error(
+                        self.account, report.channel_id, report.error, conn=conn, at=self.now()
+                    )
                 )
-            )
+        except Exception as again:  # noqa: BLE001 - the database is away: the report still counts
+            log.warning("channel_error_not_recorded", channel=report.key, error=_describe(again))
+
+
+def _describe(exc: BaseException) -> str:
+    """A short message for logs and ``monitor status``: a database error's own message, without
+    the statement and its parameters (post text) that SQLAlchemy appends."""
+    if isinstance(exc, CollectorError | errors.RPCError):
+        return str(exc) or type(exc).__name__
+    orig = getattr(exc, "orig", None)  # sqlalchemy.exc.DBAPIError wraps the driver's error
+    cause = orig if isinstance(orig, BaseException) else exc
+    message = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    return f"{type(cause).__name__}: {message}" if message else type(cause).__name__

@@ -33,7 +33,12 @@ log = structlog.get_logger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
 RECHECK_EVERY = timedelta(minutes=30)
 FLUSH_EVERY = timedelta(seconds=15)  # idle polls' times are written in one batch this often
+CANCEL_MARGIN = 1.0  # seconds of a shutdown's grace kept for cancelling late passes
 FIRST_RUNS_PER_SECOND = 50  # new channels' first polls are spread out at about this rate
+# At start, every channel is re-checked (catch-up after downtime) this long after start, spread
+# at about this rate (a re-check also asks for channel info, one of Telegram's tighter limits).
+CATCH_UP_AFTER = timedelta(seconds=2)
+CATCH_UP_PER_SECOND = 5
 
 
 def backoff(poll_every: timedelta, consecutive_errors: int) -> timedelta:
@@ -90,7 +95,7 @@ class ChannelScheduler:
 
         self.apply(watchlist)
         self.scheduler.add_job(
-            self.flush,
+            self._flush_job,
             IntervalTrigger(seconds=self.flush_every.total_seconds()),
             id="flush",
             name="write idle polls' times",
@@ -106,8 +111,9 @@ class ChannelScheduler:
 
         wanted = {spec.key: spec for spec in watchlist.enabled_channels()}
         # New channels' first polls are spread (not all at once when a thousand start together).
-        spread = len(wanted.keys() - self.specs.keys()) / FIRST_RUNS_PER_SECOND
-        recheck = self.recheck_every
+        added = len(wanted.keys() - self.specs.keys())
+        spread = added / FIRST_RUNS_PER_SECOND
+        catch_up = added / CATCH_UP_PER_SECOND
         for key in self.specs.keys() - wanted.keys():
             for job_id in (f"poll:{key}", f"recheck:{key}"):
                 if self.scheduler.get_job(job_id):
@@ -147,11 +153,25 @@ class ChannelScheduler:
                 replace_existing=True,
                 max_instances=1,
                 coalesce=True,
-                # Spread over the second half of the first interval: a thousand channels do not
-                # all re-check in the same 30 seconds.
-                next_run_time=self.now() + recheck * random.uniform(0.5, 1.0),  # noqa: S311
+                # Catch-up: a channel new to this run (every channel, at start) is re-checked
+                # soon after its first poll, so edits and deletions made while the daemon was
+                # down are recorded now, not in 30 minutes. Spread out, as the first polls are.
+                # A rescheduled channel keeps its turn.
+                **({} if old else {"next_run_time": self._catch_up_time(catch_up)}),
             )
             log.info("channel_scheduled", channel=key, every=str(spec.poll_every))
+
+    def _catch_up_time(self, spread: float) -> datetime:
+        return self.now() + CATCH_UP_AFTER + timedelta(seconds=_jitter(spread))
+
+    def catch_up(self) -> None:
+        """Re-check every channel soon (spread out): after a reconnect, edits and deletions made
+        while the connection was down are recorded now, not at the next 30-minute re-check.
+        Pushed updates cover joined channels only; this covers all."""
+        spread = len(self.specs) / CATCH_UP_PER_SECOND
+        for key in self.specs:
+            if job := self.scheduler.get_job(f"recheck:{key}"):
+                job.modify(next_run_time=self._catch_up_time(spread))
 
     async def poll(self, key: str) -> ChannelReport | None:
         return await self._run_job(key, "poll", self._claim(f"poll:{key}"))
@@ -224,10 +244,20 @@ class ChannelScheduler:
     async def _pass(
         self, key: str, spec: ChannelSpec, job: str, ids: list[int] | None
     ) -> ChannelReport:
-        if job == "poll":
-            report = await self.pipeline.collect(self.client, spec)
-        else:
-            report = await self.pipeline.recheck(self.client, spec, ids=ids)
+        try:
+            if job == "poll":
+                report = await self.pipeline.collect(self.client, spec)
+            else:
+                report = await self.pipeline.recheck(self.client, spec, ids=ids)
+        except asyncio.CancelledError:
+            # Shutdown cut the pass short (its open batch rolled back): not an error.
+            log.info("channel_pass_cancelled", channel=key, job=job)
+            raise
+        except Exception as exc:  # a bug, not Telegram or the database: counted and backed off
+            from monitor.pipeline import ChannelReport
+
+            log.exception("channel_pass_failed", channel=key, job=job)
+            report = ChannelReport(key, error=f"{type(exc).__name__}: {exc}")
         self._after(key, spec, report, job_id=f"{job}:{key}")
         return report
 
@@ -273,8 +303,26 @@ class ChannelScheduler:
         except Exception as exc:  # e.g. the database is away: the times are only lost notes
             log.warning("poll_times_not_written", error=f"{type(exc).__name__}: {exc}")
 
+    async def _flush_job(self) -> None:
+        """The periodic flush. Shutdown cancels one under way (its own flush writes the times
+        last): not an error, so APScheduler must not log it as one."""
+        try:
+            await self.flush()
+        except asyncio.CancelledError:
+            log.info("poll_times_write_cancelled", reason="shutting down")
+
     async def shutdown(self, *, grace: float = 10.0) -> None:
-        """Stop scheduling; let in-flight passes finish their batch within ``grace`` seconds."""
+        """Stop scheduling; let in-flight passes finish their batch, all within ``grace`` seconds.
+
+        A pass still running (a stalled download, say) when :data:`CANCEL_MARGIN` seconds are
+        left is cancelled: its open batch rolls back, what it committed stays.
+        """
+        loop = asyncio.get_running_loop()
+        end = loop.time() + grace
+
+        def left() -> float:
+            return max(0.0, end - loop.time())
+
         self.pipeline.stopping.set()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)  # cancels job tasks; the passes are shielded
@@ -282,14 +330,18 @@ class ChannelScheduler:
             task.cancel()  # queued passes never start; started ones are shielded
         pending = set(self._inflight)
         if pending:
-            _, late = await asyncio.wait(pending, timeout=grace)
+            _, late = await asyncio.wait(pending, timeout=max(0.0, left() - CANCEL_MARGIN))
             for task in late:
                 task.cancel()
             if late:
-                await asyncio.wait(late, timeout=1)
+                log.info("passes_cancelled", channels=len(late), reason="shutdown deadline")
+                await asyncio.wait(late, timeout=max(left(), 0.1))
         if self._pending:
-            await asyncio.wait(set(self._pending), timeout=1)
-        await self.flush()
+            await asyncio.wait(set(self._pending), timeout=max(left(), 0.1))
+        try:
+            await asyncio.wait_for(self.flush(), timeout=max(left(), 0.5))
+        except TimeoutError:
+            log.warning("poll_times_not_written", error="no time left at shutdown")
 
 
 def _jitter(seconds: float) -> float:

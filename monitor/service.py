@@ -8,20 +8,24 @@ shutdown on SIGTERM/SIGINT.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import functools
 import os
+import queue
 import signal
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telethon import TelegramClient, events, utils
 
-from alerts import Route, Sink
+from alerts import AlertConfigError, Route, Sink
 from monitor.alerting import Alerting
 from monitor.config import Watchlist, compile_matcher, load_watchlist
 from monitor.errors import ConfigError
@@ -30,9 +34,9 @@ from monitor.language import get_detector
 from monitor.matching import Matcher
 from monitor.pipeline import Pipeline
 from monitor.scheduler import ChannelScheduler
-from monitor.settings import Settings
+from monitor.settings import Settings, prepare_data_dir
 from monitor.telegram import open_client
-from storage import check_schema, create_engine, sync_entities, upgrade
+from storage import create_engine, head_revision, prepare_schema, sync_entities, upgrade
 from storage.media import MediaStore
 
 if TYPE_CHECKING:
@@ -41,7 +45,9 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 ACCOUNT = "default"
-SHUTDOWN_GRACE = 10.0  # seconds in-flight passes get to finish their batch
+SHUTDOWN_GRACE = 10.0  # seconds from SIGTERM to exit (the README's promise)
+# Of that, kept for closing the client and the database and leaving the interpreter.
+CLOSE_RESERVE = 3.0
 
 
 @dataclass
@@ -62,18 +68,23 @@ class Runtime:
 
         Reading, validating and compiling run in a worker thread, so polls and alerts go on
         while a large watchlist loads. The swap is all or nothing: the new watchlist and
-        matcher take over together, once the database has its entities, or not at all.
+        matcher take over together, once the database has its entities, or not at all: the
+        routes' sinks are built first, so an unusable alert URL changes nothing, not even the
+        entity table.
         """
         try:
             watchlist, matcher = await asyncio.to_thread(load_compiled, self.settings, isolate=True)
-        except ConfigError as exc:
-            log.error("watchlist_reload_failed", error=str(exc), kept="previous watchlist")
+            adopt_routes = self.alerting.prepare(watchlist)  # every sink built, nothing adopted
+        except (ConfigError, AlertConfigError) as exc:
+            hint = f"; {exc.hint}" if getattr(exc, "hint", None) else ""
+            log.error("watchlist_reload_failed", error=f"{exc}{hint}", kept="previous watchlist")
             return False
+        # The one write: if it fails, nothing below runs and the previous watchlist stays.
         async with self.engine.begin() as conn:
             await sync_entities(_entity_values(watchlist), conn=conn, actor="channels.yaml")
         self.watchlist = watchlist
         self.flagger.use(matcher)
-        self.alerting.use(watchlist)
+        adopt_routes()
         self.reloads += 1
         log.info(
             "watchlist_reloaded",
@@ -110,13 +121,17 @@ async def open_runtime(
     """Engine (schema checked or migrated), watchlist, connected client, pipeline and flagger."""
     async with contextlib.AsyncExitStack() as stack:
         watchlist = watchlist or load_watchlist(settings.channels_file)
+        prepare_data_dir(settings)
+        media_store = MediaStore(settings.media_dir)
+        if removed := media_store.remove_partial_files():  # left by a process killed mid-write
+            log.info("partial_media_removed", n=len(removed), folder=str(media_store.root))
         matcher = compile_matcher(watchlist.entities, settings.data_dir / "cache")
         engine = create_engine(settings.database_url)
         stack.push_async_callback(engine.dispose)
         if migrate:
             await upgrade(engine)
-        else:
-            await check_schema(engine)
+        elif await prepare_schema(engine):  # a brand-new SQLite archive
+            log.info("database_created", revision=head_revision())
         async with engine.begin() as conn:
             await sync_entities(_entity_values(watchlist), conn=conn, actor="channels.yaml")
         client = await stack.enter_async_context(open_client(settings, backend=backend))
@@ -130,7 +145,7 @@ async def open_runtime(
         detector = get_detector(settings.language_detector)
         pipeline = Pipeline(
             engine=engine,
-            media_store=MediaStore(settings.media_dir),
+            media_store=media_store,
             account=ACCOUNT,
             on_batch=[flagger],
             after_commit=[alerting.after_commit],
@@ -186,12 +201,17 @@ async def run_daemon(
     """
     started = time.monotonic()
     stop = stop or asyncio.Event()
+    asyncio.get_running_loop().set_default_executor(_AbandonableThreads())
     reload_requested = asyncio.Event()
     # Handlers first: a SIGTERM while connecting still ends in an orderly stop and a summary.
     with _signal_handlers(stop, reload_requested):
-        async with open_runtime(
-            settings, backend=backend, migrate=migrate, extra_routes=extra_routes
+        async with _started(
+            settings, stop, backend=backend, migrate=migrate, extra_routes=extra_routes
         ) as runtime:
+            if runtime is None:  # stopped before Telegram or the database came back
+                summary = RunSummary(time.monotonic() - started, 0, 0, 0, 0, 0, 0, 0)
+                log.info("monitor_stopped", summary=summary.line())
+                return summary
             scheduler = ChannelScheduler(runtime.pipeline, runtime.client)
             alerts_stop = asyncio.Event()
             deliverer = asyncio.create_task(runtime.alerting.worker.run_forever(alerts_stop))
@@ -199,6 +219,7 @@ async def run_daemon(
             reloader = asyncio.create_task(_reload_loop(runtime, scheduler, reload_requested, stop))
             scheduler.start(runtime.watchlist)
             follow_updates(runtime.client, scheduler)
+            catch_up_after_reconnects(runtime.client, scheduler)
             log.info("monitor_started", channels=len(scheduler.specs))
             if on_ready:
                 on_ready(runtime, scheduler)
@@ -206,7 +227,7 @@ async def run_daemon(
                 await stop.wait()
             finally:
                 log.info("monitor_stopping")
-                deadline = time.monotonic() + SHUTDOWN_GRACE
+                deadline = time.monotonic() + SHUTDOWN_GRACE - CLOSE_RESERVE
                 for task in (watcher, reloader):
                     task.cancel()
                 await asyncio.gather(watcher, reloader, return_exceptions=True)
@@ -232,6 +253,126 @@ async def run_daemon(
             )
     log.info("monitor_stopped", summary=summary.line())
     return summary
+
+
+class _AbandonableThreads(concurrent.futures.ThreadPoolExecutor):
+    """The daemon's default executor (``asyncio.to_thread``): daemon threads, and a shutdown
+    that does not wait. Work still running at SIGTERM (a large watchlist being read for a
+    reload) is abandoned instead of holding the exit past the 10 s budget."""
+
+    def __init__(self, max_workers: int = 4) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix="monitor")
+        self._jobs: queue.SimpleQueue[
+            tuple[concurrent.futures.Future[Any], Callable[..., Any], tuple[Any, ...]] | None
+        ] = queue.SimpleQueue()
+        self._workers: list[threading.Thread] = []
+        self._idle = threading.Semaphore(0)
+        self._closed = False
+
+    def submit(
+        self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[Any]:
+        if self._closed:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self._jobs.put((future, functools.partial(fn, **kwargs), args))
+        if not self._idle.acquire(blocking=False) and len(self._workers) < self._max_workers:
+            worker = threading.Thread(target=self._work, name="monitor-worker", daemon=True)
+            self._workers.append(worker)
+            worker.start()
+        return future
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            future, fn, args = job
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn(*args))
+                except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+                    future.set_exception(exc)
+            self._idle.release()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._closed = True
+        for _ in self._workers:
+            self._jobs.put(None)  # idle workers end; a busy one is abandoned (daemon thread)
+
+
+#: Start-up attempts while Telegram is unreachable or the database locked or away: the first
+#: retry after this many seconds, doubling up to the cap.
+START_RETRY_FIRST = 2.0
+START_RETRY_MAX = 60.0
+
+
+@contextlib.asynccontextmanager
+async def _started(
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    backend: Backend | None,
+    migrate: bool,
+    extra_routes: Sequence[tuple[Route, Sequence[Sink]]],
+) -> AsyncIterator[Runtime | None]:
+    """:func:`open_runtime`, tried again with back-off while Telegram cannot be reached or the
+    database is locked or away, saying so once per attempt; ``None`` if ``stop`` came first.
+    A wrong setting or an old schema is not retried: the CLI reports it and exits."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from monitor.telegram import TelegramUnreachable
+
+    attempt = 0
+    async with contextlib.AsyncExitStack() as stack:
+        while not stop.is_set():
+            attempt += 1
+            opening = asyncio.ensure_future(
+                stack.enter_async_context(
+                    open_runtime(
+                        settings, backend=backend, migrate=migrate, extra_routes=extra_routes
+                    )
+                )
+            )
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({opening, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not opening.done():  # SIGTERM while connecting: give up the attempt
+                opening.cancel()
+                await asyncio.wait({opening})
+                break
+            try:
+                runtime = opening.result()
+            except (TelegramUnreachable, OperationalError, InterfaceError, OSError) as exc:
+                what = (
+                    "Telegram unreachable"
+                    if isinstance(exc, TelegramUnreachable)
+                    else "database locked or unavailable"
+                )
+                delay = min(START_RETRY_MAX, START_RETRY_FIRST * 2 ** (attempt - 1))
+                log.warning(
+                    "start_failed",
+                    what=what,
+                    error=_short_error(exc),
+                    attempt=attempt,
+                    retry_in=f"{delay:.0f}s",
+                    retry_at=(datetime.now(UTC) + timedelta(seconds=delay)).isoformat(
+                        timespec="seconds"
+                    ),
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                continue
+            if attempt > 1:
+                log.info("start_succeeded", attempts=attempt)
+            yield runtime
+            return
+        yield None
+
+
+def _short_error(exc: BaseException) -> str:
+    """The error's own first line (a database error without its SQL and parameters)."""
+    orig = getattr(exc, "orig", None)
+    cause = orig if isinstance(orig, BaseException) else exc
+    text = str(cause).strip()
+    return f"{type(cause).__name__}: {text.splitlines()[0]}" if text else type(cause).__name__
 
 
 def _left(deadline: float) -> float:
@@ -289,6 +430,24 @@ def follow_updates(client: TelegramClient, scheduler: ChannelScheduler) -> None:
     client.add_event_handler(on_delete, events.MessageDeleted())
 
 
+def catch_up_after_reconnects(client: TelegramClient, scheduler: ChannelScheduler) -> None:
+    """After Telethon reconnects on its own, re-check every channel (:meth:`catch_up`).
+
+    Telethon 1.45 has no public reconnect event: its sender calls one callback after each
+    automatic reconnect (the client's own update catch-up), which is wrapped here.
+    """
+    sender = client._sender
+    original = sender._auto_reconnect_callback
+
+    async def reconnected() -> None:
+        if original is not None:
+            await original()
+        log.info("telegram_reconnected", then="re-checking every channel")
+        scheduler.catch_up()
+
+    sender._auto_reconnect_callback = reconnected
+
+
 async def _reload_loop(
     runtime: Runtime,
     scheduler: ChannelScheduler,
@@ -311,9 +470,11 @@ async def _reload_loop(
 async def _watch_files(runtime: Runtime, requested: asyncio.Event, stop: asyncio.Event) -> None:
     """Request a reload whenever channels.yaml or a file it includes changes on disk.
 
-    Watches the folders of the current watchlist's files; after a reload that includes files
-    elsewhere, the watch moves with it. If watching fails (say, the system's limit on watched
-    files), that is logged and SIGHUP still reloads.
+    Watches the folders of the current watchlist's files, but only those files: anything else
+    written there (a log file next to channels.yaml) is filtered out before it costs a reload or
+    a log line. Folders, not the files themselves, so an editor's save by rename is seen. After
+    a reload that includes files elsewhere, the watch moves with it. If watching fails (say,
+    the system's limit on watched files), that is logged and SIGHUP still reloads.
     """
     from watchfiles import awatch
 
@@ -326,17 +487,22 @@ async def _watch_files(runtime: Runtime, requested: asyncio.Event, stop: asyncio
         while not stop.is_set():
             files = watched()
             folders = sorted({os.path.dirname(p) for p in files})
+
+            def only_watchlist(_change: object, path: str, files: set[str] = files) -> bool:
+                return path in files  # absolute paths
+
             # yield_on_timeout: wake every second with no changes, so a reload that includes
             # files in another folder moves the watch there without waiting for an event.
             async for changes in awatch(
                 *folders,
+                watch_filter=only_watchlist,
                 stop_event=stop,
                 debounce=300,
                 recursive=False,
                 rust_timeout=1000,
                 yield_on_timeout=True,
             ):
-                if any(changed in files for _, changed in changes):  # absolute paths
+                if changes:  # only the watchlist's files pass the filter
                     requested.set()
                 if watched() != files:
                     break  # the watchlist now includes other files: watch those

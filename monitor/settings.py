@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from alerts.redact import redact, redact_url
 from monitor.errors import ConfigError
 
 SECRET_FIELDS = ("telegram_api_hash", "telegram_session")
@@ -81,19 +82,23 @@ class Settings(BaseSettings):
                 value = "**********"
             elif isinstance(value, Path):
                 value = str(value)
+            if isinstance(value, str):  # URLs: passwords, tokens, ?password= and the like
+                value = redact(value)
             out[name] = value
-        out["database_url"] = mask_url(self.database_url)
         return out
 
 
+def prepare_data_dir(settings: Settings) -> None:
+    """Create the data and media folders, private (0700), if they do not exist yet."""
+    from storage.files import private_dir
+
+    private_dir(settings.data_dir)
+    private_dir(settings.media_dir)
+
+
 def mask_url(url: str) -> str:
-    """Hide a password in a database URL: ``postgresql://u:pw@h/db`` -> ``postgresql://u:***@h/db``."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return url
-    creds, _, host = rest.rpartition("@")
-    user, colon, _password = creds.partition(":")
-    return f"{scheme}://{user}{':***' if colon else ''}@{host}"
+    """Hide secrets in a URL: ``postgresql://u:pw@h/db?password=x`` -> ``postgresql://u:***@h/db?password=***``."""
+    return redact_url(url)
 
 
 def load_settings(**overrides: Any) -> Settings:

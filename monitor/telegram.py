@@ -88,6 +88,10 @@ def build_client(settings: Settings, *, backend: Backend | None = None) -> Teleg
     return real_client(settings)
 
 
+class TelegramUnreachable(CollectorError):
+    """No connection to Telegram (network down, server away): worth trying again later."""
+
+
 @contextlib.asynccontextmanager
 async def open_client(
     settings: Settings, *, backend: Backend | None = None
@@ -97,7 +101,7 @@ async def open_client(
     try:
         await client.connect()
     except OSError as exc:
-        raise CollectorError(f"cannot connect to Telegram: {exc}") from None
+        raise TelegramUnreachable(f"cannot connect to Telegram: {exc}") from None
     try:
         if not await client.is_user_authorized():
             raise CollectorError(

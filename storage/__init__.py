@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
         current_revision,
         dialect_insert,
         head_revision,
+        prepare_schema,
         stamp,
         upgrade,
     )
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
         list_flags,
         mark_mention_removed,
         set_flag_status,
+        set_flags_status,
     )
     from storage.media import MediaStore, StoredFile, link_post_media, record_media
     from storage.models import metadata
@@ -84,6 +86,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "current_revision",
         "dialect_insert",
         "head_revision",
+        "prepare_schema",
         "stamp",
         "upgrade",
     ),
@@ -105,6 +108,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "list_flags",
         "mark_mention_removed",
         "set_flag_status",
+        "set_flags_status",
     ),
     "storage.media": (
         "MediaStore",
@@ -195,12 +199,14 @@ __all__ = [
     "metadata",
     "park",
     "posts_to_recheck",
+    "prepare_schema",
     "record_error",
     "record_media",
     "record_success",
     "save_peer",
     "schedule",
     "set_flag_status",
+    "set_flags_status",
     "stamp",
     "sync_entities",
     "touch_checked",

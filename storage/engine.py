@@ -15,12 +15,14 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage.errors import SchemaOutOfDateError, StorageError
+from storage.files import private_file
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 __all__ = [
     "check_schema",
+    "prepare_schema",
     "create_engine",
     "current_revision",
     "dialect_insert",
@@ -34,7 +36,7 @@ __all__ = [
 _MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest revision in storage/migrations/versions. Add a migration, update this: a test
 # (tests/storage/test_schema.py) compares it with what Alembic finds there.
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 VERSION_TABLE = "alembic_version"  # Alembic's default, which env.py keeps
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -43,8 +45,8 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 def create_engine(url: str, **engine_kwargs: Any) -> AsyncEngine:
     """An async engine for ``url`` (SQLite via aiosqlite, PostgreSQL via asyncpg).
 
-    Plain ``sqlite:///`` and ``postgresql://`` URLs get the async driver. For SQLite the parent
-    directory is created and every connection runs in WAL mode with foreign keys on. A PostgreSQL
+    Plain ``sqlite:///`` and ``postgresql://`` URLs get the async driver. For SQLite the file (mode 0600) and
+    its parent directory (0700) are created and every connection runs in WAL mode with foreign keys on. A PostgreSQL
     URL may end in ``?schema=NAME`` to keep every table in that schema (via ``search_path``).
     Extra keyword arguments go to :func:`sqlalchemy.ext.asyncio.create_async_engine`.
     """
@@ -60,7 +62,8 @@ def create_engine(url: str, **engine_kwargs: Any) -> AsyncEngine:
     if backend == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            # Created here, 0600 in a 0700 folder: SQLite gives -wal and -shm the same mode.
+            private_file(Path(database))
         engine = create_async_engine(parsed, **engine_kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
@@ -183,6 +186,26 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
     async with engine.connect() as conn:
         return await conn.run_sync(run)
+
+
+async def prepare_schema(engine: AsyncEngine) -> bool:
+    """Check the schema, creating it first in a brand-new SQLite database; True when created.
+
+    A SQLite file without a single table (just created, or empty) is a fresh archive: it is
+    migrated to head, as the demo does. Anything else, and every PostgreSQL database, must
+    already be at head (:func:`check_schema`): migrating a shared server or an archive that
+    holds data stays an explicit `monitor db upgrade`.
+    """
+    if engine.dialect.name == "sqlite" and not await _has_tables(engine):
+        await upgrade(engine)
+        return True
+    await check_schema(engine)
+    return False
+
+
+async def _has_tables(engine: AsyncEngine) -> bool:
+    async with engine.connect() as conn:
+        return bool(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
 
 
 async def check_schema(engine: AsyncEngine) -> None:

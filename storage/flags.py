@@ -24,6 +24,7 @@ __all__ = [
     "list_flags",
     "mark_mention_removed",
     "set_flag_status",
+    "set_flags_status",
 ]
 
 
@@ -198,30 +199,55 @@ async def set_flag_status(
     at: datetime | None = None,
 ) -> Flag:
     """Change a flag's review status and write an ``audit_event`` (action ``flag.status``)."""
+    [updated] = await set_flags_status([flag_id], status, conn=conn, by=by, note=note, at=at)
+    return updated
+
+
+async def set_flags_status(
+    flag_ids: Sequence[int],
+    status: str,
+    *,
+    conn: AsyncConnection,
+    by: str,
+    note: str | None = None,
+    at: datetime | None = None,
+) -> list[Flag]:
+    """Change several flags' review status, each with its own ``audit_event``; all or nothing:
+    an unknown id raises :class:`StorageError` naming it before anything is changed.
+
+    Returns the updated flags in the order given (an id given twice counts once).
+    """
     if status not in FLAG_STATUSES:
         raise StorageError(
             f"unknown flag status {status!r}; expected one of {', '.join(FLAG_STATUSES)}"
         )
-    current = await get_flag(flag_id, conn=conn)
-    if current is None:
-        raise StorageError(f"no flag with id {flag_id}")
+    ids = list(dict.fromkeys(flag_ids))
+    rows = (await conn.execute(select(flag).where(flag.c.id.in_(ids)))).mappings()
+    current = {row["id"]: _flag(row) for row in rows}
+    missing = [str(i) for i in ids if i not in current]
+    if missing:
+        raise StorageError(
+            f"no flag with id {', '.join(missing)}"
+            + ("; nothing was changed" if len(ids) > 1 else "")
+        )
     now = at or datetime.now(UTC)
     values: dict[str, Any] = {"status": status, "reviewer": by, "updated_at": now}
     if note is not None:
         values["note"] = note
-    await conn.execute(update(flag).where(flag.c.id == flag_id).values(**values))
-    await audit(
-        "flag.status",
-        "flag",
-        flag_id,
-        conn=conn,
-        actor=by,
-        at=now,
-        details={"from": current.status, "to": status, "note": note},
-    )
-    updated = await get_flag(flag_id, conn=conn)
-    assert updated is not None
-    return updated
+    await conn.execute(update(flag).where(flag.c.id.in_(ids)).values(**values))
+    for flag_id in ids:
+        await audit(
+            "flag.status",
+            "flag",
+            flag_id,
+            conn=conn,
+            actor=by,
+            at=now,
+            details={"from": current[flag_id].status, "to": status, "note": note},
+        )
+    rows = (await conn.execute(select(flag).where(flag.c.id.in_(ids)))).mappings()
+    updated = {row["id"]: _flag(row) for row in rows}
+    return [updated[i] for i in ids]
 
 
 async def mark_mention_removed(

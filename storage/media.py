@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,10 +19,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.batching import chunked
 from storage.engine import dialect_insert
 from storage.errors import StorageError
+from storage.files import private_dir, process_started
 from storage.models import media, post_media
 from storage.records import MediaRecord, PostRecord
 
 __all__ = ["MediaStore", "StoredFile", "link_post_media", "record_media"]
+
+
+# What put() names its temporary files: mkstemp's ".tmp-<random>" plus ".<sha256[:8]>".
+_PARTIAL = re.compile(r"\.tmp-[A-Za-z0-9_]+\.[0-9a-f]{8}")
+# A write lives for one write() and fsync: a partial file from before this process started,
+# less this margin for a writer in another process finishing, has no writer any more.
+PARTIAL_GRACE = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +64,7 @@ class MediaStore:
         target = self.path_of(relpath)
         if target.is_file() and target.stat().st_size == len(data):
             return StoredFile(sha256, relpath, len(data))
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(target.parent)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=f".{sha256[:8]}")
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -67,6 +77,30 @@ class MediaStore:
             raise
         _fsync_dir(target.parent)
         return StoredFile(sha256, relpath, len(data))
+
+    def remove_partial_files(self, *, older_than: float | None = None) -> list[Path]:
+        """Delete the temporary files of writes that never finished (a process killed between
+        writing and renaming), last modified before ``older_than`` (epoch seconds; default this
+        process's start less :data:`PARTIAL_GRACE`); returns them.
+
+        Only our own names (``ab/cd/.tmp-*.<8 hex>``) are touched, never a stored file; a newer
+        partial file may belong to a writer still running in another process and is left alone.
+        """
+        if older_than is None:
+            older_than = (process_started() or time.time()) - PARTIAL_GRACE
+        removed: list[Path] = []
+        if not self.root.is_dir():
+            return removed
+        for path in self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/.tmp-*"):
+            if not _PARTIAL.fullmatch(path.name) or not path.is_file():
+                continue
+            try:
+                if path.stat().st_mtime < older_than:
+                    path.unlink()
+                    removed.append(path)
+            except FileNotFoundError:
+                continue  # its writer finished or another process cleaned it
+        return removed
 
     def path_of(self, relpath: str) -> Path:
         """The absolute path of a stored file; refuses paths that escape the store."""

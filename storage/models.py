@@ -267,6 +267,7 @@ alert_outbox = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime),
     Column("payload", JSONType),
+    Column("lease_owner", String(255)),  # "host|pid|start" of the worker sending it (0003)
     Index(None, "status", "next_attempt_at"),
     Index(None, "post_id"),  # a flagged post's earlier alerts (0002)
 )

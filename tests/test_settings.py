@@ -68,3 +68,32 @@ def test_a_bad_setting_is_one_line_naming_the_variable():
     assert result.exit_code != 0
     assert "MONITOR_LOG_FORMAT" in result.output
     assert "Traceback" not in result.output
+
+
+def test_config_show_masks_a_password_given_as_a_query_parameter():
+    env = {"MONITOR_DATABASE_URL": "postgresql+asyncpg://db.example.org/m?password=hunter2&ssl=on"}
+    for args in (["config", "show"], ["config", "show", "--json"]):
+        result = run(*args, env=env)
+        assert result.exit_code == 0, result.output
+        assert "hunter2" not in result.output
+    values = json.loads(run("config", "show", "--json", env=env).output)
+    assert values["database_url"] == "postgresql+asyncpg://db.example.org/m?password=***&ssl=on"
+
+
+def test_a_secret_variable_in_the_wrong_field_is_named_not_printed(tmp_path: Path):
+    watchlist = tmp_path / "channels.yaml"
+    watchlist.write_text(
+        'defaults: {poll_every: "${DESK_WEBHOOK_URL}"}\n'
+        "channels:\n"
+        '  - handle: "@alpha_sim"\n'
+        "alerts:\n"
+        '  timezone: "${DESK_WEBHOOK_URL}"\n'
+    )
+    secret = "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ"
+
+    result = run("channels", "check", str(watchlist), env={"DESK_WEBHOOK_URL": secret})
+
+    assert result.exit_code != 0
+    assert "TIiajkdnlazkcOXrIdevi7FQ" not in result.output and "T1JJ3T3L2" not in result.output
+    assert "bad duration '${DESK_WEBHOOK_URL}' in defaults" in result.output
+    assert "unknown time zone '${DESK_WEBHOOK_URL}'" in result.output

@@ -10,6 +10,7 @@ import apprise
 import structlog
 
 from alerts.errors import AlertConfigError, AlertDeliveryError
+from alerts.redact import install_apprise_filter, redact
 from alerts.render import RenderedAlert
 from alerts.sinks.base import redact_url
 
@@ -41,19 +42,24 @@ def _safe_name(url: str, plugin: Any) -> str:
         private = str(plugin.url(privacy=True)).split("?")[0]
     except Exception:  # noqa: BLE001 - a plugin without a private form: show the scheme only
         private = ""
-    return private or f"{scheme}://***"
+    return redact(private) if private else f"{scheme}://***"
 
 
 def _choose_format(url: str, plugin: Any) -> str:
     """The body format to render for this service.
 
     An explicit ``format=`` in the URL wins. Generic webhooks get text, mail gets HTML. Chat
-    services (Discord, Slack, Telegram, Matrix...) parse Markdown even in "text" messages, so they
-    get escaped Markdown whenever they support it: a raw post could otherwise inject links there.
+    services (Discord, Telegram, Matrix...) parse Markdown even in "text" messages, so they get
+    escaped Markdown whenever they support it: a raw post could otherwise inject links there.
+    Slack is the exception: it gets text, which it shows as plain text.
     """
     asked = dict(parse_qsl(urlsplit(url).query)).get("format", "").lower()
     if asked in _FORMATS:
         return asked
+    if getattr(plugin, "secure_protocol", None) == "slack":
+        # Slack's mrkdwn has no backslash escapes: escaped Markdown shows stray backslashes.
+        # Plain text goes out with &, <, > entity-escaped by Apprise (no links, no mentions).
+        return "text"
     supported = plugin.notify_format
     if not isinstance(supported, tuple | list):
         supported = (supported,)
@@ -85,6 +91,7 @@ class AppriseSink:
     """
 
     def __init__(self, url: str) -> None:
+        install_apprise_filter()  # before Apprise first logs this URL
         self._url = url
         self.name = f"{url.partition('://')[0].lower()}://***"
         self._asset = apprise.AppriseAsset(storage_mode="memory")
@@ -124,7 +131,7 @@ class AppriseSink:
         problems = [
             entry.message for entry in result.logs() if entry.level in ("WARNING", "ERROR")
         ] or [f"status {getattr(result.status, 'name', result.status)}"]
-        detail = problems[-1]
+        detail = redact(problems[-1])
         for secret in _secrets(self._url):
             detail = detail.replace(secret, "***")
         raise AlertDeliveryError(f"{self.name}: {detail}")

@@ -21,4 +21,9 @@ with_examples(app)
 
 
 def main() -> None:
+    import os
+
+    # Whatever a command creates (archive, media, caches, sessions, exports) is private: no
+    # group or other access, unless the caller's umask is stricter still.
+    os.umask(os.umask(0) | 0o077)
     app()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
+from typer.core import TyperCommand
 
 from monitor.cli.app import (
     ChannelsOption,
@@ -16,15 +17,23 @@ from monitor.cli.app import (
     JsonOption,
     app,
     console,
+    err_console,
     make_settings,
     run_async,
 )
 from monitor.errors import ConfigError
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from alerts import DeliveryReport
     from monitor.config import ChannelSpec, Watchlist
     from monitor.pipeline import ChannelReport
     from monitor.settings import Settings
+
+# The daemon's re-check window (monitor.pipeline.RECHECK_WINDOW), spelt as on the command line;
+# tests/daemon/test_collect_cli.py holds the two equal.
+DEFAULT_RECHECK = "2d"
 
 
 @app.command("run")
@@ -47,7 +56,24 @@ def run(
     console.print(summary.line(), soft_wrap=True)  # one line, whatever the width
 
 
-@app.command("collect")
+class _OptionalValueCommand(TyperCommand):
+    """Lets ``--recheck`` stand alone (meaning the default window) or take a WINDOW.
+
+    Typer's parser has no option with an optional value: a bare ``--recheck`` (last, or before
+    another option) gets the default window written in before parsing.
+    """
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        end = args.index("--") if "--" in args else len(args)
+        given = list(args[:end])
+        for i in range(len(given) - 1, -1, -1):  # from the end, so inserting shifts nothing
+            after = given[i + 1] if i + 1 < len(given) else None
+            if given[i] == "--recheck" and (after is None or after.startswith("-")):
+                given.insert(i + 1, DEFAULT_RECHECK)
+        return super().parse_args(ctx, given + list(args[end:]))
+
+
+@app.command("collect", cls=_OptionalValueCommand)
 def collect(
     ctx: typer.Context,
     channel: Annotated[
@@ -58,24 +84,84 @@ def collect(
         int | None,
         typer.Option(help="On a channel's first pass, collect this many recent posts."),
     ] = None,
+    recheck: Annotated[
+        str | None,
+        typer.Option(
+            "--recheck",
+            metavar="[WINDOW]",
+            help="Also re-check the posts of the last WINDOW (default 2d, as the daemon does): "
+            "edits become new versions, deleted posts are marked, views are noted.",
+            show_default=False,
+        ),
+    ] = None,
+    alert_timeout: Annotated[
+        str,
+        typer.Option(
+            help="Wait at most this long for the alerts of this run to be delivered; what is "
+            "left stays queued for the next run.",
+        ),
+    ] = "30s",
     data_dir: DataDirOption = None,
     channels: ChannelsOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Collect every enabled channel once (new posts since the last pass) and exit.
+    """Collect every enabled channel once (new posts since the last pass), send the alerts
+    queued, and exit. With --recheck, also record edits and deletions of recent posts (cron).
 
     Example: monitor collect --channel @some_channel --backfill 1000
     """
     from monitor.config import load_watchlist
 
+    window = _duration("--recheck", recheck) if recheck is not None else None
+    timeout = _duration("--alert-timeout", alert_timeout, allow_zero=True)
     settings = make_settings(ctx, data_dir=data_dir, channels=channels)
     _require_telegram(settings)
     watchlist = load_watchlist(settings.channels_file)
     specs = select_channels(watchlist, channel)
-    reports = run_async(_collect(settings, watchlist, specs, backfill, show_progress=not as_json))
+    reports, delivery = run_async(
+        _collect(
+            settings,
+            watchlist,
+            specs,
+            backfill,
+            show_progress=not as_json,
+            recheck=window,
+            alert_timeout=timeout.total_seconds(),
+        )
+    )
     print_reports(reports, as_json=as_json)
+    _print_delivery(delivery, as_json=as_json)
     if any(r.error for r in reports):
         raise typer.Exit(1)
+
+
+def _duration(option: str, value: str, *, allow_zero: bool = False) -> timedelta:
+    from datetime import timedelta
+
+    from monitor.config import parse_duration
+
+    if allow_zero and value.strip() in {"0", "0s"}:
+        return timedelta(0)
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise ConfigError(f"{option}: {exc}", hint=f"e.g. {option} 2d, 12h or 90m") from None
+
+
+def _print_delivery(delivery: DeliveryReport, *, as_json: bool) -> None:
+    """One line on the alerts: how many went out, and how many wait (and for what)."""
+    if not (delivery.delivered or delivery.remaining or delivery.failed):
+        return
+    out = err_console if as_json else console  # --json keeps stdout to the channel objects
+    line = f"alerts: {delivery.delivered} delivered"
+    if delivery.failed:
+        line += f", {delivery.failed} failed (see `monitor alerts list --failed`)"
+    if delivery.remaining:
+        line += (
+            f", {delivery.remaining} still queued: the next `monitor collect` or `monitor run` "
+            "sends them"
+        )
+    out.print(line, soft_wrap=True)
 
 
 def select_channels(watchlist: Watchlist, wanted: list[str] | None) -> list[ChannelSpec]:
@@ -103,7 +189,9 @@ async def _collect(
     backfill: int | None,
     *,
     show_progress: bool,
-) -> list[ChannelReport]:
+    recheck: timedelta | None = None,
+    alert_timeout: float = 30.0,
+) -> tuple[list[ChannelReport], DeliveryReport]:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -134,8 +222,16 @@ async def _collect(
                     backfill=backfill,
                     on_progress=functools.partial(progress.advance, task),
                 )
+                if recheck is not None and report.ok:
+                    rechecked = await runtime.pipeline.recheck(runtime.client, spec, window=recheck)
+                    report.changed += rechecked.changed
+                    report.deleted += rechecked.deleted
+                    report.error = report.error or rechecked.error
+                    report.parked_until = report.parked_until or rechecked.parked_until
                 reports.append(report)
-    return reports
+        # A cron job's alerts leave before it exits (digests too: this run is the batch).
+        delivery = await runtime.alerting.worker.drain(alert_timeout)
+    return reports, delivery
 
 
 def print_reports(reports: list[ChannelReport], *, as_json: bool) -> None:
@@ -148,6 +244,7 @@ def print_reports(reports: list[ChannelReport], *, as_json: bool) -> None:
                         "channel_id": r.channel_id,
                         "new": r.new,
                         "changed": r.changed,
+                        "deleted": r.deleted,
                         "photos": r.photos,
                         "parked_until": r.parked_until.isoformat() if r.parked_until else None,
                         "error": r.error,
@@ -156,14 +253,14 @@ def print_reports(reports: list[ChannelReport], *, as_json: bool) -> None:
                 indent=None,
             )
         return
-    table = Table("channel", "new posts", "edits", "photos", "state")
+    table = Table("channel", "new posts", "edits", "deletions", "photos", "state")
     for r in reports:
         state = "ok"
         if r.parked_until:
             state = f"flood wait until {r.parked_until:%H:%M:%S} UTC"
         elif r.error:
             state = f"[red]{r.error}[/]"
-        table.add_row(f"@{r.key}", str(r.new), str(r.changed), str(r.photos), state)
+        table.add_row(f"@{r.key}", str(r.new), str(r.changed), str(r.deleted), str(r.photos), state)
     console.print(table)
 
 

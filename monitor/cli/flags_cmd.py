@@ -9,7 +9,6 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from monitor.cli.app import (
@@ -22,6 +21,7 @@ from monitor.cli.app import (
     make_settings,
     run_async,
 )
+from monitor.cli.safe_text import markup_safe
 from monitor.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ async def _with_conn(settings: Settings, work: Callable[[AsyncConnection], Await
         await engine.dispose()
 
 
-def parse_since(value: str | None) -> datetime | None:
+def parse_since(value: str | None, option: str = "--since") -> datetime | None:
     """``2024-05-13``, an ISO timestamp, or a duration back from now (``24h``, ``7d``)."""
     if value is None:
         return None
@@ -72,10 +72,20 @@ def parse_since(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise ConfigError(
-            f"--since {value!r} is neither a date nor a duration",
-            hint="use e.g. --since 2024-05-13, --since 2024-05-13T08:00Z or --since 24h",
+            f"{option} {markup_safe(repr(value))} is neither a date nor a duration",
+            hint=f"use e.g. {option} 2024-05-13, {option} 2024-05-13T08:00Z or {option} 24h",
         ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def parse_until(value: str | None, option: str) -> datetime | None:
+    """As :func:`parse_since`, but a bare date means the end of that day (UTC), inclusive."""
+    parsed = parse_since(value, option)
+    if parsed is not None and value is not None and len(value.strip()) == len("2024-05-13"):
+        from datetime import timedelta
+
+        return parsed + timedelta(days=1, microseconds=-1)
+    return parsed
 
 
 def flag_json(view: dict[str, Any]) -> dict[str, Any]:
@@ -116,63 +126,86 @@ def _print_json(obj: dict[str, Any]) -> None:
 def list_flags(
     ctx: typer.Context,
     status: Annotated[Status | None, typer.Option(help="Only flags with this status.")] = None,
-    entity: Annotated[str | None, typer.Option(help="Only this entity id.")] = None,
-    channel: Annotated[str | None, typer.Option(help="Only this channel (@name or id).")] = None,
-    since: Annotated[
-        str | None, typer.Option(help="Flagged since a date/time or for a duration (24h, 7d).")
+    entity: Annotated[
+        str | None, typer.Option(help="Only this entity id (its flags newest post first).")
     ] = None,
-    limit: Annotated[int, typer.Option(help="At most this many flags.")] = 100,
+    channel: Annotated[str | None, typer.Option(help="Only this channel (@name or id).")] = None,
+    flagged_since: Annotated[
+        str | None,
+        typer.Option(
+            "--flagged-since",
+            "--since",
+            help="Flagged since a date/time or for a duration (24h, 7d); --since is the same.",
+        ),
+    ] = None,
+    posted_since: Annotated[
+        str | None, typer.Option(help="Posted since a date/time or for a duration (24h, 7d).")
+    ] = None,
+    posted_until: Annotated[
+        str | None,
+        typer.Option(help="Posted until a date/time (a date: to its end) or a duration ago."),
+    ] = None,
+    by_post: Annotated[
+        bool,
+        typer.Option("--by-post", help="One row per post (an album is one post), its flags in it."),
+    ] = False,
+    limit: Annotated[
+        int, typer.Option(help="At most this many flags (posts with --by-post).")
+    ] = 100,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List flagged posts, newest first.
+    """List flagged posts, newest flag first (with --entity, newest post first).
 
-    Example: monitor flags list --status new --entity qais-al-khazali --since 24h
+    Example: monitor flags list --status new --entity qais-al-khazali --posted-since 2024-05-01
     """
-    from storage.review import flag_views
+    from monitor.cli.flags_render import flags_table, posts_table
+    from storage.review import flag_views, post_views
 
     settings = make_settings(ctx, data_dir=data_dir, quiet=True)
-    after = parse_since(since)
-    views = run_async(
-        _with_conn(
-            settings,
-            lambda conn: flag_views(
-                conn=conn,
-                status=status.value if status else None,
-                entity_id=entity,
-                channel=channel,
-                since=after,
-                limit=limit,
-            ),
-        )
-    )
+    filters = {
+        "status": status.value if status else None,
+        "entity_id": entity,
+        "channel": channel,
+        "flagged_since": parse_since(flagged_since, "--flagged-since"),
+        "posted_since": parse_since(posted_since, "--posted-since"),
+        "posted_until": parse_until(posted_until, "--posted-until"),
+        "limit": limit,
+    }
+    if by_post:
+        posts = run_async(_with_conn(settings, lambda conn: post_views(conn=conn, **filters)))
+        if as_json:
+            for row in posts:
+                _print_json(post_json(row))
+            return
+        console.print(posts_table(posts, console.width))
+        if not posts:
+            console.print("no flags match")
+        return
+    views = run_async(_with_conn(settings, lambda conn: flag_views(conn=conn, **filters)))
     if as_json:
         for view in views:
             _print_json(flag_json(view))
         return
-    table = Table("id", "status", "entity", "channel", "posted (UTC)", "snippet", "link")
-    for view in views:
-        status_text = view["status"] + (" (removed in edit)" if view["mention_removed_at"] else "")
-        table.add_row(
-            str(view["id"]),
-            status_text,
-            view["entity_id"],
-            f"@{view['username']}" if view["username"] else str(view["channel_id"]),
-            f"{view['posted_at']:%Y-%m-%d %H:%M}",
-            highlighted(view["snippet"], view["aliases"]),
-            view["link"],
-        )
-    console.print(table)
+    console.print(flags_table(views, console.width))
     if not views:
         console.print("no flags match")
 
 
-def highlighted(snippet: str, aliases: list[str]) -> Text:
-    """The snippet with the matched aliases in bold (case-insensitive, best effort)."""
-    text = Text(snippet)
-    for alias in aliases:
-        text.highlight_words([alias], style="bold yellow", case_sensitive=False)
-    return text
+def post_json(row: dict[str, Any]) -> dict[str, Any]:
+    """The JSON shape of a post with its flags (``flags list --by-post --json``)."""
+    return {
+        "post_id": row["post_id"],
+        "channel_id": row["channel_id"],
+        "channel": row["username"],
+        "message_id": row["message_id"],
+        "grouped_id": row["grouped_id"],
+        "posted_at": _iso(row["posted_at"]),
+        "link": row["link"],
+        "entities": [f["entity"] for f in row["flags"]],
+        "flags": row["flags"],
+        "snippet": row["snippet"],
+    }
 
 
 @flags_app.command("show")
@@ -186,6 +219,7 @@ def show(
 
     Example: monitor flags show 12 --json
     """
+    from monitor.cli.flags_render import inert_text
     from storage.review import flag_views
 
     settings = make_settings(ctx, data_dir=data_dir, quiet=True)
@@ -196,61 +230,135 @@ def show(
     if as_json:
         _print_json({**flag_json(view), "text": view["text"]})
         return
-    text = Text(view["text"])
+    safe = markup_safe
+    text = Text(view["text"])  # stylise spans on the stored text, then drop control characters
     for span in view["spans"]:
         text.stylize("bold yellow", span["start"], span["end"])
-    console.print(f"[bold]flag {view['id']}[/] · {view['entity_name']} ({view['entity_id']})")
     console.print(
-        f"status: {view['status']}" + (f" by {view['reviewer']}" if view["reviewer"] else "")
+        f"[bold]flag {view['id']}[/] · {safe(view['entity_name'])} ({safe(view['entity_id'])})"
     )
+    console.print(
+        f"status: {view['status']}" + (f" by {safe(view['reviewer'])}" if view["reviewer"] else "")
+    )
+    if view["note"]:
+        console.print(f"note: {safe(view['note'])}")
     if view["mention_removed_at"]:
         console.print(
             f"mention removed in an edit at {view['mention_removed_at']:%Y-%m-%d %H:%M} UTC"
         )
     console.print(
-        f"channel: {view['channel_title']} · posted {view['posted_at']:%Y-%m-%d %H:%M} UTC · "
-        f"language: {view['language'] or 'unknown'}"
+        f"channel: {safe(view['channel_title'])} · posted {view['posted_at']:%Y-%m-%d %H:%M} UTC · "
+        f"language: {safe(view['language'] or 'unknown')}"
     )
-    console.print(f"link: {view['link']}")
+    console.print(f"link: {view['link']}", soft_wrap=True)
     console.print(
-        "matched: " + ", ".join(f"{s['alias']} [{s['rule']}] @{s['start']}" for s in view["spans"])
+        "matched: "
+        + ", ".join(
+            f"{safe(s['alias'])} {safe('[' + s['rule'] + ']')} @{s['start']}" for s in view["spans"]
+        )
     )
-    console.print(text)
+    console.print(inert_text(text))
+
+
+def parse_post_ref(ref: str) -> tuple[str | int, int]:
+    """``https://t.me/name/123``, ``t.me/c/<id>/123``, ``@name/123`` or ``<channel id>/123``
+    as (username or channel id, message id)."""
+    import re
+
+    found = re.fullmatch(
+        r"(?:(?:https?://)?(?:www\.)?t(?:elegram)?\.me/)?(c/)?@?([A-Za-z0-9_]+)/(\d+)/?(?:\?.*)?",
+        ref.strip(),
+    )
+    if found is None:
+        raise ConfigError(
+            f"--post {markup_safe(repr(ref))} is not a post reference",
+            hint="use a t.me link (https://t.me/name/123), @name/123 or <channel id>/<message id>",
+        )
+    private, channel, message_id = found.groups()
+    if private and not channel.isdigit():
+        raise ConfigError(
+            f"--post {markup_safe(repr(ref))}: a t.me/c/ link needs a numeric channel id"
+        )
+    return (int(channel) if channel.isdigit() else channel), int(message_id)
 
 
 @flags_app.command("set")
 def set_status(
     ctx: typer.Context,
-    flag_id: Annotated[int, typer.Argument(help="The flag's id.")],
-    status: Annotated[Status, typer.Option(help="The new review status.")],
+    flag_ids: Annotated[
+        list[int] | None,
+        typer.Argument(help="The flags' ids (all set, or none if one is unknown)."),
+    ] = None,
+    status: Annotated[Status, typer.Option(help="The new review status.")] = ...,  # type: ignore[assignment]
+    post_ref: Annotated[
+        str | None,
+        typer.Option(
+            "--post",
+            help="Every open (new) flag of this post or album: https://t.me/name/123, @name/123 "
+            "or <channel id>/<message id>.",
+        ),
+    ] = None,
     note: Annotated[str | None, typer.Option(help="A note for the audit trail.")] = None,
     by: Annotated[str, typer.Option(help="Who is reviewing (for the audit trail).")] = "desk",
     data_dir: DataDirOption = None,
     channels: ChannelsOption = None,
 ) -> None:
-    """Set a flag's review status; the change is written to the audit trail.
+    """Set flags' review status in one transaction; each change is written to the audit trail.
 
-    Example: monitor flags set 12 --status escalated --note "new meeting" --by analyst1
+    Example: monitor flags set 12 13 14 --status escalated --note "new meeting" --by analyst1
+    Example: monitor flags set --post https://t.me/khazali_media_sim/126 --status confirmed
     """
     from alerts import enqueue_for_post
-    from storage import set_flag_status
+    from storage import set_flags_status
+    from storage.review import album_flags
 
+    if bool(flag_ids) == bool(post_ref):
+        raise ConfigError(
+            "give flag ids or --post, not both" if flag_ids else "give flag ids or --post",
+            hint="monitor flags set 12 13 --status confirmed, or --post https://t.me/name/123",
+        )
+    target = parse_post_ref(post_ref) if post_ref else None
     settings = make_settings(ctx, data_dir=data_dir, channels=channels, quiet=True)
     routes = _routes_or_warn(settings)
+    left: list[dict[str, Any]] = []
 
-    async def review(conn: AsyncConnection) -> tuple[Flag, int]:
-        updated = await set_flag_status(flag_id, status.value, conn=conn, by=by, note=note)
+    async def review(conn: AsyncConnection) -> tuple[list[Flag], int]:
+        ids = list(flag_ids or [])
+        if target is not None:
+            found, flags = await album_flags(*target, conn=conn)
+            if not flags:
+                raise ConfigError(f"post {found['link']} has no flags")
+            ids = [f["id"] for f in flags if f["status"] == Status.new]
+            left.extend(f for f in flags if f["status"] != Status.new)
+            if not ids:
+                raise ConfigError(
+                    f"post {found['link']} has no open (new) flags: "
+                    + ", ".join(f"{f['id']} ({f['status']})" for f in flags),
+                    hint="to change reviewed flags, give their ids: monitor flags set "
+                    + " ".join(str(f["id"]) for f in flags)
+                    + f" --status {status.value}",
+                )
+        updated = await set_flags_status(ids, status.value, conn=conn, by=by, note=note)
+        queued = 0
         # Routes waiting for a reviewed status (min_status: confirmed/escalated) get it now.
-        queued = await enqueue_for_post(
-            conn=conn, post_id=updated.post_id, routes=routes, flags=[updated.id]
-        )
-        return updated, len(queued)
+        for post_id in dict.fromkeys(f.post_id for f in updated):
+            queued += len(
+                await enqueue_for_post(
+                    conn=conn,
+                    post_id=post_id,
+                    routes=routes,
+                    flags=[f.id for f in updated if f.post_id == post_id],
+                )
+            )
+        return updated, queued
 
     updated, queued = run_async(_with_conn(settings, review))
-    console.print(
-        f"flag {updated.id}: {updated.status} (by {updated.reviewer})"
-        + (f"; {queued} alert(s) queued" if queued else "")
-    )
+    for flag in updated:
+        console.print(f"flag {flag.id}: {flag.status} (by {markup_safe(flag.reviewer)})")
+    for flag_view in left:
+        console.print(f"flag {flag_view['id']}: left {flag_view['status']} (already reviewed)")
+    if queued:
+        console.print(f"{queued} alert(s) queued")
 
 
 def _routes_or_warn(settings: Settings) -> list[Route]:

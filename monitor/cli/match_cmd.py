@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -40,7 +43,9 @@ def match(
     """Match posts read from stdin as JSON lines {"id": ..., "text": ...} against a watchlist.
 
     Prints one line per match: post id, entity, alias, rule and the matched span (start and
-    end are offsets in the original text). Try it: echo '{"id": 1, "text": "وقيس الخزعلي قال"}'
+    end are offsets in the original text). A line that is not such an object (bad JSON or
+    UTF-8, a lone surrogate, NaN) stops the run with an error naming it, after printing the
+    matches before it. Try it: echo '{"id": 1, "text": "وقيس الخزعلي قال"}'
     | monitor match --watchlist channels.yaml
 
     Example: monitor match --watchlist channels.yaml --json < posts.jsonl
@@ -54,7 +59,7 @@ def match(
     out: list[str] = []
     batch = 1 if sys.stdin.isatty() else _BATCH  # typed by hand: answer each post at once
     try:
-        for number, line in enumerate(sys.stdin, start=1):
+        for number, line in enumerate(_stdin_lines(), start=1):
             if not line.strip():
                 continue
             post_id, text = _parse_post(line, number)
@@ -95,25 +100,61 @@ def _emit(lines: list[str], as_json: bool) -> None:
     lines.clear()
 
 
-def _parse_post(line: str, number: int) -> tuple[Any, str]:
+_LINE_HINT = 'each line must be an object like {"id": 1, "text": "..."}'
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _stdin_lines() -> Iterator[str | bytes]:
+    """stdin's lines as bytes when it has them (so bad UTF-8 is one line's error), else text."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    return iter(buffer) if buffer is not None else iter(sys.stdin)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def _parse_post(raw: str | bytes, number: int) -> tuple[Any, str]:
+    """One line's (id, text); a bad line is a :class:`MonitorError` naming it (the run stops)."""
+    where = f"stdin line {number}"
     try:
-        post = json.loads(line)
+        line = (
+            raw.decode("utf-8-sig" if number == 1 else "utf-8") if isinstance(raw, bytes) else raw
+        )
+    except UnicodeDecodeError as exc:
+        raise MonitorError(
+            f"{where}: not UTF-8 text (byte {exc.start + 1})", hint="save the posts as UTF-8"
+        ) from None
+    try:
+        post = json.loads(line, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise MonitorError(
-            f"stdin line {number}: not valid JSON ({exc.msg} at column {exc.colno})",
-            hint='each line must be an object like {"id": 1, "text": "..."}',
+            f"{where}: not valid JSON ({exc.msg} at column {exc.colno})", hint=_LINE_HINT
         ) from None
-    if not isinstance(post, dict) or not isinstance(post.get("text"), str):
+    except ValueError as exc:  # NaN, Infinity: not JSON, and they would make invalid output
         raise MonitorError(
-            f'stdin line {number}: expected an object with a string "text"',
-            hint='each line must be an object like {"id": 1, "text": "..."}',
-        )
-    return post.get("id", number), post["text"]
+            f"{where}: {exc} is not a JSON value", hint="write the id as a number or a string"
+        ) from None
+    except RecursionError:
+        raise MonitorError(f"{where}: JSON nested too deeply", hint=_LINE_HINT) from None
+    if not isinstance(post, dict) or not isinstance(post.get("text"), str):
+        raise MonitorError(f'{where}: expected an object with a string "text"', hint=_LINE_HINT)
+    post_id, text = post.get("id", number), post["text"]
+    for what, value in (("text", text), ("id", post_id)):
+        found = _SURROGATE.search(value) if isinstance(value, str) else None
+        if found:
+            raise MonitorError(
+                f"{where}: the {what} holds a lone surrogate (\\u{ord(found.group()):04x} at "
+                f"character {found.start() + 1}), which is not text",
+                hint="write the character itself, or escape it as a surrogate pair",
+            )
+    return post_id, text
 
 
 @entities_app.command("import")
 def import_entities(
     source: Annotated[Path, typer.Argument(help="CSV (id,name,kind,aliases) or FtM JSON lines.")],
+    ctx: typer.Context,
     out: Annotated[
         Path, typer.Option("--out", help="Entities file to write (include it from channels.yaml).")
     ] = Path("entities/imported.yaml"),
@@ -121,6 +162,9 @@ def import_entities(
         ImportFormat | None,
         typer.Option("--format", help="csv or ftm (default: from the file extension)."),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the --out file if it exists.")
+    ] = False,
 ) -> None:
     """Import a large watchlist from CSV (aliases separated by ';') or from FollowTheMoney /
     OpenSanctions JSON lines (Person and Organization names and aliases).
@@ -129,8 +173,14 @@ def import_entities(
     """
     from ruamel.yaml import YAML
 
+    from monitor.config.loader import is_included
     from monitor.matching.importers import entities_from_csv, entities_from_ftm
 
+    if out.exists() and not force:
+        raise ConfigError(
+            f"{out} already exists (an earlier import?); nothing was written",
+            hint="pass --force to replace it, or --out another file",
+        )
     if fmt is None:
         fmt = ImportFormat.csv if source.suffix.lower() in (".csv", ".tsv") else ImportFormat.ftm
     try:
@@ -154,3 +204,14 @@ def import_entities(
         yaml.dump({"entities": entities}, fh)
     n_aliases = sum(len(e["aliases"]) + 1 for e in entities)
     console.print(f"wrote {len(entities)} entities ({n_aliases} names) to {escape(str(out))}")
+    channels = make_settings(ctx, quiet=True).channels_file
+    if not is_included(channels, out):
+        pattern = os.path.relpath(out.resolve(), channels.resolve().parent)
+        where = f"to {channels}" if channels.is_file() else f"to a new {channels}"
+        console.print(
+            escape(
+                f"not used yet: add `include: [{Path(pattern).as_posix()}]` {where} "
+                "(or add the file to its include: list), then run `monitor channels check`"
+            ),
+            soft_wrap=True,
+        )

@@ -15,6 +15,23 @@ __all__ = ["canonical_handle", "display_handle", "format_duration", "parse_durat
 HANDLE_FIX = "use @name, a t.me link or a numeric id"
 DURATION_FIX = "write a number with a unit, like 30s, 5m, 1h or 1h30m"
 
+#: Lengths of the database columns these values are stored in (``storage.models``): checked at
+#: load, so a long name is a located problem in channels.yaml, not a failing batch later.
+ENTITY_ID_MAX = 128  # entity.id, flag.entity_id, audit_event.subject_id
+ROUTE_NAME_MAX = 128  # alert_outbox.route
+CHANNEL_ID_MAX = 2**63 - 1  # BIGINT
+
+
+def check_length(value: str, limit: int, what: str) -> str:
+    """``value`` unchanged, or ``ValueError`` when it is longer than its column holds."""
+    if len(value) > limit:
+        raise ValueError(
+            f"{what} '{value[:20]}…' is {len(value):,} characters long, over the {limit} the "
+            f"archive stores; shorten it to at most {limit} characters"
+        )
+    return value
+
+
 _USERNAME = re.compile(r"[a-z][a-z0-9_]{4,31}")
 _NUMERIC = re.compile(r"-?\d+")
 _LINK = re.compile(
@@ -64,6 +81,8 @@ def _numeric_key(text: str) -> str:
             f"-1001234567890 or 1234567890 ({HANDLE_FIX})"
         )
     number = int(text)
+    if number > CHANNEL_ID_MAX:
+        raise ValueError(f"'{text[:24]}…' is too large for a channel id; {HANDLE_FIX}")
     if number <= 0:
         raise ValueError(f"'{text}' is not a channel id; {HANDLE_FIX}")
     return str(number)

@@ -10,9 +10,10 @@ ruamel's round-trip loader, so the messages and their positions are always ruame
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,11 @@ from monitor.config.messages import did_you_mean, validate_at
 from monitor.config.models import AlertsSpec, ChannelEntry, Defaults, EntitySpec, Watchlist
 from monitor.config.routes import RouteSpec
 from monitor.config.yamlfast import NeedsRoundTrip, fast_load
+from monitor.config.yamllimits import MAX_BYTES, YamlLimitError, size_problem
 from monitor.config.yamlpos import Loc, Problem, YamlDoc, parse_yaml
 from monitor.errors import ConfigError
 
-__all__ = ["WatchlistError", "load_entities", "load_watchlist", "parse_watchlist"]
+__all__ = ["WatchlistError", "is_included", "load_entities", "load_watchlist", "parse_watchlist"]
 
 TOP_KEYS = ("defaults", "include", "channels", "entities", "alerts")
 #: Top-level keys starting with this are ignored: a place for YAML anchors (``x-base: &base``).
@@ -33,6 +35,13 @@ EXTENSION_PREFIX = "x-"
 CHANNEL_SHAPE = 'write `- handle: "@name"` with optional label, poll_every, tags, enabled'
 ENTITY_SHAPE = "write `- id: some-id` with name, kind, tags and aliases"
 ROUTE_SHAPE = 'write `- name: desk` with url: "${VAR}", entities, channels, min_status'
+
+
+class _TooCostly(Exception):
+    """The fast reader refused a file by :mod:`monitor.config.yamllimits`: final, no re-read."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
 
 
 class WatchlistError(ConfigError):
@@ -78,22 +87,84 @@ def load_entities(path: Path, *, env: Mapping[str, str] | None = None) -> list[E
     return _build(_read(path), str(path), env, path.parent, entities_only=True).entities
 
 
+def is_included(channels_file: Path, path: Path) -> bool:
+    """Whether ``channels_file``'s ``include:`` patterns name ``path`` (an existing file).
+
+    Only the include list is read, nothing validated: an unset ``${VAR}`` or a broken entity
+    elsewhere does not matter here. A missing or unreadable file includes nothing.
+    """
+    try:
+        root = fast_load(_read(Path(channels_file)))
+    except NeedsRoundTrip:
+        parsed = parse_yaml(_read(Path(channels_file)), str(channels_file))
+        root = None if isinstance(parsed, Problem) else parsed.plain((), {}, [])
+    except (ConfigError, YamlLimitError):
+        return False
+    include = root.get("include") if isinstance(root, Mapping) else None
+    patterns = [include] if isinstance(include, str) else include
+    if not isinstance(patterns, list):
+        return False
+    base, wanted = Path(channels_file).resolve().parent, Path(path).resolve()
+    for pattern in patterns:
+        if isinstance(pattern, str) and pattern.strip():
+            full = base / pattern.strip()
+            if any(Path(p).resolve() == wanted for p in glob.glob(str(full))):
+                return True
+    return False
+
+
 def _build(
     text: str, source: str, env: Mapping[str, str], base_dir: Path, *, entities_only: bool = False
 ) -> Watchlist:
     """Fast first; on any problem (or YAML the fast loader will not vouch for) the round-trip
     loader reads everything again and reports the problems with their positions."""
+    used = _UsedVariables(env)
     with paused_gc():
         try:
-            fast = _Builder(env, base_dir, entities_only=entities_only, fast=True)
+            fast = _Builder(used, base_dir, entities_only=entities_only, fast=True)
             return fast.build(text, source)
+        except _TooCostly as exc:  # ruamel would refuse it too, only much slower
+            raise WatchlistError([exc.problem]) from None
         except (WatchlistError, NeedsRoundTrip):
             pass
-        return _Builder(env, base_dir, entities_only=entities_only).build(text, source)
+        try:
+            return _Builder(used, base_dir, entities_only=entities_only).build(text, source)
+        except WatchlistError as exc:
+            raise WatchlistError([used.hide(problem) for problem in exc.problems]) from None
+
+
+class _UsedVariables(Mapping[str, str]):
+    """The environment, remembering which ``${VAR}`` values were read: an error about a value
+    that came from a variable (a secret in the wrong field) names ``${VAR}``, never the value."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+        self._names: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> str:
+        value = self._env[name]
+        if value:
+            self._names[value] = f"${{{name}}}"
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._env)
+
+    def __len__(self) -> int:
+        return len(self._env)
+
+    def hide(self, problem: Problem) -> Problem:
+        message = problem.message
+        for value in sorted(self._names, key=len, reverse=True):
+            message = message.replace(value, self._names[value])
+        return dataclasses.replace(problem, message=message)
 
 
 def _read(path: Path) -> str:
     try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:  # refused before reading it into memory
+            raise WatchlistError([Problem(0, 1, 1, str(path), size_problem(size))])
         return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(
@@ -171,7 +242,12 @@ class _Builder:
 
     def _parse(self, text: str, source: str, order: int = 0) -> YamlDoc | Problem:
         if self.fast:  # raises NeedsRoundTrip, e.g. on a syntax error
-            return YamlDoc(source=source, root=fast_load(text), order=order)
+            try:
+                return YamlDoc(source=source, root=fast_load(text), order=order)
+            except YamlLimitError as exc:
+                raise _TooCostly(
+                    Problem(order, exc.line, exc.column, source, exc.message)
+                ) from None
         return parse_yaml(text, source, order)
 
     def _parse_main(self, text: str, source: str) -> YamlDoc:
@@ -325,6 +401,10 @@ class _Builder:
 
     def _load_included(self, doc: YamlDoc, loc: Any, path: Path, order: int) -> YamlDoc | None:
         try:
+            size = path.stat().st_size
+            if size > MAX_BYTES:
+                self.problems.append(Problem(order, 1, 1, str(path), size_problem(size)))
+                return None
             text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             self.problems.append(doc.problem(loc, f"cannot read included file '{path}': {exc}"))

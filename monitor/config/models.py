@@ -22,7 +22,9 @@ from pydantic import (
 )
 
 from monitor.config.handles import (
+    ENTITY_ID_MAX,
     canonical_handle,
+    check_length,
     display_handle,
     format_duration,
     parse_duration,
@@ -79,6 +81,8 @@ def _slug(value: Any) -> Any:
     if isinstance(value, str) and not _SLUG.fullmatch(value):
         suggestion = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "my-entity"
         raise ValueError(f"bad entity id '{value}'; use only a-z, 0-9 and '-', e.g. '{suggestion}'")
+    if isinstance(value, str):
+        check_length(value, ENTITY_ID_MAX, "entity id")
     return value
 
 
@@ -95,7 +99,18 @@ def _alias(value: Any) -> Any:
             f"alias {_visible(value)} normalises to nothing; it has only punctuation, tatweel "
             "or invisible characters, so it can never match: remove it or write letters or digits"
         )
+    _long_enough("alias", value)
     return value
+
+
+def _long_enough(what: str, value: str) -> None:
+    from monitor.matching import normalize
+
+    if len(normalize(value).strip()) < 2:
+        raise ValueError(
+            f"{what} {_visible(value)} is too short to match safely (one character once "
+            "normalised), it would flag any post with that letter as a word; write a longer form"
+        )
 
 
 def _name(value: Any) -> Any:

@@ -17,7 +17,13 @@ from pydantic import (
     model_validator,
 )
 
-from monitor.config.handles import canonical_handle, format_duration, parse_duration
+from monitor.config.handles import (
+    ROUTE_NAME_MAX,
+    canonical_handle,
+    check_length,
+    format_duration,
+    parse_duration,
+)
 
 if TYPE_CHECKING:
     from monitor.config.models import ChannelSpec, EntitySpec
@@ -141,7 +147,7 @@ def _route_name(value: str) -> str:
         raise ValueError("empty route name; write a name like `desk`")
     if ":" in value:
         raise ValueError(f"bad route name '{value}'; a name cannot contain ':'")
-    return value
+    return check_length(value, ROUTE_NAME_MAX, "route name")
 
 
 def mask_route_url(url: str) -> str:

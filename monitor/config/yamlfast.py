@@ -14,7 +14,9 @@ could disagree:
   not a scalar, and NEL/LS/PS characters (line breaks in 1.1 only) give up;
 - anything libyaml refuses (a syntax error, several documents) gives up, so ruamel reports it.
 
-Anchors and aliases give the same value twice, as in ruamel.
+Anchors and aliases give the same value twice, as in ruamel. Before anything is built, the
+node graph is checked against :mod:`monitor.config.yamllimits` (depth, aliases, expansion):
+:class:`YamlLimitError` is final, the round-trip loader would refuse the same file.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from monitor.config.yamllimits import check_nodes, check_size
 
 try:
     from yaml.cyaml import CParser
@@ -106,7 +110,9 @@ class _Parser(CParser or object):  # type: ignore[misc]  # libyaml's parser, our
 
 def fast_load(text: str) -> Any:
     """The plain Python value of a YAML document, as ruamel's round-trip loader would give it
-    after :meth:`YamlDoc.plain`; raises :class:`NeedsRoundTrip` when it cannot be sure."""
+    after :meth:`YamlDoc.plain`; raises :class:`NeedsRoundTrip` when it cannot be sure, and
+    :class:`~monitor.config.yamllimits.YamlLimitError` when the file is too costly to read."""
+    check_size(text)
     if CParser is None:
         raise NeedsRoundTrip("PyYAML has no libyaml")
     if (
@@ -125,6 +131,7 @@ def fast_load(text: str) -> Any:
         parser.dispose()
     if node is None:
         return None
+    check_nodes(node)
     return _Builder().value(node)
 
 

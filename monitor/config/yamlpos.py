@@ -15,6 +15,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from monitor.config.handles import canonical_handle
+from monitor.config.yamllimits import EventBudget, YamlLimitError, check_size
 
 __all__ = ["Loc", "Problem", "YamlDoc", "describe_loc", "parse_yaml"]
 
@@ -151,10 +152,23 @@ class YamlDoc:
 
 
 def parse_yaml(text: str, source: str, order: int = 0) -> YamlDoc | Problem:
-    """Parse YAML text; a syntax error becomes a :class:`Problem` at its position."""
+    """Parse YAML text; a syntax error, or a file too costly to read (size, depth, aliases: see
+    :mod:`monitor.config.yamllimits`), becomes a :class:`Problem` at its position."""
     yaml = YAML(typ="rt")
+    budget = EventBudget()
+
+    class BoundedParser(yaml.Parser):  # type: ignore[name-defined,misc]
+        def get_event(self) -> Any:
+            event = super().get_event()
+            budget.see(event)  # raises YamlLimitError before the composer goes on
+            return event
+
+    yaml.Parser = BoundedParser
     try:
+        check_size(text)
         root = yaml.load(text)
+    except YamlLimitError as exc:
+        return Problem(order, exc.line, exc.column, source, exc.message)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -189,9 +203,9 @@ def describe_loc(root: Any, loc: Loc) -> str:
     if section == "alerts" and len(loc) > 2 and loc[1] == "routes" and isinstance(loc[2], int):
         item = _get(root, loc[:3])
         name = item.get("name") if isinstance(item, Mapping) else None
-        return (
-            f"route '{name}'" if isinstance(name, str) and name.strip() else f"route #{loc[2] + 1}"
-        )
+        if not isinstance(name, str) or not name.strip():
+            return f"route #{loc[2] + 1}"
+        return f"route '{name.strip()[:40]}{'…' if len(name.strip()) > 40 else ''}'"
     return str(section) if section in ("defaults", "alerts", "include") else "the top level"
 
 

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from alerts import AlertMessage, Route, digest_due_at, enqueue_for_post, list_outbox
-from storage import MediaRecord, link_post_media, list_flags, set_flag_status, upsert_posts
+from alerts import (
+    AlertMessage,
+    Route,
+    deliver_due,
+    digest_due_at,
+    enqueue_for_post,
+    list_outbox,
+    sinks_for_routes,
+)
+from alerts.sinks import MemorySink
+from storage import (
+    MediaRecord,
+    link_post_media,
+    list_flags,
+    set_flag_status,
+    upsert_channel,
+    upsert_posts,
+)
 from storage.models import alert_outbox
 from tests.alerts.conftest import Desk
-from tests.factories import BASE_TIME, CHANNEL_ID, make_post
+from tests.factories import BASE_TIME, CHANNEL_ID, make_channel, make_post
 
 
 async def payloads(engine: AsyncEngine) -> list[AlertMessage]:
@@ -57,6 +74,38 @@ async def test_album_photos_stored_first_are_counted(engine: AsyncEngine):
     await Desk(engine, routes).flag_post("Hezbollah photos", ["hezbollah"], photos=4)
     [msg] = await payloads(engine)
     assert msg.photo_count == 4
+
+
+async def test_an_albums_alert_counts_the_photos_of_every_message(engine: AsyncEngine):
+    sink = f"album-{uuid.uuid4().hex}"  # named sinks live as long as the process
+    routes = [Route.of("desk", [f"memory://{sink}"])]
+    group = 7_000_002
+    members = [
+        make_post(
+            "",
+            message_id=900 + i,
+            grouped_id=group,
+            media=(MediaRecord(position=0, kind="photo", telegram_id=50 + i),),
+        )
+        for i in (1, 2)
+    ]
+    async with engine.begin() as conn:  # the album's other messages, stored in the same pass
+        await upsert_channel(make_channel(), conn=conn, seen_at=BASE_TIME)
+        stored = await upsert_posts(members, conn=conn, captured_at=BASE_TIME)
+        await link_post_media(
+            [(k.post_id, r) for k, r in zip(stored.new, members, strict=True)],
+            conn=conn,
+            seen_at=BASE_TIME,
+        )
+    await Desk(engine, routes).flag_post(
+        "Kataib Hezbollah parade", ["kataib"], grouped_id=group, photos=1, message_id=900
+    )
+
+    await deliver_due(engine, sinks_for_routes(routes), now=BASE_TIME)
+
+    [delivery] = MemorySink.named(sink).deliveries
+    assert delivery.message.message.photo_count == 3
+    assert "Photos: 3" in delivery.message.body  # the lead's one photo and the other two
 
 
 async def test_routes_filter_by_entity_and_channel(engine: AsyncEngine):

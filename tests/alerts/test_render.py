@@ -88,7 +88,7 @@ def test_hostile_post_renders_inert(fmt: str):
 
 def test_matches_are_highlighted_in_each_format():
     r = Renderer()
-    assert "«Hezbollah»" in r.render(message(), "text").body
+    assert "[[Hezbollah]]" in r.render(message(), "text").body
     assert "**Hezbollah**" in r.render(message(), "markdown").body
     assert "<b>Hezbollah</b>" in r.render(message(), "html").body
 
@@ -97,7 +97,7 @@ def test_rtl_snippet_is_isolated_and_times_show_desk_zone():
     msg = message(ARABIC, channel_title="قناة", spans=(Span(4, 12, "حزب الله"),))
     r = Renderer(desk_timezone="Asia/Baghdad")
     text = r.render(msg, "text").body
-    assert f"{FSI}قال «حزب الله» في بيان{PDI}" in text
+    assert f"{FSI}قال [[حزب الله]] في بيان{PDI}" in text
     assert "2026-01-05 21:30 UTC" in text and "2026-01-06 00:30 +03 (Asia/Baghdad)" in text
     assert 'dir="auto"' in r.render(msg, "html").body
     assert "Language: en | Photos: 3 | Flag: #11, #12" in text

@@ -299,4 +299,152 @@ async def test_new_channels_first_polls_are_spread_out(telegram, connect, make_p
     rechecks = sorted(
         job.next_run_time for job in scheduler.scheduler.get_jobs() if job.id.startswith("recheck:")
     )
-    assert rechecks[-1] - rechecks[0] > timedelta(minutes=10)  # not all in the same half-minute
+    # Every channel is re-checked soon after start (catch-up after downtime), spread out too.
+    assert rechecks[-1] - rechecks[0] > timedelta(seconds=30)  # not all at once
+    assert rechecks[-1] - firsts[0] < timedelta(minutes=5)  # not left for the 30-minute re-check
+
+
+async def _fail_post_inserts(engine, message: str) -> None:
+    """Every insert into ``post`` fails inside the database, as a lock or a full disk would."""
+    from sqlalchemy import text
+
+    async with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            await conn.execute(
+                text(
+                    "CREATE TRIGGER fail_posts BEFORE INSERT ON post "
+                    f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+                )
+            )
+        else:
+            await conn.execute(
+                text(
+                    "CREATE FUNCTION fail_posts() RETURNS trigger LANGUAGE plpgsql AS "
+                    f"$$ BEGIN RAISE EXCEPTION '{message}'; END $$"
+                )
+            )
+            await conn.execute(
+                text(
+                    "CREATE TRIGGER fail_posts BEFORE INSERT ON post "
+                    "FOR EACH ROW EXECUTE FUNCTION fail_posts()"
+                )
+            )
+
+
+async def test_a_batch_the_database_refuses_counts_as_an_error_backs_off_and_shows_in_status(
+    telegram, connect, make_pipeline, engine, db_url, tmp_path
+):
+    from monitor.settings import Settings
+    from monitor.status import collect_status
+
+    channel = telegram.add_channel("chan_db", "DB")
+    fill(telegram, channel.id, 5)
+    clock = Clock()
+    scheduler = ChannelScheduler(make_pipeline(now=clock), await connect(), now=clock)
+    watchlist = parse_watchlist("channels:\n  - handle: '@chan_db'\n    poll_every: 2m\n")
+    scheduler.apply(watchlist)
+    await _fail_post_inserts(engine, "database or disk is full")
+
+    first = await scheduler.poll("chan_db")
+    job = scheduler.scheduler.get_job("poll:chan_db")
+    after_first = job.next_run_time
+    clock.now += timedelta(minutes=2)
+    second = await scheduler.poll("chan_db")
+    job = scheduler.scheduler.get_job("poll:chan_db")
+
+    assert first.error and "database or disk is full" in first.error
+    assert second.error and not second.ok
+    assert scheduler.totals["errors"] == 2
+    # Backed off: two minutes after the first failure, four after the second.
+    assert after_first == START + timedelta(days=30, minutes=2)
+    assert job.next_run_time == clock.now + timedelta(minutes=4)
+    channels_file = tmp_path / "channels.yaml"
+    channels_file.write_text("channels:\n  - handle: '@chan_db'\n    poll_every: 2m\n")
+    settings = Settings(data_dir=tmp_path, channels_file=channels_file, database_url=db_url)
+    rows, _ = await collect_status(settings)
+    assert rows[0]["errors"] == 2
+    assert "database or disk is full" in rows[0]["last_error"]
+    assert "database or disk is full" in rows[0]["note"]
+
+
+async def test_the_recheck_runs_every_30_minutes(telegram, connect, make_pipeline):
+    from monitor.pipeline import RECHECK_WINDOW
+
+    scheduler = ChannelScheduler(make_pipeline(), await connect())
+    scheduler.apply(parse_watchlist("channels:\n  - handle: '@chan_a'\n"))
+
+    recheck = scheduler.scheduler.get_job("recheck:chan_a")
+    assert recheck.trigger.interval == timedelta(minutes=30)
+    # After a run (the catch-up at start, say), the next comes 30 minutes on (up to 30 s jitter).
+    ran = recheck.next_run_time
+    after = recheck.trigger.get_next_fire_time(ran, ran)
+    assert timedelta(minutes=30) <= after - ran <= timedelta(minutes=30, seconds=30)
+    assert RECHECK_WINDOW >= timedelta(minutes=30)  # each re-check overlaps the previous one
+
+
+async def test_after_telegram_reconnects_every_channel_is_rechecked_soon(
+    telegram, connect, make_pipeline
+):
+    import asyncio
+
+    from monitor.service import catch_up_after_reconnects
+
+    for name in ("chan_a", "chan_b"):
+        fill(telegram, telegram.add_channel(name, name.upper()).id, 3)
+    clock = Clock()
+    client = await connect()
+    scheduler = ChannelScheduler(make_pipeline(now=clock), client, now=clock)
+    scheduler.apply(parse_watchlist("channels:\n  - handle: '@chan_a'\n  - handle: '@chan_b'\n"))
+    rechecks = [scheduler.scheduler.get_job(f"recheck:{n}") for n in ("chan_a", "chan_b")]
+    for job in rechecks:  # the catch-up at start has run: the next re-check is far off
+        job.modify(next_run_time=clock.now + timedelta(minutes=25))
+    catch_up_after_reconnects(client, scheduler)
+    telegram.faults.drop_connection("GetHistoryRequest")  # the connection drops mid-poll
+
+    report = await scheduler.poll("chan_a")
+
+    assert report.ok and report.new == 3  # Telethon reconnected and the poll went on
+    soon = clock.now + timedelta(minutes=1)
+    for _ in range(200):  # the reconnect callback runs as its own task
+        if all(scheduler.scheduler.get_job(j.id).next_run_time < soon for j in rechecks):
+            break
+        await asyncio.sleep(0.01)
+    assert [scheduler.scheduler.get_job(j.id).next_run_time < soon for j in rechecks] == [
+        True,
+        True,
+    ]
+
+
+class StalledFlushPipeline(BlockingPipeline):
+    """Writing the poll times hangs (a locked database), so shutdown lands mid-write."""
+
+    async def flush(self) -> int:
+        import asyncio
+
+        self.flushes += 1
+        await asyncio.Event().wait()
+        return 0
+
+
+async def test_shutdown_during_a_running_job_logs_no_error(caplog):
+    import asyncio
+    import logging
+
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    pipeline = StalledFlushPipeline()
+    scheduler = ChannelScheduler(pipeline, client=None)
+    caplog.set_level(logging.INFO)
+    scheduler.start(parse_watchlist("channels:\n  - handle: '@chan_a'\n    poll_every: 1h\n"))
+    scheduler.scheduler.reschedule_job("flush", trigger=IntervalTrigger(seconds=0.02))
+    for _ in range(500):
+        if pipeline.flushes:
+            break
+        await asyncio.sleep(0.02)
+    assert pipeline.flushes  # the flush job is running (and stuck)
+
+    await scheduler.shutdown(grace=1)
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

@@ -152,7 +152,7 @@ def test_a_watchlist_with_includes_anchors_and_yaml_11_words_is_the_same_either_
           - id: no
             name: "No"
             tags: *tags
-            aliases: [NO, n, y]
+            aliases: [NO, Off, Yes]
         alerts:
           routes:
             - {name: desk, url: "${HOOK}", entities: [militia], channels: all}

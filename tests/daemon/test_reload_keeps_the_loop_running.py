@@ -36,13 +36,16 @@ def write_watchlist(path: Path, n: int, *, suffix: str = "") -> None:
 
 
 class Routes:
-    """Stands in for Alerting: only ``use`` is called on a reload."""
+    """Stands in for Alerting: only ``prepare`` (and what it returns) is called on a reload."""
 
     def __init__(self, watchlist: Any) -> None:
         self.watchlist = watchlist
 
     def use(self, watchlist: Any) -> None:
         self.watchlist = watchlist
+
+    def prepare(self, watchlist: Any) -> Any:
+        return lambda: self.use(watchlist)
 
 
 @pytest.mark.slow

@@ -15,10 +15,12 @@ from storage import (
     list_flags,
     mark_mention_removed,
     set_flag_status,
+    set_flags_status,
     sync_entities,
     upsert_channel,
     upsert_posts,
 )
+from storage.review import album_flags
 from tests.factories import BASE_TIME, CHANNEL_ID, make_channel, make_post
 
 QAIS = (
@@ -108,3 +110,57 @@ async def test_entity_sync_audits_every_change(conn: AsyncConnection):
     assert sorted(actions) == ["entity.added", "entity.added", "entity.changed", "entity.removed"]
     [change] = await list_audit(conn=conn, action="entity.changed")
     assert change["details"]["aliases"]["to"][-1] == "Qais Khazali"
+
+
+async def test_setting_many_flags_is_all_or_nothing_and_audits_each(conn: AsyncConnection):
+    await flagged_post(conn)
+    posts = await upsert_posts(
+        [make_post("قيس الخزعلي again"), make_post("قيس الخزعلي once more")],
+        conn=conn,
+        captured_at=BASE_TIME,
+    )
+    created = [
+        (await create_flags([new_flag(key.post_id)], conn=conn, at=BASE_TIME))[0].id
+        for key in posts.new
+    ]
+    with pytest.raises(StorageError, match=r"no flag with id 999998, 999999; nothing was changed"):
+        await set_flags_status(
+            [created[0], 999998, created[1], 999999], "dismissed", conn=conn, by="x"
+        )
+    assert {f.status for f in await list_flags(conn=conn)} == {"new"}
+
+    updated = await set_flags_status(
+        [created[1], created[0], created[1]], "escalated", conn=conn, by="ana", note="n"
+    )
+
+    assert [(f.id, f.status, f.reviewer, f.note) for f in updated] == [
+        (created[1], "escalated", "ana", "n"),
+        (created[0], "escalated", "ana", "n"),
+    ]
+    for flag_id in created:
+        [event] = await list_audit(conn=conn, subject_type="flag", subject_id=flag_id)
+        assert event["details"] == {"from": "new", "to": "escalated", "note": "n"}
+
+
+async def test_any_message_of_an_album_finds_the_albums_flags(conn: AsyncConnection):
+    await upsert_channel(make_channel(), conn=conn, seen_at=BASE_TIME)
+    await sync_entities([QAIS], conn=conn, actor="config", at=BASE_TIME)
+    album = [
+        make_post("قيس الخزعلي in photos", grouped_id=77),
+        make_post("", grouped_id=77),
+        make_post("", grouped_id=77),
+    ]
+    alone = make_post("قيس الخزعلي alone")
+    stored = await upsert_posts([*album, alone], conn=conn, captured_at=BASE_TIME)
+    lead, alone_id = stored.new[0].post_id, stored.new[3].post_id
+    [on_album] = await create_flags([new_flag(lead)], conn=conn, at=BASE_TIME)
+    await create_flags([new_flag(alone_id)], conn=conn, at=BASE_TIME)
+
+    for message in album:
+        found, flags = await album_flags("@Some_Channel", message.message_id, conn=conn)
+        assert [f["id"] for f in flags] == [on_album.id]
+        assert found["link"] == f"https://t.me/some_channel/{message.message_id}"
+    _, by_id = await album_flags(str(CHANNEL_ID), album[2].message_id, conn=conn)
+    assert [f["id"] for f in by_id] == [on_album.id]
+    with pytest.raises(StorageError, match=r"no post @some_channel/424242 in the archive"):
+        await album_flags("some_channel", 424242, conn=conn)
