@@ -88,7 +88,7 @@ async def run_one(url: str, n_posts: int, n_photos: int) -> dict[str, float]:
             engine=engine,
             media_store=MediaStore(Path(media_dir)),
             on_batch=[Flagger(Matcher.compile(watchlist.entities))],
-            detect_language=get_detector("fast").detect,
+            detect_languages=get_detector("fast").detect_many,
         )
         client = client_for(backend, flood_sleep_threshold=0)
         await client.connect()

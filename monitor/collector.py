@@ -417,10 +417,21 @@ def _json_safe(value: Any) -> Any:
     if kind is str:
         return _storable(value) if "\x00" in value else value
     if kind is dict:
-        return {
-            (_storable(k) if "\x00" in k else k) if type(k) is str else _json_key(k): _json_safe(v)
-            for k, v in value.items()
-        }
+        # Scalars are handled inline (no call each): most of a message's values are scalars.
+        out: dict[Any, Any] = {}
+        for k, v in value.items():
+            if type(k) is not str:
+                k = _json_key(k)
+            elif "\x00" in k:
+                k = _storable(k)
+            t = type(v)
+            if t is int or v is None or t is bool or t is float:
+                out[k] = v
+            elif t is str:
+                out[k] = _storable(v) if "\x00" in v else v
+            else:
+                out[k] = _json_safe(v)
+        return out
     if kind is list or kind is tuple:
         return [_json_safe(v) for v in value]
     if value is None or kind is int or kind is bool or kind is float:

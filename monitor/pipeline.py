@@ -159,6 +159,7 @@ class Pipeline:
         on_batch: Sequence[BatchHook] = (),
         after_commit: Sequence[CommitHook] = (),
         detect_language: Callable[[str], str | None] | None = None,
+        detect_languages: Callable[[Sequence[str]], list[str | None]] | None = None,
         now: Callable[[], datetime] = utcnow,
         media_retry: timedelta = MEDIA_RETRY,
     ) -> None:
@@ -169,6 +170,8 @@ class Pipeline:
         self.on_batch = list(on_batch)
         self.after_commit = list(after_commit)
         self.detect_language = detect_language
+        # A batch form (one model call per stored batch) is used in preference when given.
+        self.detect_languages = detect_languages
         self.now = now
         # Set on shutdown: a pass stops after the batch it is storing (committed, never half).
         self.stopping = asyncio.Event()
@@ -500,12 +503,8 @@ class Pipeline:
     ) -> None:
         if not records:
             return
-        if self.detect_language is not None:
-            detect = self.detect_language
-            records = [
-                replace(r, language=detect(r.text)) if r.text and r.language is None else r
-                for r in records
-            ]
+        if self.detect_languages is not None or self.detect_language is not None:
+            records = self._with_language(records)
         captured_at = self.now()
         async with self.engine.begin() as conn:
             for record in records:
@@ -550,6 +549,20 @@ class Pipeline:
         )
         for committed in self.after_commit:
             await committed(batch)
+
+    def _with_language(self, records: Sequence[PostRecord]) -> Sequence[PostRecord]:
+        wanted = [i for i, r in enumerate(records) if r.text and r.language is None]
+        if not wanted:
+            return records
+        if self.detect_languages is not None:
+            found = self.detect_languages([records[i].text for i in wanted])
+        else:
+            assert self.detect_language is not None
+            found = [self.detect_language(records[i].text) for i in wanted]
+        out = list(records)
+        for i, language in zip(wanted, found, strict=True):
+            out[i] = replace(records[i], language=language)
+        return out
 
     def _parked_until(self, method: str) -> datetime | None:
         until = self.parked_methods.get(method)

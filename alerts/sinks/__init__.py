@@ -6,14 +6,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from alerts.errors import AlertConfigError
 from alerts.routes import Route
-from alerts.sinks.apprise_sink import AppriseSink
 from alerts.sinks.base import Sink, redact_url
 from alerts.sinks.console import ConsoleSink
 from alerts.sinks.jsonl import JsonlSink
 from alerts.sinks.memory import Delivery, MemorySink
+
+if TYPE_CHECKING:
+    from alerts.sinks.apprise_sink import AppriseSink
 
 __all__ = [
     "AppriseSink",
@@ -49,8 +52,21 @@ def get_sink(url: str) -> Sink:
             f"alert URL {redact_url(url)!r} has no scheme",
             hint="write it like json://host/path, mailto://..., jsonl://alerts.jsonl or console://",
         )
-    factory = _REGISTRY.get(scheme.lower(), AppriseSink.from_url)
+    factory = _REGISTRY.get(scheme.lower())
+    if factory is None:
+        from alerts.sinks.apprise_sink import AppriseSink
+
+        factory = AppriseSink.from_url
     return factory(url)
+
+
+def __getattr__(name: str) -> Any:
+    # Apprise (and its plugins, ~0.1 s) loads only when a route names an Apprise URL.
+    if name == "AppriseSink":
+        from alerts.sinks.apprise_sink import AppriseSink
+
+        return AppriseSink
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def sinks_for_routes(routes: Iterable[Route]) -> dict[str, list[Sink]]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import fasttext
 
@@ -46,20 +47,37 @@ class FastTextDetector:
         self._model = fasttext.load_model(str(model_path))
 
     def detect(self, text: str) -> str | None:
-        if not text:
-            return None
-        sample = clip(text, MAX_CHARS)
-        letters, arabic = count_letters(sample)
-        if letters < MIN_LETTERS:
-            return None
-        labels, _ = self._model.predict(_normalized(sample.replace("\n", " ")), k=1)
-        guess = labels[0].replace(_LABEL, "") if labels else None
-        if arabic * 2 > letters:
-            return arabic_script_prior(sample, guess)
-        return guess
+        return self.detect_many([text])[0]
 
     def detect_many(self, texts: Iterable[str]) -> list[str | None]:
-        return [self.detect(t) for t in texts]
+        """One fasttext call for all of ``texts`` (the same answers as one call each)."""
+        results: list[str | None] = []
+        pending: list[tuple[int, str, int, int]] = []  # (index, sample, letters, arabic)
+        for text in texts:
+            results.append(None)
+            if not text:
+                continue
+            sample = clip(text, MAX_CHARS)
+            letters, arabic = count_letters(sample)
+            if letters >= MIN_LETTERS:
+                pending.append((len(results) - 1, sample, letters, arabic))
+        if not pending:
+            return results
+        labels = _predict_lines(
+            self._model, [_normalized(sample.replace("\n", " ")) for _, sample, _, _ in pending]
+        )
+        for (index, sample, letters, arabic), found in zip(pending, labels, strict=True):
+            guess = found[0].replace(_LABEL, "") if found else None
+            results[index] = arabic_script_prior(sample, guess) if arabic * 2 > letters else guess
+        return results
+
+
+def _predict_lines(model: Any, lines: list[str]) -> list[Sequence[str]]:
+    """The top label of each line, in one call into fasttext (what ``predict(line, k=1)`` gives
+    line by line). fasttext-predict's list form of ``predict`` is broken (its C++ side returns
+    the labels alone), so the C++ call is made here and both return shapes are accepted."""
+    found = model.f.multilinePredict([line + "\n" for line in lines], 1, 0.0, "strict")
+    return found[0] if isinstance(found, tuple) else found
 
 
 def _normalized(text: str) -> str:

