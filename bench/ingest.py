@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from monitor.config import ChannelSpec, load_watchlist  # noqa: E402
 from monitor.flagging import Flagger  # noqa: E402
 from monitor.language import get_detector  # noqa: E402
+from monitor.log import configure_logging  # noqa: E402
 from monitor.matching import Matcher  # noqa: E402
 from monitor.pipeline import Pipeline  # noqa: E402
 from monitor.service import _entity_values  # noqa: E402
@@ -269,7 +270,13 @@ async def main() -> None:
     parser.add_argument(
         "--deciles", type=int, metavar="N", help="time a first pass of N posts per tenth"
     )
+    parser.add_argument(
+        "--verbose", action="store_true", help="log the pipeline's events (on stderr)"
+    )
     args = parser.parse_args()
+    # Only the tables go to stdout: the pipeline's events (one per batch and photo) would
+    # otherwise print ~1,300 lines before them. Warnings still show, on stderr.
+    configure_logging(level="INFO" if args.verbose else "WARNING")
     if args.deciles:
         await deciles_table(args.deciles, args.postgres, args.baseline)
         return

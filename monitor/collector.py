@@ -38,6 +38,24 @@ _MEDIA_KINDS = {
     types.MessageMediaPoll: "poll",
 }
 
+# Document types archived, with the extension their file is stored under. A document of another
+# type (SVG, archives, executables, none given) is recorded as "unsupported" with its mime type
+# and not downloaded: its bytes are not evidence we know how to keep or show safely.
+DOCUMENT_EXTENSIONS = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "video/mp4": "mp4",
+    "video/quicktime": "mov",
+    "video/webm": "webm",
+    "audio/mpeg": "mp3",
+    "audio/ogg": "ogg",
+    "audio/mp4": "m4a",
+    "application/pdf": "pdf",
+    "application/x-tgsticker": "tgs",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class ResolvedChannel:
@@ -239,17 +257,26 @@ class Collector:
                 ),
                 None,
             )
+            mime = (doc.mime_type or "").strip().lower() or None
             record = MediaRecord(
                 position=0,
                 kind=kind,
                 telegram_id=doc.id,
-                mime=doc.mime_type,
+                mime=mime,
                 size=doc.size,
                 width=getattr(shape, "w", None),
                 height=getattr(shape, "h", None),
             )
             if download and kind in self.download:
-                ext = (doc.mime_type or "application/octet-stream").rpartition("/")[2] or "bin"
+                ext = DOCUMENT_EXTENSIONS.get(mime or "")
+                if ext is None:
+                    log.warning(
+                        "media_unsupported",
+                        channel_id=peer.channel_id,
+                        message_id=message.id,
+                        mime=mime,
+                    )
+                    return (replace(record, kind="unsupported"),)
                 record = await self._download(peer, message, record, ext=ext)
             return (record,)
         return (MediaRecord(position=0, kind=kind),)

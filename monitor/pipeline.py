@@ -30,6 +30,7 @@ from monitor.collector import (
 from monitor.config import ChannelSpec
 from monitor.errors import CollectorError
 from storage import channels as channel_repo
+from storage import missing_media as missing_repo
 from storage import posts as post_repo
 from storage import state as state_repo
 from storage.media import MediaStore, record_media
@@ -40,6 +41,7 @@ _stdlib_log = logging.getLogger(__name__)  # level check before paying for an id
 T = TypeVar("T")
 
 RECHECK_WINDOW = timedelta(days=2)
+MEDIA_RETRY = timedelta(days=30)  # how long a photo Telegram refuses is tried again
 HISTORY = "GetHistoryRequest"
 # Waits Telegram imposes: FLOOD_WAIT_X, and FLOOD_PREMIUM_WAIT_X on file downloads of
 # non-Premium accounts (Telethon raises a sibling class, not a FloodWaitError).
@@ -159,8 +161,10 @@ class Pipeline:
         detect_language: Callable[[str], str | None] | None = None,
         detect_languages: Callable[[Sequence[str]], list[str | None]] | None = None,
         now: Callable[[], datetime] = utcnow,
+        media_retry: timedelta = MEDIA_RETRY,
     ) -> None:
         self.engine = engine
+        self.media_retry = media_retry
         self.media_store = media_store
         self.account = account
         self.on_batch = list(on_batch)
@@ -299,8 +303,10 @@ class Pipeline:
     ) -> ChannelReport:
         """Re-fetch posts by id: edits become new versions, missing ids deletions.
 
-        By default the posts of the last ``window``; ``ids`` re-fetches exactly those (a pushed
-        edit or deletion names them, whatever their age).
+        By default the posts of the last ``window``, and any older post whose media download
+        failed and is due for another attempt (with back-off, for ``media_retry`` after
+        capture); ``ids`` re-fetches exactly those (a pushed edit or deletion names them,
+        whatever their age).
         """
         report = ChannelReport(spec.key)
         async with self._outcome(report):
@@ -446,15 +452,23 @@ class Pipeline:
     ) -> None:
         now = self.now()
         async with self.engine.connect() as conn:
-            ids = (
-                list(wanted)
-                if wanted is not None
-                else await post_repo.posts_to_recheck(
+            due = await missing_repo.media_retries_due(
+                peer.channel_id, spec.media, conn=conn, now=now, period=self.media_retry
+            )
+            if wanted is not None:
+                ids = list(wanted)
+                retry = set(due) & set(ids)
+            else:
+                recent = await post_repo.posts_to_recheck(
                     peer.channel_id, conn=conn, since=now - window
                 )
-            )
+                # Missing media is retried whatever the post's age: fetching the message again
+                # also refreshes the photo's file reference before the download.
+                ids = sorted({*recent, *due})
+                retry = set(due)
             stored = await post_repo.content_hashes(peer.channel_id, ids, conn=conn)
-            retry = await post_repo.missing_media(peer.channel_id, ids, spec.media, conn=conn)
+        if retry:
+            log.info("media_retry", channel=spec.key, messages=len(retry))
         collector = Collector(client, self.media_store, download=spec.media)
         found, gone = await collector.by_ids(peer, ids)
         records = await collector.convert(peer, found, download=False)

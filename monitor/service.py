@@ -150,6 +150,7 @@ async def open_runtime(
             on_batch=[flagger],
             after_commit=[alerting.after_commit],
             detect_languages=detector.detect_many,
+            media_retry=timedelta(days=settings.media_retry_days),
         )
         # Idle polls' times are noted in memory and written in batches: the last batch here.
         stack.push_async_callback(_flush_quietly, pipeline)

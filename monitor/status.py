@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alerts import outbox_counts
@@ -10,6 +10,7 @@ from monitor.config import load_watchlist
 from monitor.scheduler import backoff
 from monitor.settings import Settings
 from storage import check_schema, create_engine
+from storage.missing_media import ChannelMissingMedia, missing_media_by_channel
 from storage.status import channel_status
 
 
@@ -22,6 +23,9 @@ async def collect_status(settings: Settings) -> tuple[list[dict[str, Any]], dict
         await check_schema(engine)
         async with engine.connect() as conn:
             stored = {row.handle: row for row in await channel_status(conn=conn)}
+            missing = await missing_media_by_channel(
+                conn=conn, now=datetime.now(UTC), period=timedelta(days=settings.media_retry_days)
+            )
         alerts = await outbox_counts(engine)
     finally:
         await engine.dispose()
@@ -60,6 +64,18 @@ async def collect_status(settings: Settings) -> tuple[list[dict[str, Any]], dict
                 "errors": state.consecutive_errors if state else 0,
                 "last_error": state.last_error if state else None,
                 "note": note,
+                **_photos_missing(
+                    missing.get(state.channel_id) if state and "photo" in spec.media else None
+                ),
             }
         )
     return rows, alerts
+
+
+def _photos_missing(summary: ChannelMissingMedia | None) -> dict[str, Any]:
+    """Photos Telegram refused: still retried (and when next), and given up."""
+    return {
+        "photos_missing": summary.missing if summary else 0,
+        "photos_given_up": summary.given_up if summary else 0,
+        "next_photo_retry_at": summary.next_retry if summary else None,
+    }

@@ -18,7 +18,7 @@ from storage.batching import chunked
 from storage.engine import dialect_insert
 from storage.errors import StorageError
 from storage.media import link_post_media
-from storage.models import channel, post, post_media, post_metric, post_version
+from storage.models import channel, post, post_metric, post_version
 from storage.records import PostRecord
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
     "UpsertResult",
     "content_hashes",
     "mark_deleted",
-    "missing_media",
     "posts_to_recheck",
     "touch_checked",
     "upsert_posts",
@@ -330,28 +329,6 @@ async def content_hashes(
             )
         )
         found.update({row.message_id: row.content_hash for row in rows})
-    return found
-
-
-async def missing_media(
-    channel_id: int, message_ids: Sequence[int], kinds: Sequence[str], *, conn: AsyncConnection
-) -> set[int]:
-    """Message ids among ``message_ids`` with media of ``kinds`` whose bytes are not stored
-    (their download failed): a re-check fetches them again."""
-    await _custom_plans(conn)
-    found: set[int] = set()
-    for ids in chunked(list(message_ids)):
-        rows = await conn.execute(
-            select(post.c.message_id)
-            .join(post_media, post_media.c.post_id == post.c.id)
-            .where(
-                post.c.channel_id == channel_id,
-                post.c.message_id.in_(ids),
-                post_media.c.sha256.is_(None),
-                post_media.c.kind.in_(list(kinds)),
-            )
-        )
-        found.update(rows.scalars())
     return found
 
 

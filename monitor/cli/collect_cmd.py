@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -283,7 +283,16 @@ def status(
         for row in rows:
             console.print_json(json.dumps(row, default=_iso), indent=None)
         return
-    table = Table("channel", "posts", "last post", "last poll", "next poll", "errors", "note")
+    table = Table(
+        "channel",
+        "posts",
+        "last post",
+        "last poll",
+        "next poll",
+        "errors",
+        "photos missing",
+        "note",
+    )
     for row in rows:
         table.add_row(
             f"@{row['channel']}",
@@ -292,6 +301,7 @@ def status(
             _short(row["last_poll_at"]),
             _short(row["next_poll_at"]),
             str(row["errors"]),
+            _photos_missing(row),
             row["note"] or "",
         )
     console.print(table)
@@ -300,6 +310,16 @@ def status(
     if alerts["failed"]:
         line += " — see `monitor alerts list --failed`, then `monitor alerts retry --all-failed`"
     console.print(line)
+
+
+def _photos_missing(row: dict[str, Any]) -> str:
+    """E.g. "2, retry 2026-05-01 09:10 UTC; 1 given up" (photos Telegram refused to serve)."""
+    parts = []
+    if row["photos_missing"]:
+        parts.append(f"{row['photos_missing']}, retry {_short(row['next_photo_retry_at'])}")
+    if row["photos_given_up"]:
+        parts.append(f"{row['photos_given_up']} given up")
+    return "; ".join(parts) or "0"
 
 
 def _iso(value: object) -> str:

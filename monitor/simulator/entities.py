@@ -13,6 +13,7 @@ __all__ = [
     "ChangeEvent",
     "SimAccount",
     "SimChannel",
+    "SimDocument",
     "SimForward",
     "SimMessage",
     "SimPhoto",
@@ -58,6 +59,20 @@ class SimPhoto:
 
 
 @dataclass
+class SimDocument:
+    """A file posted as a document, served whole; ``mime_type`` as the poster's client set it
+    (Telegram sends "" when there is none)."""
+
+    id: int
+    access_hash: int
+    file_reference: bytes
+    data: bytes
+    mime_type: str
+    file_name: str | None
+    date: datetime
+
+
+@dataclass
 class SimMessage:
     id: int
     date: datetime
@@ -70,6 +85,7 @@ class SimMessage:
     reactions: dict[str, int] = field(default_factory=dict)
     grouped_id: int | None = None
     photo: SimPhoto | None = None
+    document: SimDocument | None = None
     fwd_from: SimForward | None = None
     reply_to: int | None = None
     deleted: bool = False

@@ -304,7 +304,15 @@ class RequestHandler:
 
     async def get_file(self, request: Any, account: SimAccount) -> types.upload.File:
         loc = request.location
-        if isinstance(loc, types.InputPhotoFileLocation):
+        file_type: types.storage.TypeFileType = types.storage.FileJpeg()
+        if isinstance(loc, types.InputDocumentFileLocation):
+            document = self.backend.document(loc.id)
+            if document is None or document.access_hash != loc.access_hash:
+                raise RpcError(400, "LOCATION_INVALID")
+            if loc.file_reference != document.file_reference:
+                raise RpcError(400, "FILE_REFERENCE_EXPIRED")
+            data, date, file_type = document.data, document.date, types.storage.FileUnknown()
+        elif isinstance(loc, types.InputPhotoFileLocation):
             photo = self.backend.photo(loc.id)
             if photo is None or photo.access_hash != loc.access_hash:
                 raise RpcError(400, "LOCATION_INVALID")
@@ -312,20 +320,20 @@ class RequestHandler:
                 raise RpcError(400, "FILE_REFERENCE_EXPIRED")
             if loc.thumb_size not in photo.sizes:
                 raise RpcError(400, "LOCATION_INVALID")
-            data = photo.sizes[loc.thumb_size]
+            data, date = photo.sizes[loc.thumb_size], photo.date
         elif isinstance(loc, types.InputPeerPhotoFileLocation):
             channel = self.channel_for(loc.peer, account)
             photo = channel.photo
             if photo is None or photo.id != loc.photo_id:
                 raise RpcError(400, "LOCATION_INVALID")
             sizes = sorted(photo.sizes.values(), key=len)
-            data = sizes[-1] if loc.big else sizes[0]
+            data, date = (sizes[-1] if loc.big else sizes[0]), photo.date
         else:
             raise RpcError(400, "LOCATION_INVALID")
         check_file_window(request.offset, request.limit, precise=bool(request.precise))
         return types.upload.File(
-            type=types.storage.FileJpeg(),
-            mtime=int(photo.date.timestamp()),
+            type=file_type,
+            mtime=int(date.timestamp()),
             bytes=data[request.offset : request.offset + request.limit],
         )
 

@@ -19,6 +19,7 @@ from monitor.simulator.entities import (
     ChangeEvent,
     SimAccount,
     SimChannel,
+    SimDocument,
     SimForward,
     SimMessage,
     SimPhoto,
@@ -36,6 +37,7 @@ __all__ = [
     "ChangeEvent",
     "SimAccount",
     "SimChannel",
+    "SimDocument",
     "SimForward",
     "SimMessage",
     "SimPhoto",
@@ -65,6 +67,7 @@ class Backend:
         self._subscribers: list[Callable[[ChangeEvent], None]] = []
         self._drop_next = 0
         self._photos: dict[int, SimPhoto] = {}
+        self._documents: dict[int, SimDocument] = {}
         self._photo_counter = 0
         self._group_counter = 0
         self.change_seq = 0  # changes so far, all channels: ``ChangeEvent.seq`` of the last one
@@ -198,6 +201,7 @@ class Backend:
         date: datetime | None = None,
         entities: list[Any] | None = None,
         photo: bytes | None = None,
+        document: tuple[bytes, str] | None = None,
         grouped_id: int | None = None,
         views: int = 0,
         forwards: int = 0,
@@ -225,6 +229,18 @@ class Backend:
         )
         if photo is not None:
             message.photo = self._make_photo(photo, ("photo", channel_id, mid), when)
+        elif document is not None:  # (bytes, mime type): a file posted as a document
+            key = ("document", channel_id, mid)
+            message.document = SimDocument(
+                id=self.derive(*key, "id"),
+                access_hash=self.derive(*key, "hash") - (1 << 62),
+                file_reference=b"\x03" + self.derive_bytes(*key, "ref", n=15),
+                data=document[0],
+                mime_type=document[1],
+                file_name=None,
+                date=when,
+            )
+            self._documents[message.document.id] = message.document
         channel.add_message(message)
         self._change("new", channel, (mid,), 1)
         return message
@@ -336,6 +352,9 @@ class Backend:
 
     def photo(self, photo_id: int) -> SimPhoto | None:
         return self._photos.get(photo_id)
+
+    def document(self, document_id: int) -> SimDocument | None:
+        return self._documents.get(document_id)
 
     def _make_photo(self, data: bytes, key: tuple[object, ...], date: datetime) -> SimPhoto:
         sizes, dims = derive_photo_sizes(data)

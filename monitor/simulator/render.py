@@ -7,7 +7,14 @@ from typing import Any
 
 from telethon.tl import types
 
-from monitor.simulator.model import ChangeEvent, SimAccount, SimChannel, SimMessage, SimPhoto
+from monitor.simulator.model import (
+    ChangeEvent,
+    SimAccount,
+    SimChannel,
+    SimDocument,
+    SimMessage,
+    SimPhoto,
+)
 
 __all__ = [
     "DC_ID",
@@ -63,6 +70,30 @@ def channel_tl(channel: SimChannel, account: str, *, banned: bool = False) -> ty
     )
 
 
+def _media_tl(message: SimMessage) -> types.TypeMessageMedia | None:
+    if message.photo is not None:
+        return types.MessageMediaPhoto(photo=photo_tl(message.photo))
+    if message.document is not None:
+        return types.MessageMediaDocument(document=document_tl(message.document))
+    return None
+
+
+def document_tl(document: SimDocument) -> types.Document:
+    attributes: list[types.TypeDocumentAttribute] = []
+    if document.file_name:
+        attributes.append(types.DocumentAttributeFilename(document.file_name))
+    return types.Document(
+        id=document.id,
+        access_hash=document.access_hash,
+        file_reference=document.file_reference,
+        date=document.date,
+        mime_type=document.mime_type,
+        size=len(document.data),
+        dc_id=DC_ID,
+        attributes=attributes,
+    )
+
+
 def photo_tl(photo: SimPhoto) -> types.Photo:
     return types.Photo(
         id=photo.id,
@@ -108,7 +139,7 @@ def message_tl(channel: SimChannel, message: SimMessage) -> types.TypeMessage:
         reply_to=types.MessageReplyHeader(reply_to_msg_id=message.reply_to)
         if message.reply_to
         else None,
-        media=types.MessageMediaPhoto(photo=photo_tl(message.photo)) if message.photo else None,
+        media=_media_tl(message),
         entities=list(message.entities) or None,
         views=message.views,
         forwards=message.forwards,

@@ -303,26 +303,3 @@ async def test_a_nul_character_in_a_post_does_not_stall_the_channel(
         texts = (await conn.execute(select(post.c.text, post.c.raw).order_by(post.c.id))).all()
     assert texts[0].text == "before\ufffdafter"
     assert texts[0].raw["message"] == "before\ufffdafter"
-
-
-async def test_a_photo_whose_download_failed_is_fetched_by_the_next_recheck(
-    telegram, connect, make_pipeline, engine, media_store
-):
-    channel = telegram.add_channel("chan_a", "Channel A")
-    now = START + timedelta(hours=1)
-    message = telegram.post(channel.id, "photo", date=START, photo=generate_jpeg(5, label="x"))
-    telegram.faults.fail("GetFileRequest", "FILE_ID_INVALID")
-    pipeline = make_pipeline(now=lambda: now)
-    client = await connect()
-    first = await pipeline.collect(client, spec("chan_a"))
-    assert first.ok and first.photos == 0
-
-    report = await pipeline.recheck(client, spec("chan_a"))
-
-    assert report.ok and report.changed == 0  # the post did not change: no new version
-    served = hashlib.sha256(telegram.photo_bytes(channel.id, message.id)).hexdigest()
-    async with engine.connect() as conn:
-        stored = (await conn.execute(select(post_media.c.sha256))).scalars().all()
-        versions = (await conn.execute(select(func.count()).select_from(post_version))).scalar()
-    assert stored == [served] and versions == 1
-    assert next(media_store.root.rglob(f"{served}.jpg")).exists()
