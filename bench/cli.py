@@ -7,8 +7,9 @@ same run: ``python -c pass`` (the interpreter alone) and a naive CLI that import
 front (``import telethon, sqlalchemy.ext.asyncio, apprise, alembic``).
 
 ``--against DIR`` also runs every command from another source tree of the project (e.g.
-``git worktree add /tmp/main main``) through ``PYTHONPATH``, in the same round-robin, for a
-before/after comparison under the same load.
+``git archive 1afa225 | tar -x -C /tmp/base``) through ``PYTHONPATH``, in the same round-robin,
+for a before/after comparison under the same load; that tree makes its own demo archive, since
+an older version refuses a newer schema.
 
 Prints a Markdown table: min and median wall time, the target and whether the median meets it,
 the median's ratio to the naive import, median CPU time (user + system: steadier than wall time
@@ -131,25 +132,28 @@ def main() -> None:
     parser.add_argument("--against", type=Path, help="another source tree of the project")
     args = parser.parse_args()
     all_cases = cases(args.against.resolve() if args.against else None)
-    data_dir = Path(tempfile.mkdtemp(prefix="monitor-bench-cli-"))
+    trees = sorted({case.pythonpath for case in all_cases}, key=lambda tree: tree or "")
+    archives = {tree: Path(tempfile.mkdtemp(prefix="monitor-bench-cli-")) for tree in trees}
     try:
-        print(f"making the demo archive in {data_dir} ...", file=sys.stderr)
-        subprocess.run(
-            [*monitor(), "demo"],
-            cwd=ROOT,
-            env=environment(data_dir),
-            check=True,
-            capture_output=True,
-        )
+        for tree, data_dir in archives.items():
+            print(f"making the demo archive of {tree or ROOT} in {data_dir} ...", file=sys.stderr)
+            subprocess.run(
+                [*monitor(), "demo"],
+                cwd=ROOT,
+                env=environment(data_dir, tree),
+                check=True,
+                capture_output=True,
+            )
         for case in all_cases:  # warm the file cache and the bytecode, not counted
-            run_once(case, data_dir)
+            run_once(case, archives[case.pythonpath])
             for values in (case.wall, case.cpu, case.rss):
                 values.clear()
         for _ in range(args.runs):
             for case in all_cases:
-                run_once(case, data_dir)
+                run_once(case, archives[case.pythonpath])
     finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+        for data_dir in archives.values():
+            shutil.rmtree(data_dir, ignore_errors=True)
     load = os.getloadavg()[0]
     print(f"\n{args.runs} runs each, {os.cpu_count()} CPUs, load average {load:.2f} at the end\n")
     print(table(all_cases))
