@@ -258,6 +258,10 @@ class Database:
         async with self.engine.connect() as conn:
             return {(r.channel_id, r.message_id, r.entity_id) for r in await conn.execute(query)}
 
+    async def has_flag(self, key: tuple[int, int, str]) -> bool:
+        """Whether (channel id, message id, entity id) is flagged."""
+        return key in await self.flags()
+
     async def has_posts(self, keys: set[tuple[int, int]]) -> bool:
         return keys <= set(await self.post_keys())
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from tests.daemon.conftest import Database, Env, channels_yaml, until
+from tests.daemon.conftest import Env, channels_yaml, until
 
 INCLUDED_ENTITY = """\
 entities:
@@ -67,7 +67,7 @@ async def test_reloads_on_save_and_on_sighup_and_keeps_the_last_good_watchlist(
     await daemon.wait_for_event("watchlist_reloaded", count=reloads + 1)
     live = sim.backend.post(beta.id, "Hezbollah statement on the border incident.")
     await until(
-        lambda: _flagged(db, (beta.id, live.id, "hezbollah")),
+        lambda: db.has_flag((beta.id, live.id, "hezbollah")),
         "the SIGHUP-loaded entity's flag",
         context=daemon.log_tail,
     )
@@ -83,7 +83,7 @@ async def test_reloads_on_save_and_on_sighup_and_keeps_the_last_good_watchlist(
         context=daemon.log_tail,
     )
     await until(
-        lambda: _flagged(db, (gamma.id, late.id, "hezbollah")), "its flag", context=daemon.log_tail
+        lambda: db.has_flag((gamma.id, late.id, "hezbollah")), "its flag", context=daemon.log_tail
     )
 
     assert await daemon.stop() == 0, daemon.log_tail()
@@ -91,10 +91,6 @@ async def test_reloads_on_save_and_on_sighup_and_keeps_the_last_good_watchlist(
     assert daemon.proc.returncode == 0
     assert f"{reloads + 1} watchlist reloads" in daemon.stdout
     assert sorted(await db.post_keys()) == sorted(sim.message_keys(alpha, beta, gamma))
-
-
-async def _flagged(db: Database, key: tuple[int, int, str]) -> bool:
-    return key in await db.flags()
 
 
 async def test_a_reload_that_fails_in_the_database_does_not_end_reloading(
@@ -122,7 +118,7 @@ async def test_a_reload_that_fails_in_the_database_does_not_end_reloading(
     await daemon.wait_for_event("watchlist_reloaded")
     live = sim.backend.post(alpha.id, "Cui Wei Ming arrived.")
     await until(
-        lambda: _flagged(db, (alpha.id, live.id, "cui-wei")), "the flag", context=daemon.log_tail
+        lambda: db.has_flag((alpha.id, live.id, "cui-wei")), "the flag", context=daemon.log_tail
     )
     assert await daemon.stop() == 0, daemon.log_tail()
 
@@ -147,7 +143,7 @@ async def test_saving_an_included_entities_file_reloads_without_a_signal(
     await daemon.wait_for_event("watchlist_reloaded")
     live = sim.backend.post(alpha.id, "Hezbollah statement on the border incident.")
     await until(
-        lambda: _flagged(db, (alpha.id, live.id, "hezbollah")),
+        lambda: db.has_flag((alpha.id, live.id, "hezbollah")),
         "the flag of the entity added in the included file",
         context=daemon.log_tail,
     )

@@ -7,7 +7,7 @@ import os
 import signal
 from pathlib import Path
 
-from tests.daemon.conftest import Database, Env, channels_yaml, until
+from tests.daemon.conftest import Env, channels_yaml, until
 
 NEW_ENTITY = """\
   - id: hezbollah
@@ -30,10 +30,6 @@ def with_route(url: str) -> str:
         + NEW_ENTITY
         + f'alerts:\n  routes:\n    - name: desk\n      url: "{url}"\n'
     )
-
-
-async def _flagged(db: Database, key: tuple[int, int, str]) -> bool:
-    return key in await db.flags()
 
 
 async def test_hostile_yaml_saved_while_running_is_refused_and_polling_goes_on(
@@ -64,7 +60,7 @@ async def test_hostile_yaml_saved_while_running_is_refused_and_polling_goes_on(
         )
         live = sim.backend.post(alpha.id, f"After the {what}: Cui Wei spoke.")
         await until(
-            lambda live=live: _flagged(db, (alpha.id, live.id, "cui-wei")),
+            lambda live=live: db.has_flag((alpha.id, live.id, "cui-wei")),
             f"a post flagged by the last good watchlist after the {what}",
             context=daemon.log_tail,
         )
@@ -90,18 +86,18 @@ async def test_a_reload_with_an_unusable_alert_url_changes_nothing_until_fixed(
     assert "not a usable" in failed["error"], failed
     before = sim.backend.post(alpha.id, "Hezbollah and Cui Wei, in one sentence.")
     await until(
-        lambda: _flagged(db, (alpha.id, before.id, "cui-wei")),
+        lambda: db.has_flag((alpha.id, before.id, "cui-wei")),
         "the post, flagged by the old watchlist",
         context=daemon.log_tail,
     )
-    assert not await _flagged(db, (alpha.id, before.id, "hezbollah"))
+    assert not await db.has_flag((alpha.id, before.id, "hezbollah"))
 
     # The URL fixed: the whole watchlist takes over.
     env.channels_file.write_text(with_route(f"jsonl://{tmp_path / 'alerts.jsonl'}"))
     await daemon.wait_for_event("watchlist_reloaded")
     after = sim.backend.post(alpha.id, "Hezbollah statement on the border incident.")
     await until(
-        lambda: _flagged(db, (alpha.id, after.id, "hezbollah")),
+        lambda: db.has_flag((alpha.id, after.id, "hezbollah")),
         "the new entity's flag",
         context=daemon.log_tail,
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon.conftest import Database, Env, channels_yaml, until
+from tests.daemon.conftest import Env, channels_yaml, until
 
 
 async def test_daemon_collects_flags_live_posts_and_stops_cleanly_on_sigterm(
@@ -37,7 +37,7 @@ async def test_daemon_collects_flags_live_posts_and_stops_cleanly_on_sigterm(
         lambda: db.has_posts({(alpha.id, live.id)}), "the live post", context=daemon.log_tail
     )
     await until(
-        lambda: _flagged(db, (alpha.id, live.id, "cui-wei")),
+        lambda: db.has_flag((alpha.id, live.id, "cui-wei")),
         "the live post's flag",
         context=daemon.log_tail,
     )
@@ -58,10 +58,6 @@ async def test_daemon_collects_flags_live_posts_and_stops_cleanly_on_sigterm(
     stored = await db.post_keys()
     assert sorted(stored) == sorted(sim.message_keys(alpha, beta))
     assert await db.flags() == {(alpha.id, live.id, "cui-wei")}
-
-
-async def _flagged(db: Database, key: tuple[int, int, str]) -> bool:
-    return key in await db.flags()
 
 
 async def test_run_without_telegram_credentials_names_the_variables_and_the_demo(
