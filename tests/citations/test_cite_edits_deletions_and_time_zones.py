@@ -58,6 +58,8 @@ def test_a_post_at_2230_utc_cites_as_the_next_day_in_baghdad(collected):
     assert run(utc, "cite", "@desk_chan/3") == "Telegram, May 20, 2024.\n"
     assert run(utc, "cite", "@desk_chan/3", "--tz", "Asia/Baghdad") == "Telegram, May 21, 2024.\n"
     assert run(baghdad, "cite", "@desk_chan/3", "--tz", "UTC") == "Telegram, May 20, 2024.\n"
+    desk_utc = {**baghdad, "MONITOR_DESK_TIMEZONE": "UTC"}  # the desk's zone over the watchlist's
+    assert run(desk_utc, "cite", "@desk_chan/3") == "Telegram, May 20, 2024.\n"
     full = run(baghdad, "cite", "@desk_chan/3", "--style", "full")
     assert "May 21, 2024, 01:30 UTC+3 (Asia/Baghdad)" in full
     assert "edited" not in full and "deleted" not in full and "version" not in full

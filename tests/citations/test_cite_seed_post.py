@@ -153,6 +153,22 @@ def test_confirmed_flags_give_a_numbered_footnote_list_oldest_post_first(archive
     assert escalated.startswith("[1] اخبار ایران و منطقه (شبیه‌سازی) [Iran and Region News")
     assert escalated.count("\n") == 1
 
+    assert run(
+        env, "cite", "--flags", "--channel", "@iran_akhbar_fa_sim", "--style", "markdown"
+    ) == (
+        "".join(
+            f"[^{n}]: اخبار ایران و منطقه (شبیه‌سازی) \\[Iran and Region News (simulation)\\] "
+            f"(@iran\\_akhbar\\_fa\\_sim), Telegram, [{day}](https://t.me/iran_akhbar_fa_sim/{m}).\n"
+            for n, day, m in (
+                (1, "March 6, 2018", 2),
+                (2, "June 28, 2022", 57),
+                (3, "May 13, 2024", 90),
+            )
+        )
+    )
+    by_entity = run(env, "cite", "--flags", "--entity", "kataib-hezbollah", "--tz", "UTC")
+    assert by_entity == "[1] Telegram, January 29, 2024.\n[2] Telegram, February 8, 2024.\n"
+
     result = CliRunner().invoke(
         app, ["cite", "--flags", "--status", "confirmed", "--since", "2099-01-01"], env=env
     )
