@@ -120,7 +120,7 @@ def cite(
     settings = make_settings(ctx, data_dir=data_dir, channels=channels, quiet=True)
     zone_name, titles = _desk_context(settings, tz)
     zone = resolve_timezone(zone_name)
-    filters = {
+    filters: dict[str, Any] = {
         "status": status.value if status else None,
         "flagged_since": parse_since(since),
         "entity_id": entity,
@@ -225,7 +225,9 @@ def _desk_context(settings: Settings, tz: str | None) -> tuple[str | None, dict[
         watchlist = load_watchlist(settings.channels_file)
     except ConfigError as exc:
         if settings.channels_file.exists():
-            err_console.print(f"[yellow]warning:[/] no English titles from the watchlist: {exc}")
+            err_console.print(
+                f"[yellow]warning:[/] no English titles from the watchlist: {markup_safe(str(exc))}"
+            )
     else:
         titles = {c.key: c.title_en for c in watchlist.channels if c.title_en}
         desk_zone = desk_zone or watchlist.alerts.timezone

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from monitor.cli import app
 from tests.flagging.desk import run
 from tests.telegram_fixtures import spec
 
@@ -92,3 +94,18 @@ def test_a_post_deleted_at_the_source_says_by_when(collected):
     assert "Deleted at source by May 22, 2024." in run(
         env, "cite", "@desk_chan/2", "--style", "bibtex"
     )
+
+
+def test_a_broken_watchlist_costs_only_its_translations_and_time_zone(collected, tmp_path: Path):
+    env = collected("Asia/Baghdad")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text('channels:\n  - handle: "@desk_chan"\n    titel_en: typo\n', encoding="utf-8")
+    result = CliRunner().invoke(
+        app,
+        ["cite", "@desk_chan/3", "--style", "full"],
+        env={**env, "MONITOR_CHANNELS_FILE": str(broken)},
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("قناة المكتب (@desk_chan), Telegram, May 20, 2024, 22:30 UTC,")
+    assert "warning: no English titles from the watchlist" in result.stderr
+    assert "titel_en" in result.stderr
