@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -160,9 +161,18 @@ HandleArgument = Annotated[
 ]
 
 
-def _report_edit(result: object) -> None:
+def run_edit(edit: Callable[[], object]) -> None:
+    """Run one watchlist edit and print what it did; a refusal is printed literally (its
+    messages quote the file) with its hint, and exits non-zero."""
     from monitor.config.edit import EditResult
 
+    try:
+        result = edit()
+    except ConfigError as exc:
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        if exc.hint:
+            err_console.print(f"[yellow]hint:[/] {escape(exc.hint)}", soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
     assert isinstance(result, EditResult)
     console.print(escape(result.message), soft_wrap=True)
     if result.changed:
@@ -210,15 +220,16 @@ def add(
     else:
         checked = run_async(_resolve(settings, handle))
     err_console.print(escape(checked), soft_wrap=True)
-    result = add_channel(
-        settings.channels_file,
-        handle,
-        label=label,
-        tags=tag_list,
-        poll_every=poll_every,
-        enabled=not disabled,
+    run_edit(
+        lambda: add_channel(
+            settings.channels_file,
+            handle,
+            label=label,
+            tags=tag_list,
+            poll_every=poll_every,
+            enabled=not disabled,
+        )
     )
-    _report_edit(result)
 
 
 async def _resolve(settings: object, handle: str) -> str:
@@ -262,10 +273,9 @@ def _edit_command(
 
     path = make_settings(ctx, data_dir=data_dir, channels=channels, quiet=True).channels_file
     if action == "remove":
-        result = edit.remove_channel(path, handle)
+        run_edit(lambda: edit.remove_channel(path, handle))
     else:
-        result = edit.set_channel_enabled(path, handle, action == "enable")
-    _report_edit(result)
+        run_edit(lambda: edit.set_channel_enabled(path, handle, action == "enable"))
 
 
 @channels_app.command("remove")

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from monitor.cli.app import ChannelsOption, DataDirOption, console, make_settings
+from monitor.cli.app import ChannelsOption, DataDirOption, make_settings
+from monitor.cli.channels_cmd import run_edit
 from monitor.cli.match_cmd import entities_app
 
 alias_app = typer.Typer(
@@ -21,17 +21,6 @@ entities_app.add_typer(alias_app, name="alias")
 
 EntityIdArgument = Annotated[str, typer.Argument(help="The entity's id, e.g. qais-al-khazali.")]
 AliasArgument = Annotated[str, typer.Argument(help="The alias, as it is written in posts.")]
-
-
-def _done(result: object) -> None:
-    from monitor.config.edit import EditResult
-
-    assert isinstance(result, EditResult)
-    console.print(escape(result.message), soft_wrap=True)
-    if result.changed:
-        console.print(
-            "a running `monitor run` reloads the watchlist by itself", style="dim", soft_wrap=True
-        )
 
 
 def _watchlist(ctx: typer.Context, data_dir: Path | None, channels: Path | None) -> Path:
@@ -72,9 +61,10 @@ def add(
     from monitor.config.edit import add_entity
 
     tag_list = [t.strip() for t in (tags or "").split(",") if t.strip()]
-    _done(
-        add_entity(
-            _watchlist(ctx, data_dir, channels),
+    path = _watchlist(ctx, data_dir, channels)
+    run_edit(
+        lambda: add_entity(
+            path,
             entity_id,
             name=name,
             kind=kind,
@@ -99,7 +89,8 @@ def alias_add(
     """
     from monitor.config.edit import add_alias
 
-    _done(add_alias(_watchlist(ctx, data_dir, channels), entity_id, alias))
+    path = _watchlist(ctx, data_dir, channels)
+    run_edit(lambda: add_alias(path, entity_id, alias))
 
 
 @alias_app.command("remove")
@@ -116,4 +107,5 @@ def alias_remove(
     """
     from monitor.config.edit import remove_alias
 
-    _done(remove_alias(_watchlist(ctx, data_dir, channels), entity_id, alias))
+    path = _watchlist(ctx, data_dir, channels)
+    run_edit(lambda: remove_alias(path, entity_id, alias))
