@@ -32,7 +32,9 @@ __all__ = ["WatchlistError", "is_included", "load_entities", "load_watchlist", "
 TOP_KEYS = ("defaults", "include", "channels", "entities", "alerts")
 #: Top-level keys starting with this are ignored: a place for YAML anchors (``x-base: &base``).
 EXTENSION_PREFIX = "x-"
-CHANNEL_SHAPE = 'write `- handle: "@name"` with optional label, poll_every, tags, enabled'
+CHANNEL_SHAPE = (
+    'write `- handle: "@name"` with optional label, poll_every, tags, enabled, silent_after'
+)
 ENTITY_SHAPE = "write `- id: some-id` with name, kind, tags and aliases"
 ROUTE_SHAPE = 'write `- name: desk` with url: "${VAR}", entities, channels, min_status'
 
