@@ -17,3 +17,6 @@ def receiver() -> Iterator[Receiver]:
     server.start()
     yield server
     server.stop()
+
+
+from tests.telegram_fixtures import connect, make_pipeline, telegram  # noqa: E402, F401
