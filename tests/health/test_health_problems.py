@@ -193,6 +193,9 @@ async def test_private_then_public_in_the_simulator(engine: AsyncEngine, telegra
     assert telegram.channel_by_username("alpha_sim") is None  # the name is free
     report = await desk.pass_(alpha)
     assert report.problem == "private"
+    desk.clock.now += timedelta(hours=2)  # also failing every poll for an hour now: same episode
+    assert (await desk.pass_(alpha)).problem == "private"
+    assert [e for _, e, _ in await health_rows(engine)] == ["private"]
     telegram.make_public(channel.id)
     assert (await desk.pass_(alpha)).ok
     assert [e for _, e, _ in await health_rows(engine)] == ["private", "recovered"]

@@ -181,3 +181,21 @@ def test_add_with_no_resolve_says_it_did_not_check(runner: CliRunner, channels_f
     result = run(runner, channels_file, "channels", "add", "@unchecked_sim", "--no-resolve")
     assert result.exit_code == 0, result.output
     assert "not checked with Telegram (--no-resolve)" in result.output
+
+
+def test_an_unset_variable_of_a_route_refuses_the_edit(
+    runner: CliRunner, channels_file: Path, monkeypatch
+) -> None:
+    text = channels_file.read_text(encoding="utf-8").replace(
+        '      url: "console://stderr"', '      url: "${DESK_HOOK_FOR_TEST}"'
+    )
+    channels_file.write_text(text, encoding="utf-8")
+    monkeypatch.delenv("DESK_HOOK_FOR_TEST", raising=False)
+    result = run(runner, channels_file, "channels", "add", "@later_sim", "--no-resolve")
+    assert result.exit_code != 0
+    assert "environment variable DESK_HOOK_FOR_TEST is not set" in result.output
+    assert channels_file.read_text(encoding="utf-8") == text
+    monkeypatch.setenv("DESK_HOOK_FOR_TEST", "json://127.0.0.1:9/hook")
+    result = run(runner, channels_file, "channels", "add", "@later_sim", "--no-resolve")
+    assert result.exit_code == 0, result.output
+    assert "${DESK_HOOK_FOR_TEST}" in channels_file.read_text(encoding="utf-8")  # not expanded

@@ -34,3 +34,20 @@ async def test_a_known_handle_is_added_an_unknown_one_refused(sim, tmp_path: Pat
     assert code == 0, err
     assert "not checked with Telegram (--no-resolve)" in err
     assert sim.backend.requests.count("ResolveUsernameRequest") == 2
+
+
+async def test_telegram_unreachable_refuses_the_add(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = Env(tmp_path, server=f"127.0.0.1:{port}")
+    env.channels_file.write_text(channels_yaml("alpha_sim"))
+    before = env.channels_file.read_bytes()
+    code, out, err = await env.monitor("channels", "add", "@beta_sim")
+    assert code != 0
+    assert "cannot connect to Telegram" in err
+    assert "@beta_sim was not added" in err
+    assert "--no-resolve" in err
+    assert env.channels_file.read_bytes() == before
