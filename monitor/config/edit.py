@@ -5,20 +5,12 @@ kept; a file with nothing changed dumps to the same bytes), changes one entry, v
 whole watchlist *as it would be* with the normal loader (:func:`load_watchlist` with the new
 text in place of the file), and only then writes: a temporary file in the same folder, the
 original's mode, ``os.replace``. A refused edit leaves every file untouched. A running monitor
-sees the replace through its file watch and reloads.
-
-ruamel keeps the comment lines that follow an item (blank lines, a comment heading the next
-section) on the item's last value; appending or removing an item moves them along so they stay
-where they were in the file.
+sees the replace through its file watch and reloads. The YAML mechanics (comments that follow
+an item, the atomic write) are in :mod:`monitor.config.yamledit`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
-import stat
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +20,14 @@ from monitor.config.handles import canonical_handle, display_handle
 from monitor.config.loader import WatchlistError, load_watchlist
 from monitor.config.messages import did_you_mean
 from monitor.config.models import Watchlist
+from monitor.config.yamledit import (
+    RoundTripDoc,
+    append_item,
+    delete_item,
+    give_trailing,
+    take_trailing,
+    write_atomically,
+)
 from monitor.config.yamlpos import Problem
 from monitor.errors import ConfigError
 
@@ -52,183 +52,11 @@ class EditResult:
     watchlist: Watchlist | None = None
 
 
-class _Doc:
-    """One YAML file loaded for a round trip."""
-
-    def __init__(self, path: Path) -> None:
-        from ruamel.yaml import YAML
-        from ruamel.yaml.error import YAMLError
-
-        self.path = path
-        try:
-            self.original = path.read_bytes()
-        except FileNotFoundError:
-            raise ConfigError(
-                f"watchlist file '{path}' not found", hint="pass --channels FILE"
-            ) from None
-        except OSError as exc:
-            raise ConfigError(f"cannot read watchlist file '{path}': {exc.strerror}") from None
-        self.yaml = YAML(typ="rt")
-        self.yaml.preserve_quotes = True
-        self.yaml.width = 4096  # never re-wrap a long line
-        self.yaml.indent(mapping=2, sequence=4, offset=2)
-        try:
-            self.root = self.yaml.load(self.original.decode("utf-8-sig"))
-        except (YAMLError, UnicodeDecodeError):
-            self.root = None
-        if self.root is None or not hasattr(self.root, "ca"):
-            # Let the loader say what is wrong, with its position.
-            load_watchlist(path)
-            raise ConfigError(f"{path}: the top level must be a mapping")
-
-    def dump(self) -> str:
-        out = io.StringIO()
-        self.yaml.dump(self.root, out)
-        return out.getvalue()
-
-
-# -- comments that follow an item ------------------------------------------------------------------
-
-
-def _is_block(node: Any) -> bool:
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
-    return isinstance(node, CommentedMap | CommentedSeq) and bool(node) and not node.fa.flow_style()
-
-
-def _last_slot(node: Any) -> tuple[Any, Any, int]:
-    """(container, key, index in its comment list) where ruamel keeps what follows ``node``."""
-    from ruamel.yaml.comments import CommentedMap
-
-    while True:
-        if isinstance(node, CommentedMap):
-            key = list(node)[-1]
-            if _is_block(node[key]):
-                node = node[key]
-                continue
-            return node, key, 2
-        index = len(node) - 1
-        if _is_block(node[index]):
-            node = node[index]
-            continue
-        return node, index, 0
-
-
-def _take_trailing(node: Any) -> str:
-    """Detach the full-line comments and blank lines after ``node``'s last line; returns them."""
-    if not _is_block(node):
-        return ""
-    container, key, i = _last_slot(node)
-    slot = container.ca.items.get(key)
-    token = slot[i] if slot and len(slot) > i else None
-    if token is None or "\n" not in token.value:
-        return ""
-    head, _, rest = token.value.partition("\n")
-    if not rest:
-        return ""
-    if head.strip():
-        token.value = head + "\n"
-    else:
-        slot[i] = None
-    return rest
-
-
-def _give_trailing(node: Any, text: str) -> None:
-    """Attach ``text`` (full-line comments, blank lines) after ``node``'s last line."""
-    if not text or not _is_block(node):
-        return
-    _give_at(*_last_slot(node), text)
-
-
-def _give_at(container: Any, key: Any, i: int, text: str) -> None:
-    from ruamel.yaml.comments import CommentedMap
-    from ruamel.yaml.error import CommentMark
-    from ruamel.yaml.tokens import CommentToken
-
-    slot = container.ca.items.get(key)
-    token = slot[i] if slot and len(slot) > i else None
-    if token is not None:
-        token.value = (token.value if token.value.endswith("\n") else token.value + "\n") + text
-        return
-    token = CommentToken("\n" + text, CommentMark(0), None)
-    if isinstance(container, CommentedMap):
-        container.ca.items.setdefault(key, [None, None, None, None])[2] = token
-    else:
-        container.ca.items.setdefault(key, [None, None, None, None])[0] = token
-
-
-def _take_after(seq: Any, index: int) -> str:
-    """Detach the comment lines that follow ``seq[index]`` (not its own end-of-line comment)."""
-    if _is_block(seq[index]):
-        return _take_trailing(seq[index])
-    slot = seq.ca.items.get(index)
-    token = slot[0] if slot else None
-    if token is None or "\n" not in token.value:
-        return ""
-    head, _, rest = token.value.partition("\n")
-    if not rest:
-        return ""
-    if head.strip():
-        token.value = head + "\n"
-    else:
-        slot[0] = None
-    return rest
-
-
-def _give_after(seq: Any, index: int, text: str) -> None:
-    if not text:
-        return
-    if _is_block(seq[index]):
-        _give_trailing(seq[index], text)
-    else:
-        _give_at(seq, index, 0, text)
-
-
-def _append(seq: Any, item: Any) -> None:
-    """Append ``item`` after the last item, before the comments that followed it."""
-    if not _is_block(seq):
-        seq.append(item)
-        return
-    trailing = _take_after(seq, len(seq) - 1)
-    seq.append(item)
-    _give_after(seq, len(seq) - 1, trailing)
-
-
-def _delete(seq: Any, index: int, parent: Any, key: str) -> None:
-    """Delete ``seq[index]``; the comment lines after it stay where they were."""
-    trailing = _take_after(seq, index) if _is_block(seq) else ""
-    del seq[index]
-    if not trailing:
-        return
-    if index > 0:
-        _give_after(seq, index - 1, trailing)
-    elif seq:  # the first item went: its followers' comments go before the new first item
-        _give_before_first(seq, trailing)
-    else:  # the list is now empty (`[]`): they follow its key
-        _give_at(parent, key, 2, trailing)
-
-
-def _give_before_first(seq: Any, text: str) -> None:
-    from ruamel.yaml.error import CommentMark
-    from ruamel.yaml.tokens import CommentToken
-
-    comment = seq.ca.comment
-    if comment is None:
-        seq.ca.comment = comment = [None, []]
-    while len(comment) < 2:
-        comment.append([])
-    if comment[1] is None:
-        comment[1] = []
-    column = comment[1][0].column if comment[1] else 0
-    for line in text.splitlines(keepends=True):
-        comment[1].append(CommentToken(line.lstrip(" ") or "\n", CommentMark(column), None))
-
-
 # -- writing ---------------------------------------------------------------------------------------
 
 
 def _commit(
-    main: Path, doc: _Doc, message: str, *, check: Callable[[Watchlist], None] | None = None
+    main: Path, doc: RoundTripDoc, message: str, *, check: Callable[[Watchlist], None] | None = None
 ) -> EditResult:
     """Validate the watchlist with ``doc``'s new text, then write it atomically."""
     text = doc.dump()
@@ -241,38 +69,8 @@ def _commit(
     data = text.encode("utf-8")
     if data == doc.original:
         return EditResult(doc.path, False, message, watchlist)
-    _write_atomically(doc.path, data, doc.original)
+    write_atomically(doc.path, data, doc.original)
     return EditResult(doc.path, True, message, watchlist)
-
-
-def _write_atomically(path: Path, data: bytes, expected: bytes) -> None:
-    """Replace ``path`` with ``data`` via a temporary file in its folder (same mode); refuse if
-    the file changed since it was read (another editor saved meanwhile)."""
-    mode = stat.S_IMODE(path.stat().st_mode)
-    # A dot name: never matched by an `include:` glob such as entities/*.yaml.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".edit")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        if path.read_bytes() != expected:
-            raise ConfigError(
-                f"{path} changed while it was being edited; nothing written",
-                hint="run the command again",
-            )
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # the rename itself survives a crash
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
 class EditRefused(ConfigError):
@@ -292,7 +90,7 @@ class EditRefused(ConfigError):
 # -- channels --------------------------------------------------------------------------------------
 
 
-def _channel_index(doc: _Doc, handle: str) -> int | None:
+def _channel_index(doc: RoundTripDoc, handle: str) -> int | None:
     key = _key(handle)
     for i, item in enumerate(_section(doc, "channels") or []):
         written = item.get("handle") if hasattr(item, "get") else item
@@ -311,7 +109,7 @@ def _key(handle: str) -> str:
         raise ConfigError(f"bad handle '{handle}': {exc}") from None
 
 
-def _section(doc: _Doc, name: str) -> Any:
+def _section(doc: RoundTripDoc, name: str) -> Any:
     section = doc.root.get(name)
     if section is not None and not hasattr(section, "append"):
         load_watchlist(doc.path)  # reports the problem with its position
@@ -319,20 +117,20 @@ def _section(doc: _Doc, name: str) -> Any:
     return section
 
 
-def _new_section(doc: _Doc, name: str) -> Any:
+def _new_section(doc: RoundTripDoc, name: str) -> Any:
     from ruamel.yaml.comments import CommentedSeq
 
     section = _section(doc, name)
     if section is None:
         section = CommentedSeq()
-        trailing = _take_trailing(doc.root) if name not in doc.root else ""
+        trailing = take_trailing(doc.root) if name not in doc.root else ""
         doc.root[name] = section
         if trailing:
-            _give_trailing(doc.root, trailing)
+            give_trailing(doc.root, trailing)
     return section
 
 
-def _line_of(doc: _Doc, name: str, index: int) -> str:
+def _line_of(doc: RoundTripDoc, name: str, index: int) -> str:
     """``channels.yaml:36`` for an item after the edit (positions from the dumped text)."""
     from ruamel.yaml import YAML
 
@@ -355,7 +153,7 @@ def add_channel(
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
     key = _key(handle)
-    doc = _Doc(main)
+    doc = RoundTripDoc(main)
     if (found := _channel_index(doc, handle)) is not None:
         line = doc.root["channels"].lc.item(found)[0] + 1
         raise ConfigError(
@@ -379,7 +177,7 @@ def add_channel(
     if not enabled:
         entry["enabled"] = False
     channels = _new_section(doc, "channels")
-    _append(channels, entry)
+    append_item(channels, entry)
     where = _line_of(doc, "channels", len(channels) - 1)
     state = "" if enabled else " (disabled)"
     return _commit(main, doc, f"added {display_handle(key)}{state} at {where}")
@@ -387,9 +185,9 @@ def add_channel(
 
 def remove_channel(main: Path, handle: str) -> EditResult:
     """Remove a channel from ``channels:``; its archive stays in the database."""
-    doc = _Doc(main)
+    doc = RoundTripDoc(main)
     index = _require_channel(doc, main, handle)
-    _delete(doc.root["channels"], index, doc.root, "channels")
+    delete_item(doc.root["channels"], index, doc.root, "channels")
     return _commit(main, doc, f"removed {display_handle(_key(handle))} from {main}")
 
 
@@ -398,7 +196,7 @@ def set_channel_enabled(main: Path, handle: str, enabled: bool) -> EditResult:
     from ruamel.yaml.comments import CommentedMap
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-    doc = _Doc(main)
+    doc = RoundTripDoc(main)
     index = _require_channel(doc, main, handle)
     channels = doc.root["channels"]
     item = channels[index]
@@ -415,13 +213,13 @@ def set_channel_enabled(main: Path, handle: str, enabled: bool) -> EditResult:
     if "enabled" in item:
         item["enabled"] = enabled
     else:
-        trailing = _take_trailing(item)
+        trailing = take_trailing(item)
         item["enabled"] = enabled
-        _give_trailing(item, trailing)
+        give_trailing(item, trailing)
     return _commit(main, doc, f"{verb} {shown} in {main}")
 
 
-def _require_channel(doc: _Doc, main: Path, handle: str) -> int:
+def _require_channel(doc: RoundTripDoc, main: Path, handle: str) -> int:
     index = _channel_index(doc, handle)
     if index is None:
         known = [
@@ -458,10 +256,10 @@ def _entity_files(main: Path) -> list[Path]:
         return [main]
 
 
-def _find_entity(main: Path, entity_id: str) -> tuple[_Doc, int]:
+def _find_entity(main: Path, entity_id: str) -> tuple[RoundTripDoc, int]:
     known: list[str] = []
     for path in _entity_files(main):
-        doc = _Doc(path)
+        doc = RoundTripDoc(path)
         for i, item in enumerate(_section(doc, "entities") or []):
             written = item.get("id") if hasattr(item, "get") else None
             if isinstance(written, str) and written.strip() == entity_id:
@@ -510,7 +308,7 @@ def add_entity(
             "nothing written",
             hint=f"add names with `monitor entities alias add {entity_id} ALIAS`",
         )
-    doc = _Doc(target)
+    doc = RoundTripDoc(target)
     entry = CommentedMap()
     entry["id"] = entity_id
     entry["name"] = name
@@ -522,7 +320,7 @@ def add_entity(
     if aliases:
         entry["aliases"] = CommentedSeq(DoubleQuotedScalarString(a) for a in aliases)
     entities = _new_section(doc, "entities")
-    _append(entities, entry)
+    append_item(entities, entry)
     where = _line_of(doc, "entities", len(entities) - 1)
     return _commit(main, doc, f"added entity '{entity_id}' at {where}")
 
@@ -537,10 +335,10 @@ def add_alias(main: Path, entity_id: str, alias: str) -> EditResult:
     aliases = entity.get("aliases")
     if aliases is None:
         aliases = CommentedSeq()
-        trailing = _take_trailing(entity)
+        trailing = take_trailing(entity)
         entity["aliases"] = aliases
         aliases.append(DoubleQuotedScalarString(alias))
-        _give_trailing(entity, trailing)
+        give_trailing(entity, trailing)
     else:
         if not hasattr(aliases, "append"):
             load_watchlist(main)
@@ -549,7 +347,7 @@ def add_alias(main: Path, entity_id: str, alias: str) -> EditResult:
             return EditResult(
                 doc.path, False, f"'{entity_id}' already has the alias {alias!r}; nothing written"
             )
-        _append(aliases, DoubleQuotedScalarString(alias))
+        append_item(aliases, DoubleQuotedScalarString(alias))
     return _commit(main, doc, f"added alias {alias!r} to '{entity_id}' in {doc.path}")
 
 
@@ -567,5 +365,5 @@ def remove_alias(main: Path, entity_id: str, alias: str) -> EditResult:
             + f"; {doc.path} is unchanged",
             hint=f"its aliases: {', '.join(written) or 'none'}",
         )
-    _delete(aliases, written.index(alias.strip()), entity, "aliases")
+    delete_item(aliases, written.index(alias.strip()), entity, "aliases")
     return _commit(main, doc, f"removed alias {alias!r} from '{entity_id}' in {doc.path}")
