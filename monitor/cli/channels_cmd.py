@@ -1,4 +1,4 @@
-"""``monitor channels check|list``: validate the watchlist and show the channels it watches."""
+"""``monitor channels check|list|add|remove|enable|disable``: validate, show and edit the watchlist."""
 
 from __future__ import annotations
 
