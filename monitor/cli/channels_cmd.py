@@ -21,6 +21,7 @@ from monitor.cli.app import (
     make_settings,
     run_async,
 )
+from monitor.cli.safe_text import markup_safe
 from monitor.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -219,7 +220,7 @@ def add(
         checked = f"{handle} not checked with Telegram (--no-resolve)"
     else:
         checked = run_async(_resolve(settings, handle))
-    err_console.print(escape(checked), soft_wrap=True)
+    err_console.print(markup_safe(checked), soft_wrap=True)  # may quote Telegram's title
     run_edit(
         lambda: add_channel(
             settings.channels_file,

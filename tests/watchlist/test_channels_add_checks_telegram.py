@@ -12,13 +12,15 @@ from tests.daemon.conftest import Env, channels_yaml
 
 async def test_a_known_handle_is_added_an_unknown_one_refused(sim, tmp_path: Path) -> None:
     sim.channel("alpha_sim", 1)
-    sim.channel("beta_sim", 1)
+    beta = sim.channel("beta_sim", 1)
+    sim.backend.rename_channel(beta.id, title="Beta [link=https://evil.example]x[/link]")
     env = Env(tmp_path, server=sim.address)
     env.channels_file.write_text(channels_yaml("alpha_sim"))
 
     code, out, err = await env.monitor("channels", "add", "https://t.me/beta_sim")
     assert code == 0, err
-    assert "Telegram knows @beta_sim: 'Beta Sim'" in err
+    # Telegram's title is printed literally, never as Rich markup.
+    assert "Telegram knows @beta_sim: 'Beta [link=https://evil.example]x[/link]'" in err
     assert "added @beta_sim" in out
     assert load_watchlist(env.channels_file).channel("beta_sim").enabled
 
