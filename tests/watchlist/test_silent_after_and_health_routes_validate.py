@@ -32,7 +32,11 @@ def test_valid_values_are_read() -> None:
 @pytest.mark.parametrize(
     ("silent", "health", "message"),
     [
-        ("30s", "true", "3:19: silent_after '30s' is too short in channel '@alpha_sim'; the minimum is 1m"),
+        (
+            "30s",
+            "true",
+            "3:19: silent_after '30s' is too short in channel '@alpha_sim'; the minimum is 1m",
+        ),
         ("soon", "true", "3:19: "),
         ("2d", "maybe", "9:15: health in route 'desk' must be true or false"),
     ],
