@@ -41,6 +41,14 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
         set_flag_status,
         set_flags_status,
     )
+    from storage.health import (
+        ChannelHealth,
+        close_problem,
+        load_health,
+        newest_post_at,
+        open_problem,
+        set_failing_since,
+    )
     from storage.media import MediaStore, StoredFile, link_post_media, record_media
     from storage.models import metadata
     from storage.post_queries import (
@@ -122,6 +130,14 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "set_flag_status",
         "set_flags_status",
     ),
+    "storage.health": (
+        "ChannelHealth",
+        "close_problem",
+        "load_health",
+        "newest_post_at",
+        "open_problem",
+        "set_failing_since",
+    ),
     "storage.media": (
         "MediaStore",
         "StoredFile",
@@ -166,6 +182,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
+    "ChannelHealth",
     "ChannelRecord",
     "CollectorState",
     "CreatedFlag",
@@ -186,6 +203,7 @@ __all__ = [
     "album_posts",
     "audit",
     "check_schema",
+    "close_problem",
     "content_hashes",
     "create_engine",
     "create_flags",
@@ -209,9 +227,12 @@ __all__ = [
     "link_post_media",
     "load_citation_source",
     "load_citation_source_for_post",
+    "load_health",
     "mark_deleted",
     "mark_mention_removed",
     "metadata",
+    "newest_post_at",
+    "open_problem",
     "park",
     "posts_to_recheck",
     "prepare_schema",
@@ -220,6 +241,7 @@ __all__ = [
     "record_success",
     "save_peer",
     "schedule",
+    "set_failing_since",
     "set_flag_status",
     "set_flags_status",
     "stamp",

@@ -31,6 +31,7 @@ __all__ = [
     "alert_outbox",
     "audit_event",
     "channel",
+    "channel_health",
     "channel_snapshot",
     "collector_state",
     "entity",
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 FLAG_STATUSES = ("new", "confirmed", "dismissed", "escalated")
-OUTBOX_KINDS = ("alert", "followup", "digest")
+OUTBOX_KINDS = ("alert", "followup", "digest", "health")
 OUTBOX_STATUSES = ("pending", "sending", "delivered", "failed")
 
 metadata = MetaData(
@@ -257,7 +258,8 @@ alert_outbox = Table(
     Column("id", BigIntPK, primary_key=True),
     Column("idempotency_key", String(255), nullable=False, unique=True),
     Column("route", String(128), nullable=False),
-    Column("post_id", BigInteger, ForeignKey("post.id", ondelete="CASCADE"), nullable=False),
+    # NULL for a channel health alert (kind "health", 0008): about a channel, not a post.
+    Column("post_id", BigInteger, ForeignKey("post.id", ondelete="CASCADE"), nullable=True),
     Column("flag_ids", JSONType, nullable=False),
     Column("kind", String(16), nullable=False, default="alert"),
     Column("status", String(16), nullable=False, default="pending"),
@@ -270,4 +272,21 @@ alert_outbox = Table(
     Column("lease_owner", String(255)),  # "host|pid|start" of the worker sending it (0003)
     Index(None, "status", "next_attempt_at"),
     Index(None, "post_id"),  # a flagged post's earlier alerts (0002)
+)
+
+# Channel health (0008): one row per watched channel (its canonical handle) that ever had a
+# problem: what is wrong now (NULL: healthy), since when, and how many problems it has had
+# (``episode``, part of the health alerts' idempotency keys). ``failing_since``: the first
+# failed poll of the current streak, so "failed every poll for an hour" survives a restart.
+channel_health = Table(
+    "channel_health",
+    metadata,
+    Column("handle", String(128), primary_key=True),
+    Column("channel_id", BigInteger),
+    Column("problem", String(32)),
+    Column("detail", Text),
+    Column("since", UTCDateTime),
+    Column("episode", Integer, nullable=False, default=0, server_default="0"),
+    Column("failing_since", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -47,6 +47,7 @@ MediaKind = Literal["photo", "video", "document", "audio", "voice", "sticker", "
 EntityKind = Literal["person", "organization", "place", "other"]
 
 MIN_POLL = timedelta(seconds=10)
+MIN_SILENT = timedelta(minutes=1)
 _SLUG = re.compile(r"[a-z0-9-]+")
 
 
@@ -73,6 +74,15 @@ def _min_poll(value: timedelta) -> timedelta:
         raise ValueError(
             f"poll_every '{format_duration(value)}' is too short; the minimum is 10s "
             "(polling faster brings flood waits)"
+        )
+    return value
+
+
+def _min_silent(value: timedelta) -> timedelta:
+    if value < MIN_SILENT:
+        raise ValueError(
+            f"silent_after '{format_duration(value)}' is too short; the minimum is 1m "
+            "(write how long the channel may go without a post, e.g. 2d)"
         )
     return value
 
@@ -141,6 +151,7 @@ Text = Annotated[str, BeforeValidator(_text)]
 Tag = Annotated[str, BeforeValidator(_text)]
 Handle = Annotated[str, BeforeValidator(_handle)]
 PollEvery = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_min_poll)]
+SilentAfter = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_min_silent)]
 Alias = Annotated[str, BeforeValidator(_alias)]
 
 
@@ -177,6 +188,8 @@ class _ChannelBase(FrozenModel):
     title_en: Annotated[str, BeforeValidator(_title_en)] | None = None
     tags: tuple[Tag, ...] = ()
     enabled: bool = True
+    #: A health alert when the newest post is older than this (``None``: never).
+    silent_after: SilentAfter | None = None
 
     @property
     def key(self) -> str:
@@ -204,6 +217,7 @@ class ChannelEntry(_ChannelBase):
             title_en=self.title_en,
             tags=self.tags,
             enabled=self.enabled,
+            silent_after=self.silent_after,
             poll_every=self.poll_every if self.poll_every is not None else defaults.poll_every,
             backfill=self.backfill if self.backfill is not None else defaults.backfill,
             media=self.media if self.media is not None else defaults.media,
