@@ -54,6 +54,7 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
         touch_checked,
         upsert_posts,
     )
+    from storage.provenance import Provenance
     from storage.records import ChannelRecord, ForwardedFrom, MediaRecord, PostRecord
     from storage.state import (
         CollectorState,
@@ -134,6 +135,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "touch_checked",
         "upsert_posts",
     ),
+    "storage.provenance": ("Provenance",),
     "storage.records": (
         "ChannelRecord",
         "ForwardedFrom",
@@ -165,6 +167,7 @@ __all__ = [
     "NewFlag",
     "PostKey",
     "PostRecord",
+    "Provenance",
     "SchemaOutOfDateError",
     "StorageError",
     "StoredFile",

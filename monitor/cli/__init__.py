@@ -10,6 +10,7 @@ from monitor.cli import (
     db_cmd,  # noqa: F401
     demo_cmd,  # noqa: F401
     flags_cmd,  # noqa: F401
+    import_cmd,  # noqa: F401
     match_cmd,  # noqa: F401
     simulator_cmd,  # noqa: F401
 )
