@@ -1,0 +1,91 @@
+"""An export written the way Telegram Desktop writes it imports as what collecting gives."""
+
+from __future__ import annotations
+
+import hashlib
+
+from monitor.simulator.scenario import Scenario
+from storage.channels import get_channel
+from tests.desktop_import.conftest import (
+    MEDIA_OFFICE,
+    NEWS_EN,
+    archive,
+    collect,
+    counts,
+    provenances,
+)
+from tests.desktop_import.desktop_export import write_account_export, write_channel_export
+
+
+async def test_channel_export_imports_the_texts_dates_and_photos_collection_stores(
+    seed: Scenario, reference, run_import, engine, media_store, tmp_path
+):
+    office = seed.channels["media_office"]
+    result = write_channel_export(seed.backend, office.id, tmp_path / "ChatExport_2025-01-01")
+    await collect(seed, *reference, MEDIA_OFFICE)
+
+    report = await run_import(result, batch_size=50)  # three batches
+
+    collected = await archive(reference[0], office.id)
+    imported = await archive(engine, office.id)
+    assert imported == collected
+    assert len(imported) == 128  # 129 posted, one deleted
+    assert sum(len(p[5]) for p in imported.values()) == 23  # photos, albums included
+    assert sum(1 for p in imported.values() if p[2] is not None) == 1  # the edited caption
+    [channel] = report.channels
+    assert (channel.channel_id, channel.new, channel.photos) == (office.id, 128, 23)
+    assert channel.skipped == 1  # the pin's service message
+    for message in imported.values():
+        for sha256 in message[5]:
+            path = media_store.find(sha256)
+            assert path is not None and hashlib.sha256(path.read_bytes()).hexdigest() == sha256
+    async with engine.connect() as conn:
+        stored = await get_channel(office.id, conn=conn)
+    assert stored is not None and stored.title == office.title and stored.username is None
+
+
+async def test_every_imported_version_says_imported_and_names_the_export(
+    seed: Scenario, run_import, engine, tmp_path
+):
+    office = seed.channels["media_office"]
+    result = write_channel_export(seed.backend, office.id, tmp_path / "ChatExport_2025-01-01")
+
+    report = await run_import(result)
+
+    assert report.source == "ChatExport_2025-01-01/result.json"
+    versions = await provenances(engine, office.id)
+    assert len(versions) == 128
+    assert {v for vs in versions.values() for v in vs} == {
+        ("imported", "ChatExport_2025-01-01/result.json")
+    }
+
+
+async def test_importing_twice_adds_nothing(seed: Scenario, run_import, engine, tmp_path):
+    office = seed.channels["media_office"]
+    result = write_channel_export(seed.backend, office.id, tmp_path / "export")
+    await run_import(result, batch_size=40)
+    before = await counts(engine)
+
+    again = await run_import(result, batch_size=40)
+
+    assert await counts(engine) == before
+    [channel] = again.channels
+    assert (channel.new, channel.versions_added, channel.unchanged) == (0, 0, 128)
+
+
+async def test_account_export_imports_its_channels_and_skips_other_chats(
+    seed: Scenario, reference, run_import, engine, tmp_path
+):
+    office, news = seed.channels["media_office"], seed.channels["news_en"]
+    result = write_account_export(seed.backend, [office.id, news.id], tmp_path / "DataExport")
+    await collect(seed, *reference, MEDIA_OFFICE, NEWS_EN)
+
+    report = await run_import(result.parent)  # the folder will do
+
+    assert [c.channel_id for c in report.channels] == [office.id, news.id]  # news: a left channel
+    assert report.skipped_chats == {"personal_chat": 1}
+    for channel in (office, news):
+        assert await archive(engine, channel.id) == await archive(reference[0], channel.id)
+    news_posts = await archive(engine, news.id)
+    assert sum(1 for p in news_posts.values() if p[4]) == 4  # forwarded
+    assert sum(1 for p in news_posts.values() if p[3] is not None) == 2  # replies
