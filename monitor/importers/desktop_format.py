@@ -115,8 +115,7 @@ def read_export(
                     depth -= 1
                     if depth == 0:
                         assert chat is not None
-                        parent = stack[-1]
-                        yield ExportMessage(chat, f"{_path(stack)}[{parent.index}]", builder.value)
+                        yield ExportMessage(chat, _path(stack), builder.value)
                         builder = None
                 continue
             parent = stack[-1] if stack else None
@@ -139,7 +138,7 @@ def read_export(
                 stack.append(frame)
                 if event == "start_array" and parent is not None and parent.key == "messages":
                     if parent.fields is not None:
-                        chat = _chat(parent.fields, stack[:-1], name)
+                        chat = _chat(parent.fields, stack[:-2], name)
                         yield chat
             elif event in ("end_map", "end_array"):
                 stack.pop()
@@ -151,13 +150,27 @@ def read_export(
     except ijson.JSONError as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         where = _path(stack) or "the top level"
+        ended = _at_end(handle)
+        problem = "ends early (truncated)" if ended else "breaks"
         raise ExportError(
-            f"{name}: the JSON stops or breaks inside {where}, after {stream.read_bytes:,} bytes "
+            f"{name}: the JSON {problem} inside {where}, after {stream.read_bytes:,} bytes "
             f"read: {reason}",
-            hint="a truncated file (an export that did not finish, or a partial copy): export "
-            "again or copy the whole file; messages before this point that were already "
-            "imported are kept",
+            hint=(
+                "an export that did not finish, or a partial copy: export again or copy the whole "
+                "file"
+                if ended
+                else "the file is damaged at that point"
+            )
+            + "; batches stored before this point are kept",
         ) from None
+
+
+def _at_end(handle: IO[bytes]) -> bool:
+    """Whether everything in the file was read (so the parser stopped at the file's end)."""
+    try:
+        return handle.read(1) == b""
+    except (OSError, ValueError):
+        return False
 
 
 def _is_chat(stack: list[_Frame]) -> bool:
