@@ -54,7 +54,7 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
         touch_checked,
         upsert_posts,
     )
-    from storage.provenance import Provenance
+    from storage.provenance import Provenance, version_origins
     from storage.records import ChannelRecord, ForwardedFrom, MediaRecord, PostRecord
     from storage.state import (
         CollectorState,
@@ -135,7 +135,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "touch_checked",
         "upsert_posts",
     ),
-    "storage.provenance": ("Provenance",),
+    "storage.provenance": ("Provenance", "version_origins"),
     "storage.records": (
         "ChannelRecord",
         "ForwardedFrom",
@@ -216,6 +216,7 @@ __all__ = [
     "upgrade",
     "upsert_channel",
     "upsert_posts",
+    "version_origins",
 ]
 
 

@@ -21,7 +21,14 @@ from storage.batching import chunked
 from storage.models import post_version
 from storage.records import PostRecord
 
-__all__ = ["COLLECTED", "IMPORTED", "Provenance", "imported_record", "known_versions"]
+__all__ = [
+    "COLLECTED",
+    "IMPORTED",
+    "Provenance",
+    "imported_record",
+    "known_versions",
+    "version_origins",
+]
 
 COLLECTED = "collected"
 IMPORTED = "imported"
@@ -78,3 +85,19 @@ async def known_versions(
             known.contents.add((row.text, row.edited_at))
             known.collected = known.collected or row.provenance == COLLECTED
     return found
+
+
+async def version_origins(post_id: int, *, conn: AsyncConnection) -> list[dict[str, Any]]:
+    """Where each version of a post came from, oldest capture first: ``provenance``,
+    ``source``, ``captured_at`` and ``edited_at``."""
+    rows = await conn.execute(
+        select(
+            post_version.c.provenance,
+            post_version.c.source,
+            post_version.c.captured_at,
+            post_version.c.edited_at,
+        )
+        .where(post_version.c.post_id == post_id)
+        .order_by(post_version.c.captured_at, post_version.c.id)
+    )
+    return [dict(row._mapping) for row in rows]

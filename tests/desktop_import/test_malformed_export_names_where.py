@@ -13,7 +13,7 @@ from sqlalchemy import select
 from monitor.importers import ExportError
 from monitor.simulator.scenario import Scenario
 from storage.models import post
-from tests.desktop_import.desktop_export import write_channel_export
+from tests.desktop_import.desktop_export import write_account_export, write_channel_export
 
 
 async def _stored_ids(engine) -> list[int]:  # noqa: ANN001
@@ -109,3 +109,21 @@ async def test_a_channel_id_that_is_not_a_number_is_named(seed: Scenario, run_im
 async def test_a_folder_without_an_export_is_refused(run_import, tmp_path):
     with pytest.raises(ExportError, match="no Telegram Desktop export at"):
         await run_import(tmp_path)
+
+
+async def test_a_path_in_an_account_export_names_the_chat_list(
+    seed: Scenario, run_import, tmp_path
+):
+    ids = [seed.channels["media_office"].id, seed.channels["news_en"].id]
+    result = write_account_export(seed.backend, ids, tmp_path / "DataExport")
+    document = json.loads(result.read_text())
+    document["left_chats"]["list"][0]["messages"][5]["date_unixtime"] = 1.5
+    result.write_text(json.dumps(document, ensure_ascii=False))
+
+    with pytest.raises(ExportError) as caught:
+        await run_import(result)
+
+    assert str(caught.value) == (
+        "result.json: left_chats.list[0].messages[5].date_unixtime: expected a number "
+        "(seconds since 1970), found the number 1.5"
+    )
