@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -133,3 +134,42 @@ async def test_flags_show_says_which_versions_were_imported(
         ("imported", SOURCE),
         ("collected", None),
     ]
+
+
+async def test_a_terminal_sees_a_progress_bar_of_bytes_read(
+    seed: Scenario, db_url: str, engine: AsyncEngine, tmp_path: Path
+):
+    import os
+    import pty
+    import sys
+
+    folder = tmp_path / "ChatExport_2025-01-01"
+    result = write_channel_export(seed.backend, seed.channels["media_office"].id, folder)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    env |= {"MONITOR_DATABASE_URL": db_url, "MONITOR_DATA_DIR": str(tmp_path / "data")}
+    env |= {"COLUMNS": "120", "TERM": "xterm"}
+    monitor = str(Path(sys.executable).with_name("monitor"))
+
+    def run_on_a_terminal() -> tuple[int, str]:
+        master, slave = pty.openpty()
+        proc = subprocess.Popen([monitor, "import", "desktop", str(folder)], env=env, stdout=slave)
+        os.close(slave)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            seen += chunk
+        os.close(master)
+        return proc.wait(), seen.decode(errors="replace")
+
+    code, seen = await asyncio.to_thread(run_on_a_terminal)
+
+    assert code == 0, seen
+    assert "reading result.json" in seen
+    total = f"{result.stat().st_size / 1000:.1f}"
+    assert f"0.0/{total} kB" in seen and f"{total}/{total} kB" in seen  # from none to all bytes
+    assert "128 new posts" in seen

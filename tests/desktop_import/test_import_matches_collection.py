@@ -89,3 +89,24 @@ async def test_account_export_imports_its_channels_and_skips_other_chats(
     news_posts = await archive(engine, news.id)
     assert sum(1 for p in news_posts.values() if p[4]) == 4  # forwarded
     assert sum(1 for p in news_posts.values() if p[3] is not None) == 2  # replies
+
+
+async def test_a_nul_character_is_stored_as_a_replacement_character(
+    seed: Scenario, run_import, engine, tmp_path
+):
+    import json
+
+    from storage.post_queries import get_post_by_key
+
+    office = seed.channels["media_office"]
+    result = write_channel_export(seed.backend, office.id, tmp_path / "export")
+    document = json.loads(result.read_text())
+    document["messages"][0]["text"] = ["a\x00b ", {"type": "bold", "text": "c\x00"}]
+    result.write_text(json.dumps(document, ensure_ascii=False))
+
+    await run_import(result)
+
+    async with engine.connect() as conn:
+        stored = await get_post_by_key(office.id, document["messages"][0]["id"], conn=conn)
+    assert stored is not None and stored["text"] == "a\ufffdb c\ufffd"
+    assert stored["raw"]["message"]["text"][1] == {"type": "bold", "text": "c\ufffd"}
