@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import structlog
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.importers import ExportError
@@ -33,6 +34,7 @@ from monitor.importers.desktop_format import (
 )
 from storage.channels import get_channel, upsert_channel
 from storage.media import MediaStore
+from storage.models import account_peer
 from storage.posts import upsert_posts
 from storage.provenance import IMPORTED, Provenance
 from storage.records import ChannelRecord, ForwardedFrom, MediaRecord, PostRecord
@@ -170,14 +172,21 @@ async def import_desktop_export(
 
 
 async def _ensure_channel(channel: ChannelImport, *, conn: Any, seen_at: datetime) -> None:
-    """Create the channel's row when the archive does not know it yet (keyed by Telegram's
-    channel id, as collection keys it: a later collection lands on the same row and fills in
-    the username). A known channel is left as it is."""
+    """Create the channel's row when the archive does not know it yet, keyed by Telegram's
+    channel id as collection keys it (a later collection lands on the same row). Desktop does
+    not export the username: it comes from a handle already resolved to this id (channels.yaml
+    peers), else from the first collection. A known channel is left as it is."""
     if await get_channel(channel.channel_id, conn=conn) is not None:
         return
+    handles = await conn.execute(
+        select(account_peer.c.handle)
+        .where(account_peer.c.channel_id == channel.channel_id)
+        .order_by(account_peer.c.resolved_at.desc())
+    )
+    username = next((h for h in handles.scalars() if not h.isdigit()), None)
     title = channel.title or f"channel {channel.channel_id}"
     await upsert_channel(
-        ChannelRecord(channel_id=channel.channel_id, username=None, title=title),
+        ChannelRecord(channel_id=channel.channel_id, username=username, title=title),
         conn=conn,
         seen_at=seen_at,
     )

@@ -72,3 +72,23 @@ async def test_collection_after_import_adds_its_own_versions_on_the_same_rows(
 
     assert await counts(engine) == before
     assert (again.channels[0].new, again.channels[0].versions_added) == (0, 0)
+
+
+async def test_a_handle_already_resolved_to_the_channel_gives_the_import_its_username(
+    seed: Scenario, run_import, engine, tmp_path
+):
+    from datetime import UTC, datetime
+
+    from storage.channels import get_channel, save_peer
+
+    office = seed.channels["media_office"]
+    result = write_channel_export(seed.backend, office.id, tmp_path / "ChatExport_2025-01-01")
+    async with engine.begin() as conn:  # the watchlist's @khazali_media_sim, resolved earlier
+        at = datetime(2024, 12, 1, tzinfo=UTC)
+        await save_peer("default", MEDIA_OFFICE, office.id, 42, conn=conn, resolved_at=at)
+
+    await run_import(result)
+
+    async with engine.connect() as conn:
+        stored = await get_channel(office.id, conn=conn)
+    assert stored is not None and stored.username == MEDIA_OFFICE
