@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Any, TypeGuard
 
 import ijson
 
@@ -218,7 +218,7 @@ def _chat(fields: dict[str, Any], stack: list[_Frame], name: str) -> Chat:
 # -- values of one message ------------------------------------------------------------------------
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
