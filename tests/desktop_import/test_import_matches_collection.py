@@ -110,3 +110,37 @@ async def test_a_nul_character_is_stored_as_a_replacement_character(
         stored = await get_post_by_key(office.id, document["messages"][0]["id"], conn=conn)
     assert stored is not None and stored["text"] == "a\ufffdb c\ufffd"
     assert stored["raw"]["message"]["text"][1] == {"type": "bold", "text": "c\ufffd"}
+
+
+async def test_photos_left_out_of_the_export_are_recorded_without_bytes(
+    seed: Scenario, run_import, engine, tmp_path
+):
+    import json
+
+    from sqlalchemy import select
+
+    from storage.models import post, post_media
+
+    office = seed.channels["media_office"]
+    result = write_channel_export(seed.backend, office.id, tmp_path / "export")
+    document = json.loads(result.read_text())
+    with_photo = [m for m in document["messages"] if "photo" in m]
+    with_photo[0]["photo"] = "(File not included. Change data exporting settings to download.)"
+    (result.parent / with_photo[1]["photo"]).unlink()
+    result.write_text(json.dumps(document, ensure_ascii=False))
+
+    report = await run_import(result)
+
+    [channel] = report.channels
+    assert (channel.photos, channel.photos_missing) == (21, 2)
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(post.c.message_id, post_media.c.kind, post_media.c.sha256, post_media.c.width)
+            .join(post_media, post_media.c.post_id == post.c.id)
+            .where(post.c.message_id.in_([with_photo[0]["id"], with_photo[1]["id"]]))
+            .order_by(post.c.message_id)
+        )
+        assert [tuple(r) for r in rows] == [
+            (with_photo[0]["id"], "photo", None, with_photo[0]["width"]),
+            (with_photo[1]["id"], "photo", None, with_photo[1]["width"]),
+        ]
