@@ -68,6 +68,7 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
         touch_checked,
         upsert_posts,
     )
+    from storage.provenance import Provenance, version_origins
     from storage.records import ChannelRecord, ForwardedFrom, MediaRecord, PostRecord
     from storage.state import (
         CollectorState,
@@ -162,6 +163,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "touch_checked",
         "upsert_posts",
     ),
+    "storage.provenance": ("Provenance", "version_origins"),
     "storage.records": (
         "ChannelRecord",
         "ForwardedFrom",
@@ -195,6 +197,7 @@ __all__ = [
     "NotArchivedError",
     "PostKey",
     "PostRecord",
+    "Provenance",
     "SchemaOutOfDateError",
     "StorageError",
     "StoredFile",
@@ -251,6 +254,7 @@ __all__ = [
     "upsert_channel",
     "upsert_posts",
     "version_digest",
+    "version_origins",
 ]
 
 

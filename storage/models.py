@@ -136,6 +136,9 @@ post_version = Table(
     Column("edited_at", UTCDateTime),
     Column("captured_at", UTCDateTime, nullable=False),
     Column("content_hash", String(64), nullable=False),
+    # "collected" (our capture) or "imported" (source: the export's file name) (0007)
+    Column("provenance", String(16), nullable=False, server_default="collected"),
+    Column("source", Text),
     UniqueConstraint("post_id", "content_hash"),
 )
 

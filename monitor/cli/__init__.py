@@ -12,6 +12,7 @@ from monitor.cli import (
     demo_cmd,  # noqa: F401
     entities_cmd,  # noqa: F401
     flags_cmd,  # noqa: F401
+    import_cmd,  # noqa: F401
     match_cmd,  # noqa: F401
     simulator_cmd,  # noqa: F401
 )
