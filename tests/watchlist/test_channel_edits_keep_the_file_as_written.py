@@ -78,10 +78,15 @@ def test_an_add_that_would_not_validate_names_file_line_and_column_and_writes_no
     runner: CliRunner, channels_file: Path
 ) -> None:
     before = channels_file.read_bytes()
+    # The position the new entry would have had: where a valid add of it puts its poll_every.
+    valid = channels_file.with_name("valid.yaml")
+    valid.write_bytes(before)
+    assert run(runner, valid, "channels", "add", "@fast_sim", "--poll-every", "10s").exit_code == 0
+    line = valid.read_text(encoding="utf-8").splitlines().index("    poll_every: 10s") + 1
+    valid.unlink()
     result = run(runner, channels_file, "channels", "add", "@fast_sim", "--poll-every", "5s")
     assert result.exit_code != 0
-    # The position the new entry would have had.
-    assert f"{channels_file}:38:17: poll_every '5s' is too short" in result.output
+    assert f"{channels_file}:{line}:17: poll_every '5s' is too short" in result.output
     assert "is unchanged" in result.output
     assert channels_file.read_bytes() == before
     assert [p.name for p in channels_file.parent.iterdir() if p.name != "data"] == [
@@ -109,6 +114,7 @@ def test_removing_the_last_channel_keeps_the_comments_that_followed_it(
     assert only_deletions(before, after) == [
         '  - handle: "https://t.me/iran_akhbar_fa_sim"',
         '    label: "Akhbar, Persian (simulated)"',
+        '    title_en: "Iran and Region News (simulation)"',
         "    tags: [news, iran, persian]",
         "    enabled: true         # set false to stop collecting a channel but keep its archive",
     ]
@@ -126,7 +132,7 @@ def test_removing_the_first_channel_keeps_the_comment_above_the_list(
     assert result.exit_code == 0, result.output
     after = channels_file.read_text(encoding="utf-8")
     assert comment_lines(after) == comment_lines(before)
-    assert len(only_deletions(before, after)) == 4
+    assert len(only_deletions(before, after)) == 5  # handle, label, title_en, poll_every, tags
 
 
 def test_removing_an_unknown_channel_suggests_the_nearest_and_writes_nothing(
