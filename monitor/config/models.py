@@ -205,6 +205,9 @@ class EntitySpec(FrozenModel):
     kind: EntityKind = "other"
     tags: tuple[Tag, ...] = ()
     aliases: tuple[Alias, ...] = ()
+    #: Also match spellings nobody listed (Persian forms, Russian case endings, Latin
+    #: transliteration variants); ``false`` matches only the aliases as written.
+    infer: bool = True
 
 
 def _timezone(value: Any) -> Any:

@@ -11,6 +11,7 @@ import ahocorasick
 
 from monitor.errors import MatchingError
 from monitor.matching.aliases import RULES, AliasForm, acronym_text, alias_keys
+from monitor.matching.infer import phonetic_text
 from monitor.matching.normalize import ZWNJ, finish, is_ignorable, prefold, resolve_zwnj
 from monitor.matching.spans import IndexMap
 
@@ -18,7 +19,8 @@ __all__ = ["Match", "Matcher"]
 
 _RANK = {rule: i for i, rule in enumerate(RULES)}
 #: Bump when the compiled state changes shape (a cached matcher of another format is refused).
-_FORMAT = "matcher-1"
+_FORMAT = "matcher-2"
+_ARTICLE_TOKEN = "al"  # an article's phonetic key: need not be capitalised
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +29,7 @@ class Match:
 
     entity_id: str
     alias: str
-    rule: str  # exact | article | clitic | hashtag | acronym
+    rule: str  # exact | acronym | article | hashtag | clitic | inflection | phonetic
     start: int
     end: int
     matched: str  # == text[start:end]
@@ -44,6 +46,8 @@ class Matcher:
     length) and ``entries`` (the ``(entity_id, alias, rule)`` forms behind that key). Ints
     keep the automaton a flat C structure, so it builds fast and :meth:`dumps` and
     :meth:`loads` are quick; :class:`AliasForm` values are made only for keys that match.
+    ``phonetic`` is a second automaton, of the ``phonetic`` keys, searched in a post's
+    phonetic text (its indexes follow the first automaton's in the same tables).
     """
 
     def __init__(
@@ -52,8 +56,10 @@ class Matcher:
         n_aliases: int,
         lengths: Sequence[int] = (),
         entries: Sequence[tuple[tuple[str, str, str], ...]] = (),
+        phonetic: Any = None,
     ) -> None:
         self._automaton = automaton
+        self._phonetic = phonetic
         self._lengths = lengths
         self._entries = entries
         self._forms: dict[int, tuple[AliasForm, ...]] = {}
@@ -62,11 +68,14 @@ class Matcher:
 
     @classmethod
     def compile(cls, entities: Iterable[Any]) -> Matcher:
-        """Entities need ``.id``, ``.name`` and ``.aliases``; the name counts as an alias."""
+        """Entities need ``.id``, ``.name`` and ``.aliases``; the name counts as an alias.
+        An entity whose ``.infer`` is false gets no inferred forms (see :data:`INFERRED`)."""
         by_key: dict[str, list[tuple[str, str, str]]] = {}
+        by_phonetic: dict[str, list[tuple[str, str, str]]] = {}
         n_aliases = 0
         for entity in entities:
             entity_id = str(entity.id)
+            infer = bool(getattr(entity, "infer", True))
             names = [entity.name, *(getattr(entity, "aliases", None) or [])]
             seen: set[str] = set()
             for alias in names:
@@ -75,17 +84,28 @@ class Matcher:
                 seen.add(alias)
                 n_aliases += 1
                 form = (entity_id, alias)
-                for key, rule in alias_keys(alias):
-                    by_key.setdefault(key, []).append((*form, rule))
+                for key, rule in alias_keys(alias, infer=infer):
+                    table = by_phonetic if rule == "phonetic" else by_key
+                    table.setdefault(key, []).append((*form, rule))
         if not by_key:
             return cls(None, n_aliases)
-        automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-        add_word = automaton.add_word
-        for index, key in enumerate(by_key):
-            add_word(f" {key} ", index)
-        automaton.make_automaton()
-        lengths = [len(key) + 2 for key in by_key]
-        return cls(automaton, n_aliases, lengths, [tuple(forms) for forms in by_key.values()])
+        automata = []
+        index = 0
+        for table in (by_key, by_phonetic):
+            if not table:
+                automata.append(None)
+                continue
+            automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+            add_word = automaton.add_word
+            for key in table:
+                add_word(f" {key} ", index)
+                index += 1
+            automaton.make_automaton()
+            automata.append(automaton)
+        tables = (*by_key.items(), *by_phonetic.items())
+        lengths = [len(key) + 2 for key, _ in tables]
+        entries = [tuple(forms) for _, forms in tables]
+        return cls(automata[0], n_aliases, lengths, entries, automata[1])
 
     def dumps(self) -> bytes:
         """The compiled matcher as bytes for :meth:`loads` (a cache; same library versions)."""
@@ -97,7 +117,14 @@ class Matcher:
         pickle.dump(self._state(), file, protocol=pickle.HIGHEST_PROTOCOL)
 
     def _state(self) -> tuple[Any, ...]:
-        return (_FORMAT, self._automaton, self._lengths, self._entries, self.n_aliases)
+        return (
+            _FORMAT,
+            self._automaton,
+            self._lengths,
+            self._entries,
+            self.n_aliases,
+            self._phonetic,
+        )
 
     @classmethod
     def loads(cls, data: bytes | memoryview | BinaryIO) -> Matcher:
@@ -110,14 +137,15 @@ class Matcher:
                 state = pickle.load(data)
         except Exception as exc:  # a truncated or foreign file: any unpickling error
             raise ValueError(f"not a compiled matcher: {type(exc).__name__}") from None
-        if not (isinstance(state, tuple) and len(state) == 5 and state[0] == _FORMAT):
+        if not (isinstance(state, tuple) and len(state) == 6 and state[0] == _FORMAT):
             raise ValueError("not a compiled matcher of this version")
-        _, automaton, lengths, entries, n_aliases = state
-        if automaton is not None and not isinstance(automaton, ahocorasick.Automaton):
-            raise ValueError("not a compiled matcher: no automaton")
+        _, automaton, lengths, entries, n_aliases, phonetic = state
+        for value in (automaton, phonetic):
+            if value is not None and not isinstance(value, ahocorasick.Automaton):
+                raise ValueError("not a compiled matcher: no automaton")
         if len(lengths) != len(entries):
             raise ValueError("not a compiled matcher: tables out of step")
-        return cls(automaton, n_aliases, lengths, entries)
+        return cls(automaton, n_aliases, lengths, entries, phonetic)
 
     def match(self, text: str) -> list[Match]:
         """Matches ordered by start, leftmost-longest, never overlapping.
@@ -149,12 +177,15 @@ class Matcher:
         if not norm:
             return []
         hits = list(self._automaton.iter(f" {norm} "))
+        out: list[_Candidate] = []
+        # Phonetic matches are names, so capitalised: a post without capitals has none.
+        if self._phonetic is not None and text.lower() != text:
+            out = self._phonetic_candidates(text, folded, norm)
         if not hits:
-            return []
+            return out
         where = IndexMap(text, folded)
         if where.text != norm:  # pragma: no cover - guarded by property tests
             raise MatchingError("normalisation map out of step with normalize()")
-        out: list[_Candidate] = []
         for end, index in hits:
             # padded[end - length + 1 .. end] is " key "; the key in ``norm`` is [s, e).
             s = end - self._lengths[index] + 1
@@ -165,6 +196,36 @@ class Matcher:
             while stop < len(text) and is_ignorable(text[stop]) and text[stop] != ZWNJ:
                 stop += 1
             out.append((start, stop, forms))
+        return out
+
+    def _phonetic_candidates(self, text: str, folded: str, norm: str) -> list[_Candidate]:
+        """Matches of phonetic keys: whole words of ``norm`` whose keys are an alias's, each
+        (but articles) capitalised in ``text``."""
+        phonetic = f" {phonetic_text(norm)} "
+        hits = list(self._phonetic.iter(phonetic))
+        if not hits:
+            return []
+        where = IndexMap(text, folded)
+        starts = [0, *(i + 1 for i, c in enumerate(norm) if c == " ")]
+        ends = [i - 1 for i in starts[1:]] + [len(norm)]
+        keys = phonetic[1:-1].split(" ")
+        out: list[_Candidate] = []
+        for end, index in hits:
+            # phonetic[s] and phonetic[end] are the spaces around the key's words.
+            s = end - self._lengths[index] + 1
+            first = phonetic.count(" ", 0, s + 1) - 1
+            last = first + phonetic.count(" ", s + 1, end)
+            words = range(first, last + 1)
+            if not all(
+                keys[j] == _ARTICLE_TOKEN or text[where[starts[j]]].isupper() for j in words
+            ):
+                continue
+            a, b = starts[first], ends[last]
+            start = where[a]
+            stop = where[b - 1] + 1
+            while stop < len(text) and is_ignorable(text[stop]) and text[stop] != ZWNJ:
+                stop += 1
+            out.append((start, stop, self._forms_of(index, norm[a:b])))
         return out
 
 
