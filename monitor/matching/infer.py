@@ -4,7 +4,7 @@ Three families, each reported under its own rule so the desk can see why a post 
 
 - ``article`` (Arabic script): Persian and Kurdish write Arabic names without the article and
   with an ezafe: ``حسن الهاشمي`` as ``حسن هاشمی``, ``جماعة أنصار الدين`` as ``جماعت انصار دین``,
-  ``جبهة النصرة`` as ``جبهه‌ی نصرت``. Only for aliases of two or more words, so a bare surname
+  ``جبهة النصرة`` as ``جبهه‌ی نصرت``, ``حسن نصر الله`` as ``حسن نصرالله``. Only for aliases of two or more words, so a bare surname
   never matches, and an article is dropped only if at least :data:`MIN_STEM` letters remain
   (``الله`` keeps its article);
 - ``inflection`` (Cyrillic): Russian case endings from a small table, all inflected words of a
@@ -52,6 +52,7 @@ _DEFINITE = "ال"
 # which normalisation drops anyway); ی is ي once normalised.
 _EZAFE_AFTER = ("ا", "و", "ه")
 _EZAFE = "ي"
+_ALLAH = "الله"
 
 
 def _product(options: list[list[str]]) -> list[str]:
@@ -84,7 +85,10 @@ def arabic_script_forms(key: str, ta_key: str | None = None) -> list[str]:
         if i < len(words) - 1:  # the ezafe links a word to the next one
             spellings += [w + _EZAFE for w in spellings if w.endswith(_EZAFE_AFTER)]
         options.append(spellings)
-    return _product(options)
+    forms = _product(options)
+    # Persian glues الله to the word before it (نصرالله, روح‌الله): also in inferred forms.
+    glued = [f.replace(" " + _ALLAH, _ALLAH) for f in [key, *forms] if " " + _ALLAH in f]
+    return list(dict.fromkeys(forms + [g for g in glued if " " in g]))[:MAX_FORMS]
 
 
 # --- Russian inflection ----------------------------------------------------------------------
