@@ -51,6 +51,9 @@ _ARTICLES = frozenset({"al", "el"})
 _MAX_ARTICLES = 3
 # Single proclitics and pairs, already in normalised letters.
 _PROCLITICS = ("و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل", "فك")
+_PROCLITIC_SET = frozenset(_PROCLITICS)
+#: Proclitics that end in ل: glued to ال they absorb its alef (ل + الخزعلي = للخزعلي).
+LAM_PROCLITICS = frozenset(p for p in _PROCLITICS if p.endswith("ل"))
 _DEFINITE = "ال"
 
 
@@ -108,10 +111,23 @@ def _article_variants(key: str) -> list[str]:
     return variants
 
 
+def takes_proclitics(key: str) -> bool:
+    """Whether a normalised Arabic-script form may have a proclitic glued to it."""
+    return " " in key or len(key) >= MIN_CLITIC_WORD
+
+
+def proclitic_fits(proclitic: str, key: str) -> bool:
+    """Whether ``proclitic`` glued to ``key`` is how Arabic writes it (ل + ال is لل, so
+    a ل proclitic never precedes an ال written in full)."""
+    return proclitic in _PROCLITIC_SET and not (
+        proclitic.endswith("ل") and key.startswith(_DEFINITE)
+    )
+
+
 def _clitic_variants(key: str) -> list[str]:
     words = key.split(" ")
     first = words[0]
-    if len(words) == 1 and len(first) < MIN_CLITIC_WORD:
+    if not takes_proclitics(key):
         return []
     rest = words[1:]
     out = []

@@ -198,8 +198,20 @@ _REWRITES = (
 _DOUBLE = re.compile(r"([a-zA-Z])\1+")  # Hassan -> Hasan, Saeed -> Said (after ee -> i)
 _FINAL = re.compile(r"(?<=[aiu])h$|(?<=[^aiu])y$")  # Hamzah -> Hamza, Khazaly -> Khazali
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
-#: Keys of words already seen (a post's vocabulary repeats): cleared when it grows too large.
-_CACHE: dict[str, str] = {}
+
+
+class _Keys(dict[str, str]):
+    """Keys of words already seen (a post's vocabulary repeats), computed on first lookup;
+    cleared when it grows too large."""
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= _CACHE_MAX:
+            self.clear()
+        key = self[word] = _phonetic_word(word)
+        return key
+
+
+_CACHE = _Keys()
 _CACHE_MAX = 200_000
 
 
@@ -216,19 +228,12 @@ def _phonetic_word(word: str) -> str:
 
 def phonetic_word(word: str) -> str:
     """The phonetic key of one normalised word (``hashemi`` -> ``haSimi``)."""
-    key = _CACHE.get(word)
-    if key is None:
-        if len(_CACHE) >= _CACHE_MAX:
-            _CACHE.clear()
-        key = _CACHE[word] = _phonetic_word(word)
-    return key
+    return _CACHE[word]
 
 
 def phonetic_text(norm: str) -> str:
     """The phonetic key of every word of normalised text, word for word (same word count)."""
-    cache = _CACHE
-    words = norm.split(" ")
-    return " ".join([cache.get(w) or phonetic_word(w) for w in words])
+    return " ".join(map(_CACHE.__getitem__, norm.split(" ")))
 
 
 def _eligible(key: str) -> bool:

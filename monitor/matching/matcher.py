@@ -5,12 +5,23 @@ from __future__ import annotations
 import pickle
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any, BinaryIO
 
 import ahocorasick
 
 from monitor.errors import MatchingError
-from monitor.matching.aliases import RULES, AliasForm, acronym_text, alias_keys
+from monitor.matching.aliases import (
+    _DEFINITE,
+    LAM_PROCLITICS,
+    RULES,
+    AliasForm,
+    acronym_text,
+    alias_keys,
+    is_arabic_script,
+    proclitic_fits,
+    takes_proclitics,
+)
 from monitor.matching.infer import phonetic_text
 from monitor.matching.normalize import ZWNJ, finish, is_ignorable, prefold, resolve_zwnj
 from monitor.matching.spans import IndexMap
@@ -19,7 +30,8 @@ __all__ = ["Match", "Matcher"]
 
 _RANK = {rule: i for i, rule in enumerate(RULES)}
 #: Bump when the compiled state changes shape (a cached matcher of another format is refused).
-_FORMAT = "matcher-2"
+_FORMAT = "matcher-3"
+_LAM = "lam"  # internal: a form with ال stored without its alef, valid only after a ل proclitic
 _ARTICLE_TOKEN = "al"  # an article's phonetic key: need not be capitalised
 
 
@@ -42,10 +54,16 @@ _Candidate = tuple[int, int, tuple[AliasForm, ...]]
 class Matcher:
     """Compiled watchlist. Build with :meth:`compile`; :meth:`match` is pure and thread-safe.
 
-    The automaton stores an int per padded key: the index into ``lengths`` (the padded key's
-    length) and ``entries`` (the ``(entity_id, alias, rule)`` forms behind that key). Ints
-    keep the automaton a flat C structure, so it builds fast and :meth:`dumps` and
-    :meth:`loads` are quick; :class:`AliasForm` values are made only for keys that match.
+    The automaton stores an int per key: the index into ``lengths`` and ``entries`` (the
+    ``(entity_id, alias, rule)`` forms behind that key). Ints keep the automaton a flat C
+    structure, so it builds fast and :meth:`dumps` and :meth:`loads` are quick;
+    :class:`AliasForm` values are made only for keys that match.
+
+    A key is stored padded, `` key `` (whole words), with ``lengths`` holding its length; or,
+    for an Arabic-script alias that takes proclitics, as ``key `` with the length negated: a
+    hit is then a whole word, or has a proclitic glued in front, checked where it matched
+    (instead of eleven more keys per alias: a third of the automaton). A form with ال is also
+    stored without its alef, for ل + ال = لل (rule ``_LAM``, valid only after a ل proclitic).
     ``phonetic`` is a second automaton, of the ``phonetic`` keys, searched in a post's
     phonetic text (its indexes follow the first automaton's in the same tables).
     """
@@ -83,10 +101,18 @@ class Matcher:
                     continue
                 seen.add(alias)
                 n_aliases += 1
-                form = (entity_id, alias)
                 for key, rule in alias_keys(alias, infer=infer):
-                    table = by_phonetic if rule == "phonetic" else by_key
-                    table.setdefault(key, []).append((*form, rule))
+                    entry = (entity_id, alias, rule)
+                    if rule == "clitic":
+                        continue  # checked where the form it is glued to matches (below)
+                    if rule == "phonetic":
+                        by_phonetic.setdefault(f" {key} ", []).append(entry)
+                    elif rule == "exact" and is_arabic_script(key) and takes_proclitics(key):
+                        by_key.setdefault(f"{key} ", []).append(entry)
+                        if key.startswith(_DEFINITE):
+                            by_key.setdefault(f"{key[1:]} ", []).append((entity_id, alias, _LAM))
+                    else:
+                        by_key.setdefault(f" {key} ", []).append(entry)
         if not by_key:
             return cls(None, n_aliases)
         automata = []
@@ -97,13 +123,13 @@ class Matcher:
                 continue
             automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
             add_word = automaton.add_word
-            for key in table:
-                add_word(f" {key} ", index)
+            for stored in table:
+                add_word(stored, index)
                 index += 1
             automaton.make_automaton()
             automata.append(automaton)
         tables = (*by_key.items(), *by_phonetic.items())
-        lengths = [len(key) + 2 for key, _ in tables]
+        lengths = [len(w) if w[0] == " " else -len(w) - 1 for w, _ in tables]
         entries = [tuple(forms) for _, forms in tables]
         return cls(automata[0], n_aliases, lengths, entries, automata[1])
 
@@ -157,9 +183,11 @@ class Matcher:
         if not isinstance(text, str):
             raise MatchingError(f"can only match text, got {type(text).__name__}")
         folded = prefold(text)
-        candidates = self._candidates(text, resolve_zwnj(folded, zwnj_as_space=False))
+        # Phonetic matches are names, so capitalised: a post without capitals has none.
+        names = self._phonetic is not None and text.lower() != text
+        candidates = self._candidates(text, resolve_zwnj(folded, zwnj_as_space=False), names)
         if ZWNJ in folded:  # ZWNJ both glues (evasion) and separates (Persian) words
-            candidates += self._candidates(text, resolve_zwnj(folded, zwnj_as_space=True))
+            candidates += self._candidates(text, resolve_zwnj(folded, zwnj_as_space=True), False)
         if not candidates:
             return []
         return _select(text, candidates)
@@ -172,61 +200,121 @@ class Matcher:
             self._forms[index] = forms
         return forms
 
-    def _candidates(self, text: str, folded: str) -> list[_Candidate]:
+    def _candidates(self, text: str, folded: str, names: bool) -> list[_Candidate]:
+        """Candidates in ``folded`` (ZWNJ resolved); with ``names``, phonetic ones too."""
         norm = finish(folded)
         if not norm:
             return []
         hits = list(self._automaton.iter(f" {norm} "))
+        phonetic = ""
+        phonetic_hits: list[tuple[int, int]] = []
+        if names:
+            phonetic = f" {phonetic_text(norm)} "
+            phonetic_hits = list(self._phonetic.iter(phonetic))
+        if not hits and not phonetic_hits:
+            return []
+        where = _LazyIndexMap(text, folded, norm)  # built only if something matched
         out: list[_Candidate] = []
-        # Phonetic matches are names, so capitalised: a post without capitals has none.
-        if self._phonetic is not None and text.lower() != text:
-            out = self._phonetic_candidates(text, folded, norm)
-        if not hits:
-            return out
-        where = IndexMap(text, folded)
-        if where.text != norm:  # pragma: no cover - guarded by property tests
-            raise MatchingError("normalisation map out of step with normalize()")
+        found: dict[tuple[int, int], set[str]] = {}  # (first, last word): entities found
         for end, index in hits:
-            # padded[end - length + 1 .. end] is " key "; the key in ``norm`` is [s, e).
-            s = end - self._lengths[index] + 1
+            # " key " ends at ``end`` of the padded text: the key in ``norm`` is [s, e).
+            length = self._lengths[index]
             e = end - 1
-            forms = self._forms_of(index, norm[s:e])
-            start = where[s]
-            stop = where[e - 1] + 1
-            while stop < len(text) and is_ignorable(text[stop]) and text[stop] != ZWNJ:
-                stop += 1
-            out.append((start, stop, forms))
+            if length > 0:
+                s = end - length + 1
+                forms = self._forms_of(index, norm[s:e])
+            else:
+                s = end + length + 1
+                s, forms = self._glued(index, norm, s, e)
+                if not forms:
+                    continue
+            out.append(self._span(text, where, s, e, forms))
+            if phonetic_hits:
+                first = norm.count(" ", 0, s)
+                words = (first, first + norm.count(" ", s, e))
+                found.setdefault(words, set()).update(f.entity_id for f in forms)
+        if phonetic_hits:
+            out += self._phonetic_candidates(text, where, norm, phonetic, phonetic_hits, found)
         return out
 
-    def _phonetic_candidates(self, text: str, folded: str, norm: str) -> list[_Candidate]:
+    def _glued(self, index: int, norm: str, s: int, e: int) -> tuple[int, tuple[AliasForm, ...]]:
+        """The forms of a key that may take a proclitic, found at ``norm[s:e]``: as a whole
+        word, or (rule ``clitic``, from the word's start) after a proclitic that fits."""
+        forms = self._forms_of(index, norm[s:e])
+        if s == 0 or norm[s - 1] == " ":
+            return s, tuple(f for f in forms if f.rule != _LAM)
+        word = norm.rfind(" ", 0, s) + 1
+        proclitic = norm[word:s]
+        glued = tuple(
+            AliasForm(norm[word:e], f.entity_id, f.alias, "clitic")
+            for f in forms
+            if (proclitic in LAM_PROCLITICS if f.rule == _LAM else proclitic_fits(proclitic, f.key))
+        )
+        return word, glued
+
+    @staticmethod
+    def _span(
+        text: str, where: _LazyIndexMap, s: int, e: int, forms: tuple[AliasForm, ...]
+    ) -> _Candidate:
+        """``norm[s:e]`` as a span of the original text (with the marks after its end)."""
+        start = where[s]
+        stop = where[e - 1] + 1
+        while stop < len(text) and is_ignorable(text[stop]) and text[stop] != ZWNJ:
+            stop += 1
+        return start, stop, forms
+
+    def _phonetic_candidates(
+        self,
+        text: str,
+        where: _LazyIndexMap,
+        norm: str,
+        phonetic: str,
+        hits: list[tuple[int, int]],
+        found: dict[tuple[int, int], set[str]],
+    ) -> list[_Candidate]:
         """Matches of phonetic keys: whole words of ``norm`` whose keys are an alias's, each
-        (but articles) capitalised in ``text``."""
-        phonetic = f" {phonetic_text(norm)} "
-        hits = list(self._phonetic.iter(phonetic))
-        if not hits:
-            return []
-        where = IndexMap(text, folded)
-        starts = [0, *(i + 1 for i, c in enumerate(norm) if c == " ")]
-        ends = [i - 1 for i in starts[1:]] + [len(norm)]
-        keys = phonetic[1:-1].split(" ")
+        (but articles) capitalised in ``text``; none where every entity of the key already
+        matched the same words (``found``: an alias written as listed has its own key)."""
+        keys: list[str] = []
+        starts: list[int] = []
         out: list[_Candidate] = []
         for end, index in hits:
             # phonetic[s] and phonetic[end] are the spaces around the key's words.
             s = end - self._lengths[index] + 1
             first = phonetic.count(" ", 0, s + 1) - 1
             last = first + phonetic.count(" ", s + 1, end)
-            words = range(first, last + 1)
+            already = found.get((first, last))
+            if already and all(entity in already for entity, _, _ in self._entries[index]):
+                continue
+            if not keys:
+                keys = phonetic[1:-1].split(" ")
+                starts = [0, *accumulate(len(w) + 1 for w in norm.split(" "))]
+            a, b = starts[first], starts[last + 1] - 1
             if not all(
-                keys[j] == _ARTICLE_TOKEN or text[where[starts[j]]].isupper() for j in words
+                keys[j] == _ARTICLE_TOKEN or text[where[starts[j]]].isupper()
+                for j in range(first, last + 1)
             ):
                 continue
-            a, b = starts[first], ends[last]
-            start = where[a]
-            stop = where[b - 1] + 1
-            while stop < len(text) and is_ignorable(text[stop]) and text[stop] != ZWNJ:
-                stop += 1
-            out.append((start, stop, self._forms_of(index, norm[a:b])))
+            out.append(self._span(text, where, a, b, self._forms_of(index, norm[a:b])))
         return out
+
+
+class _LazyIndexMap:
+    """An :class:`IndexMap` made on first lookup (a hit rejected before needs none)."""
+
+    __slots__ = ("_args", "_map")
+
+    def __init__(self, text: str, folded: str, norm: str) -> None:
+        self._args = (text, folded, norm)
+        self._map: IndexMap | None = None
+
+    def __getitem__(self, i: int) -> int:
+        if self._map is None:
+            text, folded, norm = self._args
+            self._map = IndexMap(text, folded)
+            if self._map.text != norm:  # pragma: no cover - guarded by property tests
+                raise MatchingError("normalisation map out of step with normalize()")
+        return self._map[i]
 
 
 def _select(text: str, candidates: list[_Candidate]) -> list[Match]:
