@@ -36,6 +36,7 @@ __all__ = [
     "phonetic_forms",
     "phonetic_text",
     "phonetic_word",
+    "phonetic_words",
 ]
 
 #: Letters an Arabic-script word keeps after its article is dropped (الله -> له is refused).
@@ -231,9 +232,14 @@ def phonetic_word(word: str) -> str:
     return _CACHE[word]
 
 
+def phonetic_words(norm: str) -> list[str]:
+    """The phonetic key of every word of normalised text, word for word."""
+    return list(map(_CACHE.__getitem__, norm.split(" ")))
+
+
 def phonetic_text(norm: str) -> str:
     """The phonetic key of every word of normalised text, word for word (same word count)."""
-    return " ".join(map(_CACHE.__getitem__, norm.split(" ")))
+    return " ".join(phonetic_words(norm))
 
 
 def _eligible(key: str) -> bool:

@@ -22,7 +22,7 @@ from monitor.matching.aliases import (
     proclitic_fits,
     takes_proclitics,
 )
-from monitor.matching.infer import phonetic_text
+from monitor.matching.infer import phonetic_words
 from monitor.matching.normalize import ZWNJ, finish, is_ignorable, prefold, resolve_zwnj
 from monitor.matching.spans import IndexMap
 
@@ -75,9 +75,11 @@ class Matcher:
         lengths: Sequence[int] = (),
         entries: Sequence[tuple[tuple[str, str, str], ...]] = (),
         phonetic: Any = None,
+        vocabulary: frozenset[str] = frozenset(),
     ) -> None:
         self._automaton = automaton
         self._phonetic = phonetic
+        self._vocabulary = vocabulary  # the words of phonetic keys, but articles
         self._lengths = lengths
         self._entries = entries
         self._forms: dict[int, tuple[AliasForm, ...]] = {}
@@ -131,7 +133,10 @@ class Matcher:
         tables = (*by_key.items(), *by_phonetic.items())
         lengths = [len(w) if w[0] == " " else -len(w) - 1 for w, _ in tables]
         entries = [tuple(forms) for _, forms in tables]
-        return cls(automata[0], n_aliases, lengths, entries, automata[1])
+        vocabulary = frozenset(
+            word for key in by_phonetic for word in key.split() if word != _ARTICLE_TOKEN
+        )
+        return cls(automata[0], n_aliases, lengths, entries, automata[1], vocabulary)
 
     def dumps(self) -> bytes:
         """The compiled matcher as bytes for :meth:`loads` (a cache; same library versions)."""
@@ -150,6 +155,7 @@ class Matcher:
             self._entries,
             self.n_aliases,
             self._phonetic,
+            self._vocabulary,
         )
 
     @classmethod
@@ -163,15 +169,17 @@ class Matcher:
                 state = pickle.load(data)
         except Exception as exc:  # a truncated or foreign file: any unpickling error
             raise ValueError(f"not a compiled matcher: {type(exc).__name__}") from None
-        if not (isinstance(state, tuple) and len(state) == 6 and state[0] == _FORMAT):
+        if not (isinstance(state, tuple) and len(state) == 7 and state[0] == _FORMAT):
             raise ValueError("not a compiled matcher of this version")
-        _, automaton, lengths, entries, n_aliases, phonetic = state
+        _, automaton, lengths, entries, n_aliases, phonetic, vocabulary = state
         for value in (automaton, phonetic):
             if value is not None and not isinstance(value, ahocorasick.Automaton):
                 raise ValueError("not a compiled matcher: no automaton")
         if len(lengths) != len(entries):
             raise ValueError("not a compiled matcher: tables out of step")
-        return cls(automaton, n_aliases, lengths, entries, phonetic)
+        if not isinstance(vocabulary, frozenset):
+            raise ValueError("not a compiled matcher: no phonetic vocabulary")
+        return cls(automaton, n_aliases, lengths, entries, phonetic, vocabulary)
 
     def match(self, text: str) -> list[Match]:
         """Matches ordered by start, leftmost-longest, never overlapping.
@@ -209,8 +217,10 @@ class Matcher:
         phonetic = ""
         phonetic_hits: list[tuple[int, int]] = []
         if names:
-            phonetic = f" {phonetic_text(norm)} "
-            phonetic_hits = list(self._phonetic.iter(phonetic))
+            words = phonetic_words(norm)
+            if not self._vocabulary.isdisjoint(words):  # else no key can match: skip the search
+                phonetic = f" {' '.join(words)} "
+                phonetic_hits = list(self._phonetic.iter(phonetic))
         if not hits and not phonetic_hits:
             return []
         where = _LazyIndexMap(text, folded, norm)  # built only if something matched
