@@ -33,6 +33,7 @@ __all__ = [
     "MIN_STEM",
     "arabic_script_forms",
     "cyrillic_forms",
+    "key_of",
     "phonetic_forms",
     "phonetic_text",
     "phonetic_word",
@@ -225,6 +226,10 @@ def _phonetic_word(word: str) -> str:
         word = word.replace(a, b)
     word = _DOUBLE.sub(r"\1", word)
     return _FINAL.sub(lambda m: "" if m.group() == "h" else "i", word)
+
+
+#: The phonetic key of one normalised word, as a bound method (for ``map`` over a post's words).
+key_of = _CACHE.__getitem__
 
 
 def phonetic_word(word: str) -> str:

@@ -22,7 +22,7 @@ from monitor.matching.aliases import (
     proclitic_fits,
     takes_proclitics,
 )
-from monitor.matching.infer import phonetic_words
+from monitor.matching.infer import key_of
 from monitor.matching.normalize import ZWNJ, finish, is_ignorable, prefold, resolve_zwnj
 from monitor.matching.spans import IndexMap
 
@@ -217,9 +217,10 @@ class Matcher:
         phonetic = ""
         phonetic_hits: list[tuple[int, int]] = []
         if names:
-            words = phonetic_words(norm)
-            if not self._vocabulary.isdisjoint(words):  # else no key can match: skip the search
-                phonetic = f" {' '.join(words)} "
+            words = norm.split(" ")
+            # No word of a phonetic key in the post: no key can match, skip the search.
+            if not self._vocabulary.isdisjoint(map(key_of, words)):
+                phonetic = f" {' '.join(map(key_of, words))} "
                 phonetic_hits = list(self._phonetic.iter(phonetic))
         if not hits and not phonetic_hits:
             return []
