@@ -104,19 +104,21 @@ def _alias(value: Any) -> Any:
         raise ValueError("empty alias; remove the item or write the alias")
     from monitor.matching import normalize  # lazy: the matcher is imported only when needed
 
-    if not normalize(value).strip():
+    folded = normalize(value)
+    if not folded:
         raise ValueError(
             f"alias {_visible(value)} normalises to nothing; it has only punctuation, tatweel "
             "or invisible characters, so it can never match: remove it or write letters or digits"
         )
-    _long_enough("alias", value)
+    _long_enough("alias", value, folded)
     return value
 
 
-def _long_enough(what: str, value: str) -> None:
+def _long_enough(what: str, value: str, folded: str | None = None) -> None:
+    """``folded``: ``normalize(value)`` if the caller has it (10,000 aliases load faster)."""
     from monitor.matching import normalize
 
-    if len(normalize(value).strip()) < 2:
+    if len(normalize(value) if folded is None else folded) < 2:
         raise ValueError(
             f"{what} {_visible(value)} is too short to match safely (one character once "
             "normalised), it would flag any post with that letter as a word; write a longer form"
@@ -240,6 +242,9 @@ class EntitySpec(FrozenModel):
     kind: EntityKind = "other"
     tags: tuple[Tag, ...] = ()
     aliases: tuple[Alias, ...] = ()
+    #: Also match spellings nobody listed (Persian forms, Russian case endings, Latin
+    #: transliteration variants); ``false`` matches only the aliases as written.
+    infer: bool = True
 
 
 def _timezone(value: Any) -> Any:
