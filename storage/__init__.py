@@ -54,6 +54,7 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
         touch_checked,
         upsert_posts,
     )
+    from storage.reading import run_reading
     from storage.records import ChannelRecord, ForwardedFrom, MediaRecord, PostRecord
     from storage.state import (
         CollectorState,
@@ -134,6 +135,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "touch_checked",
         "upsert_posts",
     ),
+    "storage.reading": ("run_reading",),
     "storage.records": (
         "ChannelRecord",
         "ForwardedFrom",
@@ -203,6 +205,7 @@ __all__ = [
     "record_error",
     "record_media",
     "record_success",
+    "run_reading",
     "save_peer",
     "schedule",
     "set_flag_status",

@@ -276,9 +276,10 @@ def status(
     Example: monitor status --json | jq 'select(.errors > 0)'
     """
     from monitor.status import collect_status
+    from storage.reading import run_reading
 
     settings = make_settings(ctx, data_dir=data_dir, channels=channels, quiet=True)
-    rows, alerts = run_async(collect_status(settings))
+    rows, alerts = run_reading(settings.database_url, lambda db: collect_status(settings, db))
     if as_json:
         for row in rows:
             console.print_json(json.dumps(row, default=_iso), indent=None)
