@@ -32,8 +32,9 @@ def _skip_coercing_plain_defaults() -> None:
     Typer 0.2x coerces every parameter's value through a pydantic ``TypeAdapter`` it builds on
     first use, even an option left at ``None`` or at a plain default such as ``limit=100``: that
     imports pydantic and builds a dozen adapters (about 0.1 s) for a command given no option.
-    Those values come out of the adapter unchanged (``None`` stays ``None``; an ``int``, ``str``
-    or ``float`` validated as itself, with no bounds or parser, is itself), so they skip it; the
+    Those values come out of the adapter unchanged (``None`` stays ``None``, or ``()`` for an
+    option taking several values, before the adapter is used; an ``int``, ``str`` or ``float``
+    validated as itself, with no bounds or parser, is itself), so they skip it; the
     adapter is built when a value needs it: anything the user typed, bounds, parsers, paths and
     every other type. Required checks and callbacks run as before. tests/test_cli_startup.py
     checks that a command given no option loads no pydantic, tests/test_cli_options.py that
@@ -52,9 +53,10 @@ def _skip_coercing_plain_defaults() -> None:
             self.built: Any = None
 
         def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
-            if not (param.multiple or param.nargs == -1) and (
-                value is None or self.unchanged(value)
-            ):
+            several = param.multiple or param.nargs == -1
+            if value is None:  # what Typer's coercion answers before it uses the adapter
+                return () if several else None
+            if not several and self.unchanged(value):
                 return value
             if self.built is None:
                 from typer._coercion import build_runtime_param
