@@ -7,7 +7,10 @@ and gives every tool that session (the same account and auth key). Then, round-r
 tool's first full pass (fresh output) and an idle second pass (nothing new), and counts the
 requests the simulator answered during each run from its JSON request log.
 
-    python bench/peers.py [--posts 5000] [--reps 3] [--venv bench/.peers-venv]
+    python bench/peers.py [--posts 5000] [--reps 3] [--venv bench/.peers-venv] [--against DIR]
+
+``--against DIR`` also runs ``monitor collect`` from another source tree of the project (e.g. the
+code before a change) in the same round-robin, as "monitor (DIR's name)".
 
 Prints a Markdown table. Wall time is the child's elapsed time; CPU is its user+sys and peak RSS
 its maximum resident set, both from wait4(). The simulator's own CPU is not counted.
@@ -16,6 +19,7 @@ its maximum resident set, both from wait4(). The simulator's own CPU is not coun
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -286,14 +290,14 @@ class Bench:
 
         return self.measure(cmd, run, env, count), self.measure(cmd, run, env, count)
 
-    def ours(self, rep: int) -> tuple[Run, Run]:
-        run = self.fresh("monitor", rep)
+    def ours(self, rep: int, tree: Path = ROOT) -> tuple[Run, Run]:
+        run = self.fresh("monitor" if tree == ROOT else f"monitor-{tree.name}", rep)
         (run / "channels.yaml").write_text(
             f"defaults: {{poll_every: 5m, backfill: 100000, media: [photo]}}\n"
             f'channels:\n  - handle: "@{CHANNEL}"\n'
         )
         env = self.env | {
-            "PYTHONPATH": os.pathsep.join([self.env["PYTHONPATH"], str(ROOT)]),
+            "PYTHONPATH": os.pathsep.join([self.env["PYTHONPATH"], str(tree)]),
             "MONITOR_DATA_DIR": str(run / "data"),
             "MONITOR_CHANNELS_FILE": str(run / "channels.yaml"),
             "MONITOR_TELEGRAM_SERVER": self.server.address,  # the default account's auth key
@@ -347,6 +351,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--venv", type=Path, default=ROOT / "bench" / ".peers-venv")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    parser.add_argument("--against", type=Path, help="another source tree of the project")
     args = parser.parse_args()
     venv = ensure_venv(args.venv.resolve())
     workdir = Path(tempfile.mkdtemp(prefix="peers-bench-"))
@@ -358,6 +363,10 @@ def main() -> None:
         Tool("monitor (ours)"),
     ]
     runners = [bench.tg_archive, bench.telegram_download_chat, bench.ours]
+    if args.against is not None:
+        against = args.against.resolve()
+        tools.append(Tool(f"monitor ({against.name})"))
+        runners.append(functools.partial(bench.ours, tree=against))
     try:
         for rep in range(args.reps):
             for tool, runner in zip(tools, runners, strict=True):

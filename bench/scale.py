@@ -14,8 +14,9 @@ daemon:    ``run_daemon`` in this process, pinned to one core, every channel pol
            ``--post-every`` seconds to a random (joined, so pushed) channel and receives the
            alerts on a loopback webhook (Apprise ``json://``): latency is post creation to
            receipt. Figures come from a window after every channel's first pass.
-firstpass: ``storage.upsert_posts`` in batches of 100 (as the collector stores them) into an empty
-           archive, seconds per 10,000 posts for each tenth of ``--posts``.
+firstpass: ``storage.upsert_posts`` in batches of 100 (each looked up before it is stored) into
+           an empty archive, seconds per 10,000 posts for each tenth of ``--posts``, and of
+           them the time in the statements looking the batch's posts up.
 flags:     `flags list` queries (storage.review.flag_views_query) on a generated archive of
            ``--archive-posts`` posts (one flag per 10), with and without migration 0002's indexes.
 """
@@ -305,12 +306,26 @@ async def idle_poll_cpu(n: int, rounds: int) -> float:
 # -- first pass per decile ---------------------------------------------------------------------
 
 
-async def firstpass(url: str, posts: int) -> list[float]:
-    """Seconds per 10,000 posts for each tenth of a ``posts``-post first pass."""
+async def firstpass(url: str, posts: int) -> tuple[list[float], list[float]]:
+    """Seconds per 10,000 posts for each tenth of a ``posts``-post first pass, and of those the
+    seconds spent in the statements that look a batch's posts up (``SELECT post.id, ...``)."""
+    from sqlalchemy import event
+
     from storage import create_engine, upgrade, upsert_channel, upsert_posts
     from storage.records import ChannelRecord, PostRecord
 
     engine = create_engine(url)
+    lookup = [0.0]
+
+    def before(conn: Any, *_: Any) -> None:
+        conn.info["bench_started"] = time.perf_counter()
+
+    def after(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().startswith("SELECT post.id"):
+            lookup[0] += time.perf_counter() - conn.info["bench_started"]
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    event.listen(engine.sync_engine, "after_cursor_execute", after)
     await upgrade(engine)
     start = datetime(2024, 1, 1, tzinfo=UTC)
     async with engine.begin() as conn:
@@ -326,6 +341,7 @@ async def firstpass(url: str, posts: int) -> list[float]:
     ]
     decile = max(posts // 10, 100)
     per_decile: list[float] = []
+    lookups: list[float] = []
     elapsed = 0.0
     for first in range(1, posts + 1, 100):
         records = [
@@ -344,9 +360,10 @@ async def firstpass(url: str, posts: int) -> list[float]:
         elapsed += time.perf_counter() - began
         if records[-1].message_id % decile == 0:
             per_decile.append(elapsed * 10_000 / decile)
-            elapsed = 0.0
+            lookups.append(lookup[0] * 10_000 / decile)
+            elapsed = lookup[0] = 0.0
     await engine.dispose()
-    return per_decile
+    return per_decile, lookups
 
 
 # -- flags list on a large archive -------------------------------------------------------------
@@ -550,13 +567,15 @@ async def main(args: argparse.Namespace) -> None:
                 if url is None:
                     continue
                 try:
-                    deciles = await firstpass(url, args.posts)
+                    deciles, lookups = await firstpass(url, args.posts)
                 finally:
                     if base is not None:
                         await drop_schema(url)
-            rows.append([name, *(f"{d:.2f}" for d in deciles)])
+            rows.append([name, "all", *(f"{d:.2f}" for d in deciles)])
+            rows.append([name, "lookups", *(f"{d:.2f}" for d in lookups)])
         print(f"\nFirst pass of {args.posts:,} posts{label}: seconds per 10,000 posts, by tenth:\n")  # noqa: T201
-        print(table(["database", *(f"{10 * i}%" for i in range(1, 11))], rows))  # noqa: T201
+        header = ["database", "statements", *(f"{10 * i}%" for i in range(1, 11))]
+        print(table(header, rows))  # noqa: T201
     if "flags" in only:
         rows = []
         targets = [("PostgreSQL", pg), ("SQLite", None)] if pg else [("SQLite", None)]

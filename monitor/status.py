@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alerts import outbox_counts
 from monitor.config import load_watchlist
 from monitor.scheduler import backoff
-from monitor.settings import Settings
 from storage import check_schema, create_engine
 from storage.health import ChannelHealth, load_health
 from storage.missing_media import ChannelMissingMedia, missing_media_by_channel
 from storage.status import channel_status
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
-async def collect_status(settings: Settings) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    from monitor.settings import Settings
+
+
+async def collect_status(
+    settings: Settings, engine: AsyncEngine | None = None
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """One row per channel in the watchlist (enabled or not), newest state from storage; and the
-    alert outbox's rows per status."""
+    alert outbox's rows per status.
+
+    Reads through ``engine`` when given (``monitor status`` passes the reading engine of
+    :func:`storage.run_reading`), else through an engine of its own, disposed of at the end.
+    """
     watchlist = load_watchlist(settings.channels_file)
-    engine = create_engine(settings.database_url)
+    own = engine is None
+    engine = create_engine(settings.database_url) if engine is None else engine
     try:
         await check_schema(engine)
         async with engine.connect() as conn:
@@ -30,7 +41,8 @@ async def collect_status(settings: Settings) -> tuple[list[dict[str, Any]], dict
             health = await load_health(conn=conn)
         alerts = await outbox_counts(engine)
     finally:
-        await engine.dispose()
+        if own:
+            await engine.dispose()
     rows = []
     for spec in watchlist.channels:
         state = stored.get(spec.key)

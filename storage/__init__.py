@@ -69,6 +69,7 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
         upsert_posts,
     )
     from storage.provenance import Provenance, version_origins
+    from storage.reading import run_reading
     from storage.records import ChannelRecord, ForwardedFrom, MediaRecord, PostRecord
     from storage.state import (
         CollectorState,
@@ -164,6 +165,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "upsert_posts",
     ),
     "storage.provenance": ("Provenance", "version_origins"),
+    "storage.reading": ("run_reading",),
     "storage.records": (
         "ChannelRecord",
         "ForwardedFrom",
@@ -242,6 +244,7 @@ __all__ = [
     "record_error",
     "record_media",
     "record_success",
+    "run_reading",
     "save_peer",
     "schedule",
     "set_failing_since",

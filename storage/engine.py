@@ -11,19 +11,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, inspect, text
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from storage.errors import SchemaOutOfDateError, StorageError
 from storage.files import private_file
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 __all__ = [
     "check_schema",
     "prepare_schema",
     "create_engine",
+    "create_sync_sqlite_engine",
     "current_revision",
     "dialect_insert",
     "alembic_config",
@@ -50,20 +51,13 @@ def create_engine(url: str, **engine_kwargs: Any) -> AsyncEngine:
     URL may end in ``?schema=NAME`` to keep every table in that schema (via ``search_path``).
     Extra keyword arguments go to :func:`sqlalchemy.ext.asyncio.create_async_engine`.
     """
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if backend not in _ASYNC_DRIVERS:
-        raise StorageError(
-            f"unsupported database URL scheme {parsed.drivername!r}",
-            hint="use sqlite+aiosqlite:///path/monitor.db or postgresql+asyncpg://user@host/db",
-        )
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    parsed, backend = _parse(url)
     if parsed.drivername == backend:
         parsed = parsed.set(drivername=_ASYNC_DRIVERS[backend])
     if backend == "sqlite":
-        database = parsed.database or ""
-        if database and database != ":memory:" and not database.startswith("file:"):
-            # Created here, 0600 in a 0700 folder: SQLite gives -wal and -shm the same mode.
-            private_file(Path(database))
+        _create_sqlite_file(parsed)
         engine = create_async_engine(parsed, **engine_kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
@@ -76,6 +70,43 @@ def create_engine(url: str, **engine_kwargs: Any) -> AsyncEngine:
         connect_args["server_settings"] = settings
         engine_kwargs["connect_args"] = connect_args
     return create_async_engine(parsed, **engine_kwargs)
+
+
+def create_sync_sqlite_engine(url: str) -> Engine | None:
+    """For a SQLite ``url``: a synchronous engine on the same file, through the standard
+    ``sqlite3`` driver (the one aiosqlite runs in its thread), with the same file mode and
+    connection settings as :func:`create_engine`. ``None`` for any other database.
+
+    For commands that only read (see :mod:`storage.reading`): no event loop, no
+    ``sqlalchemy.ext.asyncio``.
+    """
+    from sqlalchemy import create_engine as create_sync_engine
+
+    parsed, backend = _parse(url)
+    if backend != "sqlite":
+        return None
+    _create_sqlite_file(parsed)
+    engine = create_sync_engine(parsed.set(drivername="sqlite+pysqlite"))
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _parse(url: str) -> tuple[URL, str]:
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend not in _ASYNC_DRIVERS:
+        raise StorageError(
+            f"unsupported database URL scheme {parsed.drivername!r}",
+            hint="use sqlite+aiosqlite:///path/monitor.db or postgresql+asyncpg://user@host/db",
+        )
+    return parsed, backend
+
+
+def _create_sqlite_file(parsed: URL) -> None:
+    database = parsed.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        # Created here, 0600 in a 0700 folder: SQLite gives -wal and -shm the same mode.
+        private_file(Path(database))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import and_, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.batching import chunked
+from storage.batching import chunked, id_runs
 from storage.engine import dialect_insert
 from storage.errors import StorageError
 from storage.media import link_post_media
@@ -294,6 +294,16 @@ async def _custom_plans(conn: AsyncConnection) -> None:
         await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
+def _message_ids_in(ids: Sequence[int]) -> Any:
+    """``post.message_id IN ids`` for one run of :func:`~storage.batching.id_runs`, with the
+    run's range spelled out: with a bound on both columns of ``uq_post_channel_id_message_id``
+    PostgreSQL plans an index range scan of that key whatever it believes of the table. With
+    ``IN`` alone, on a table not analyzed since it was small (a first pass into a new archive),
+    it scans every post of the channel through ``ix_post_channel_id_grouped_id`` and filters:
+    93 ms a batch at 200,000 posts instead of 0.07 ms, growing with the archive."""
+    return and_(post.c.message_id.between(ids[0], ids[-1]), post.c.message_id.in_(ids))
+
+
 async def _existing(
     keys: Iterable[tuple[int, int]], conn: AsyncConnection
 ) -> dict[tuple[int, int], Any]:
@@ -315,9 +325,9 @@ async def _existing(
     )
     found: dict[tuple[int, int], Any] = {}
     for channel_id, message_ids in by_channel.items():
-        for ids in chunked(message_ids):
+        for ids in id_runs(message_ids):
             rows = await conn.execute(
-                select(*cols).where(post.c.channel_id == channel_id, post.c.message_id.in_(ids))
+                select(*cols).where(post.c.channel_id == channel_id, _message_ids_in(ids))
             )
             for row in rows:
                 found[(row.channel_id, row.message_id)] = row
@@ -342,10 +352,10 @@ async def content_hashes(
     """``message_id -> content_hash`` of the stored current version (missing ids are absent)."""
     await _custom_plans(conn)
     found: dict[int, str] = {}
-    for ids in chunked(list(message_ids)):
+    for ids in id_runs(message_ids):
         rows = await conn.execute(
             select(post.c.message_id, post.c.content_hash).where(
-                post.c.channel_id == channel_id, post.c.message_id.in_(ids)
+                post.c.channel_id == channel_id, _message_ids_in(ids)
             )
         )
         found.update({row.message_id: row.content_hash for row in rows})
@@ -375,12 +385,12 @@ async def mark_deleted(
 ) -> int:
     """Record that messages disappeared (first time only). Returns how many were newly marked."""
     count = 0
-    for ids in chunked(list(message_ids)):
+    for ids in id_runs(message_ids):
         result = await conn.execute(
             update(post)
             .where(
                 post.c.channel_id == channel_id,
-                post.c.message_id.in_(ids),
+                _message_ids_in(ids),
                 post.c.deleted_at.is_(None),
             )
             .values(deleted_at=at, last_checked_at=at)
@@ -393,9 +403,9 @@ async def touch_checked(
     channel_id: int, message_ids: Sequence[int], *, conn: AsyncConnection, at: datetime
 ) -> None:
     """Set ``last_checked_at`` for messages that were re-fetched and found unchanged."""
-    for ids in chunked(list(message_ids)):
+    for ids in id_runs(message_ids):
         await conn.execute(
             update(post)
-            .where(post.c.channel_id == channel_id, post.c.message_id.in_(ids))
+            .where(post.c.channel_id == channel_id, _message_ids_in(ids))
             .values(last_checked_at=at)
         )

@@ -1,9 +1,10 @@
 """The CLI starts at once: a command imports only what it uses.
 
 ``monitor --help`` and every ``monitor <command> --help`` load no database driver, no Telegram
-client, no alert sinks, no settings model; ``monitor flags list``, ``monitor status`` and
+client, no alert sinks, no settings, no pydantic; ``monitor flags list``, ``monitor status`` and
 ``monitor channels check`` load the database layer (the first two) but not Telethon, Apprise,
-Alembic or Jinja2, nor structlog while nothing logs. Each check runs the real entry point
+Alembic or Jinja2, nor structlog while nothing logs, nor on SQLite SQLAlchemy's async extension
+(with the ORM) or aiosqlite; ``monitor flags list`` loads no pydantic at all. Each check runs the real entry point
 (``[project.scripts]`` in pyproject.toml) in a fresh interpreter and reads ``sys.modules``.
 
 One interpreter runs a whole sequence of commands: modules only accumulate in ``sys.modules``, so
@@ -40,6 +41,8 @@ NOT_FOR_HELP = (
     "aiosqlite",
     "asyncpg",
     "asyncio",
+    "pydantic",
+    "typer._adapters",
     "pydantic_settings",
     "structlog",
     "ruamel",
@@ -69,7 +72,18 @@ NOT_FOR_READING = (
     "sqlalchemy.dialects.postgresql",
     # Only a watchlist the fast loader gives up on is read again with ruamel (for positions).
     "ruamel",
+    # Settings are a plain class; Typer builds no pydantic adapter for options left unset.
+    "pydantic_settings",
+    "typer._adapters",
+    # On SQLite a reading command runs its queries on the synchronous engine, with no event
+    # loop (storage/reading.py): no async extension, hence no ORM, and no aiosqlite thread.
+    "sqlalchemy.ext.asyncio",
+    "sqlalchemy.orm",
+    "aiosqlite",
 )
+# `flags list` reads no watchlist, so nothing of it needs pydantic (`status` and `channels
+# check` load the watchlist's pydantic models).
+NOT_FOR_LISTING = (*NOT_FOR_READING, "pydantic")
 NOT_FOR_CHECKING = (*NOT_FOR_READING, "sqlalchemy")
 
 # Runs commands through the entry point in this one interpreter and records, after importing
@@ -208,6 +222,20 @@ def test_reading_commands_load_only_what_they_use(reading_steps, index, forbidde
     loaded = [module for module in step["loaded"] if module in forbidden]
     blame = {module: first_loaded_by(reading_steps, index + 1, module) for module in loaded}
     assert not blame, f"`monitor {' '.join(step['argv'])}` loads {blame}"
+
+
+@pytest.fixture(scope="module")
+def listing_steps(archive: Path) -> list[dict[str, Any]]:
+    """``monitor flags list`` alone in a fresh interpreter (the sequence above loads pydantic
+    for the watchlist before it)."""
+    env = clean_env(archive)
+    env["MONITOR_CHANNELS_FILE"] = str(ROOT / "channels.yaml")
+    return run_sequence([["flags", "list"]], NOT_FOR_LISTING, archive, env)
+
+
+def test_listing_flags_loads_no_pydantic(listing_steps):
+    assert listing_steps[1]["code"] == 0, listing_steps[1]
+    assert_not_loaded(listing_steps, 1)
 
 
 def test_the_check_can_fail(tmp_path):

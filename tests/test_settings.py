@@ -97,3 +97,50 @@ def test_a_secret_variable_in_the_wrong_field_is_named_not_printed(tmp_path: Pat
     assert "TIiajkdnlazkcOXrIdevi7FQ" not in result.output and "T1JJ3T3L2" not in result.output
     assert "bad duration '${DESK_WEBHOOK_URL}' in defaults" in result.output
     assert "unknown time zone '${DESK_WEBHOOK_URL}'" in result.output
+
+
+def test_variables_fill_what_options_leave_and_names_ignore_case(monkeypatch, tmp_path: Path):
+    monkeypatch.setenv("monitor_log_level", "WARNING")  # pydantic-settings matched any case
+    monkeypatch.setenv("MONITOR_MEDIA_RETRY_DAYS", " 7 ")
+    monkeypatch.setenv("MONITOR_DATA_DIR", str(tmp_path / "env"))
+    monkeypatch.setenv("MONITOR_NOT_A_SETTING", "ignored")
+    settings = load_settings(data_dir=tmp_path / "option", telegram_api_id=None)
+    assert settings.log_level == "WARNING" and settings.media_retry_days == 7
+    assert settings.data_dir == tmp_path / "option"  # the option wins
+    assert settings.session_file == tmp_path / "option" / "telegram.session"
+    assert settings.telegram_api_id is None and not settings.has_telegram_credentials
+
+
+def test_every_bad_value_is_named_at_once(monkeypatch):
+    from monitor.errors import ConfigError
+
+    monkeypatch.setenv("MONITOR_TELEGRAM_API_ID", "12a")
+    monkeypatch.setenv("MONITOR_MEDIA_RETRY_DAYS", "-1")
+    monkeypatch.setenv("MONITOR_LANGUAGE_DETECTOR", "cld3")
+    try:
+        load_settings()
+    except ConfigError as exc:
+        message = str(exc)
+    else:
+        raise AssertionError("bad settings were accepted")
+    assert message == (
+        "invalid settings: MONITOR_TELEGRAM_API_ID: Input should be a valid integer, unable to "
+        "parse string as an integer; MONITOR_LANGUAGE_DETECTOR: Input should be 'fast' or "
+        "'langdetect'; MONITOR_MEDIA_RETRY_DAYS: Input should be greater than or equal to 0"
+    )
+
+
+def test_settings_are_frozen_and_survive_pickling_with_their_secrets():
+    import pickle
+
+    import pytest
+
+    settings = load_settings(telegram_api_id="42", telegram_api_hash=SECRET_HASH)
+    with pytest.raises(AttributeError, match="frozen"):
+        settings.data_dir = Path("elsewhere")  # type: ignore[misc]
+    again = pickle.loads(pickle.dumps(settings))
+    assert again == settings and again.telegram_api_id == 42
+    assert again.telegram_api_hash is not None
+    assert again.telegram_api_hash.get_secret_value() == SECRET_HASH
+    assert SECRET_HASH not in repr(again) and SECRET_HASH not in str(again.telegram_api_hash)
+    assert again.masked()["telegram_api_hash"] == "**********"

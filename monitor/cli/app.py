@@ -25,6 +25,66 @@ from storage.errors import StorageError
 if TYPE_CHECKING:
     from monitor.settings import Settings
 
+
+def _skip_coercing_plain_defaults() -> None:
+    """Spare Typer a pydantic adapter per option that the command line did not set.
+
+    Typer 0.2x coerces every parameter's value through a pydantic ``TypeAdapter`` it builds on
+    first use, even an option left at ``None`` or at a plain default such as ``limit=100``: that
+    imports pydantic and builds a dozen adapters (about 0.1 s) for a command given no option.
+    Those values come out of the adapter unchanged (``None`` stays ``None``, or ``()`` for an
+    option taking several values, before the adapter is used; an ``int``, ``str`` or ``float``
+    validated as itself, with no bounds or parser, is itself), so they skip it; the
+    adapter is built when a value needs it: anything the user typed, bounds, parsers, paths and
+    every other type. Required checks and callbacks run as before. tests/test_cli_startup.py
+    checks that a command given no option loads no pydantic, tests/test_cli_options.py that
+    options keep their meaning. A Typer without this mechanism is left alone.
+    """
+    try:
+        from typer.core import _TyperParameter
+    except ImportError:
+        return
+    if not hasattr(_TyperParameter, "get_runtime_param"):
+        return
+
+    class LazyRuntimeParam:
+        def __init__(self, descriptor: Any) -> None:
+            self.descriptor = descriptor
+            self.built: Any = None
+
+        def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+            several = param.multiple or param.nargs == -1
+            if value is None:  # what Typer's coercion answers before it uses the adapter
+                return () if several else None
+            if not several and self.unchanged(value):
+                return value
+            if self.built is None:
+                from typer._coercion import build_runtime_param
+
+                self.built = build_runtime_param(self.descriptor)
+            return self.built.coerce(value, param=param, ctx=ctx)
+
+        def unchanged(self, value: Any) -> bool:
+            kind = self.descriptor.annotation
+            info = self.descriptor.parameter_info
+            return (
+                type(value) is kind
+                and kind in (int, str, float)
+                and getattr(info, "parser", None) is None
+                and getattr(info, "min", None) is None
+                and getattr(info, "max", None) is None
+            )
+
+    def get_runtime_param(self: Any) -> Any:
+        if self._runtime_param is None:
+            self._runtime_param = LazyRuntimeParam(self.type_descriptor)
+        return self._runtime_param
+
+    _TyperParameter.get_runtime_param = get_runtime_param  # type: ignore[method-assign]
+
+
+_skip_coercing_plain_defaults()
+
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 

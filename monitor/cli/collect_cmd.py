@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -25,6 +26,8 @@ from monitor.errors import ConfigError
 
 if TYPE_CHECKING:
     from datetime import timedelta
+
+    from rich.progress import Progress
 
     from alerts import DeliveryReport
     from monitor.config import ChannelSpec, Watchlist
@@ -192,35 +195,19 @@ async def _collect(
     recheck: timedelta | None = None,
     alert_timeout: float = 30.0,
 ) -> tuple[list[ChannelReport], DeliveryReport]:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
     from monitor.service import open_runtime
 
     reports = []
     async with open_runtime(settings, watchlist=watchlist) as runtime:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            disable=not show_progress,
-            transient=True,
-        ) as progress:
+        with _progress(show_progress) as progress:
             for spec in specs:
                 total = backfill if backfill is not None else None
-                task = progress.add_task(f"@{spec.key}", total=total)
+                on_progress = None
+                if progress is not None:
+                    task = progress.add_task(f"@{spec.key}", total=total)
+                    on_progress = functools.partial(progress.advance, task)
                 report = await runtime.pipeline.collect(
-                    runtime.client,
-                    spec,
-                    backfill=backfill,
-                    on_progress=functools.partial(progress.advance, task),
+                    runtime.client, spec, backfill=backfill, on_progress=on_progress
                 )
                 if recheck is not None and report.ok:
                     rechecked = await runtime.pipeline.recheck(runtime.client, spec, window=recheck)
@@ -232,6 +219,22 @@ async def _collect(
         # A cron job's alerts leave before it exits (digests too: this run is the batch).
         delivery = await runtime.alerting.worker.drain(alert_timeout)
     return reports, delivery
+
+
+def _progress(show: bool) -> AbstractContextManager[Progress | None]:
+    """A transient progress bar per channel, or nothing (``--json``: rich.progress not loaded)."""
+    if not show:
+        return nullcontext()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 def print_reports(reports: list[ChannelReport], *, as_json: bool) -> None:
@@ -276,9 +279,10 @@ def status(
     Example: monitor status --json | jq 'select(.errors > 0)'
     """
     from monitor.status import collect_status
+    from storage.reading import run_reading
 
     settings = make_settings(ctx, data_dir=data_dir, channels=channels, quiet=True)
-    rows, alerts = run_async(collect_status(settings))
+    rows, alerts = run_reading(settings.database_url, lambda db: collect_status(settings, db))
     if as_json:
         for row in rows:
             console.print_json(json.dumps(row, default=_iso), indent=None)

@@ -25,7 +25,7 @@ from monitor.cli.safe_text import markup_safe
 from monitor.errors import ConfigError
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
     from alerts import Route
     from monitor.settings import Settings
@@ -47,15 +47,31 @@ class Status(StrEnum):
 
 
 async def _with_conn(settings: Settings, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-    from storage import check_schema, create_engine
+    from storage import create_engine
 
     engine = create_engine(settings.database_url)
     try:
-        await check_schema(engine)
-        async with engine.begin() as conn:
-            return await work(conn)
+        return await _in_transaction(engine, work)
     finally:
         await engine.dispose()
+
+
+def _read(settings: Settings, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """``work`` in a transaction of its own, for commands that only read (no event loop on
+    SQLite: see :mod:`storage.reading`)."""
+    from storage.reading import run_reading
+
+    return run_reading(settings.database_url, lambda engine: _in_transaction(engine, work))
+
+
+async def _in_transaction(
+    engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[T]]
+) -> T:
+    from storage import check_schema
+
+    await check_schema(engine)
+    async with engine.begin() as conn:
+        return await work(conn)
 
 
 def parse_since(value: str | None, option: str = "--since") -> datetime | None:
@@ -173,7 +189,7 @@ def list_flags(
         "limit": limit,
     }
     if by_post:
-        posts = run_async(_with_conn(settings, lambda conn: post_views(conn=conn, **filters)))
+        posts = _read(settings, lambda conn: post_views(conn=conn, **filters))
         if as_json:
             for row in posts:
                 _print_json(post_json(row))
@@ -182,7 +198,7 @@ def list_flags(
         if not posts:
             console.print("no flags match")
         return
-    views = run_async(_with_conn(settings, lambda conn: flag_views(conn=conn, **filters)))
+    views = _read(settings, lambda conn: flag_views(conn=conn, **filters))
     if as_json:
         for view in views:
             _print_json(flag_json(view))
@@ -228,7 +244,7 @@ def show(
         return views, (await version_origins(views[0]["post_id"], conn=conn) if views else [])
 
     settings = make_settings(ctx, data_dir=data_dir, quiet=True)
-    views, origins = run_async(_with_conn(settings, fetch))
+    views, origins = _read(settings, fetch)
     if not views:
         raise ConfigError(f"no flag with id {flag_id}", hint="see `monitor flags list`")
     view = views[0]
