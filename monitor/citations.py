@@ -79,6 +79,8 @@ class CitationSource:
     language: str | None
     permalink: str
     title_en: str | None = None
+    version_provenance: str = "collected"  # or "imported" (storage.provenance)
+    version_source: str | None = None  # what an imported version came from
 
 
 class PostRef(NamedTuple):
@@ -202,8 +204,13 @@ def _status_notes(source: CitationSource, tz: tzinfo) -> list[str]:
 
 
 def _archived(source: CitationSource, digits: int | None) -> str:
-    """``archived <UTC capture time>[, version n of m], SHA-256 <hash or prefix>``."""
-    parts = [f"archived {_utc(source.version_captured_at)}"]
+    """``archived <UTC capture time>[, version n of m], SHA-256 <hash or prefix>``; a version
+    imported from someone else's copy says so instead of presenting it as our capture."""
+    if source.version_provenance == "imported":
+        origin = f" from {source.version_source}" if source.version_source else ""
+        parts = [f"not captured by us: imported{origin} {_utc(source.version_captured_at)}"]
+    else:
+        parts = [f"archived {_utc(source.version_captured_at)}"]
     if source.version_count > 1:
         parts.append(f"version {source.version} of {source.version_count}")
     sha = source.version_sha256 if digits is None else source.version_sha256[:digits]
@@ -285,9 +292,10 @@ def csl_item(source: CitationSource, tz: str | tzinfo | None = None) -> dict[str
         "container-title": "Telegram",
         "author": [{"literal": _author(source)}],
         "issued": _date_parts(source.posted_at, zone),
-        "accessed": _date_parts(source.version_captured_at, zone),
         "URL": source.permalink,
     }
+    if source.version_provenance != "imported":  # when we read it; an import's is unknown
+        item["accessed"] = _date_parts(source.version_captured_at, zone)
     excerpt = _excerpt(source.text)
     if excerpt:
         item["title"] = excerpt
@@ -331,8 +339,9 @@ def bibtex_entry(source: CitationSource, tz: str | tzinfo | None = None) -> str:
         ("month", str(posted.month)),
         ("date", _iso_date(source.posted_at, zone)),
         ("url", source.permalink),
-        ("urldate", _iso_date(source.version_captured_at, zone)),
     ]
+    if source.version_provenance != "imported":
+        fields.append(("urldate", _iso_date(source.version_captured_at, zone)))
     if source.language:
         fields.append(("langid", _tex(source.language)))
     fields.append(("note", _tex(_note(source, zone))))

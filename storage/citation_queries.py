@@ -49,6 +49,8 @@ CITATION_FIELDS = (
     "text",
     "language",
     "permalink",
+    "version_provenance",
+    "version_source",
 )
 
 
@@ -153,6 +155,8 @@ async def load_citation_source_for_post(
         "version": index + 1,
         "version_count": len(versions),
         "version_captured_at": cited["captured_at"],
+        "version_provenance": cited["provenance"] or "collected",
+        "version_source": cited["source"],
         "version_edited_at": cited["edited_at"],
         "version_sha256": version_digest(
             channel_id=row["channel_id"],
