@@ -10,6 +10,7 @@ from monitor.config import load_watchlist
 from monitor.scheduler import backoff
 from monitor.settings import Settings
 from storage import check_schema, create_engine
+from storage.leases import channel_holders
 from storage.missing_media import ChannelMissingMedia, missing_media_by_channel
 from storage.status import channel_status
 
@@ -26,6 +27,7 @@ async def collect_status(settings: Settings) -> tuple[list[dict[str, Any]], dict
             missing = await missing_media_by_channel(
                 conn=conn, now=datetime.now(UTC), period=timedelta(days=settings.media_retry_days)
             )
+            holders = await channel_holders(conn=conn, at=datetime.now(UTC))  # several workers
         alerts = await outbox_counts(engine)
     finally:
         await engine.dispose()
@@ -64,6 +66,7 @@ async def collect_status(settings: Settings) -> tuple[list[dict[str, Any]], dict
                 "errors": state.consecutive_errors if state else 0,
                 "last_error": state.last_error if state else None,
                 "note": note,
+                "worker": holders.get(spec.key),
                 **_photos_missing(
                     missing.get(state.channel_id) if state and "photo" in spec.media else None
                 ),

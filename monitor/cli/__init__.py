@@ -13,6 +13,7 @@ from monitor.cli import (
     flags_cmd,  # noqa: F401
     match_cmd,  # noqa: F401
     simulator_cmd,  # noqa: F401
+    workers_cmd,  # noqa: F401
 )
 from monitor.cli.app import app, with_examples
 
