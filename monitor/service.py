@@ -33,13 +33,13 @@ from monitor.errors import ConfigError
 from monitor.flagging import Flagger
 from monitor.language import get_detector
 from monitor.matching import Matcher
+from monitor.media_url import media_store_for
 from monitor.pipeline import Pipeline
 from monitor.scheduler import ChannelScheduler
 from monitor.settings import Settings, prepare_data_dir
 from monitor.telegram import open_client
 from monitor.workers import DEFAULT_LEASE, Coordinator, worker_for
 from storage import create_engine, head_revision, prepare_schema, sync_entities, upgrade
-from storage.media import MediaStore
 
 if TYPE_CHECKING:
     from monitor.simulator import Backend
@@ -125,7 +125,7 @@ async def open_runtime(
     async with contextlib.AsyncExitStack() as stack:
         watchlist = watchlist or load_watchlist(settings.channels_file)
         prepare_data_dir(settings)
-        media_store = MediaStore(settings.media_dir)
+        media_store = media_store_for(settings)  # a directory, or s3:// (MONITOR_MEDIA_URL)
         if removed := media_store.remove_partial_files():  # left by a process killed mid-write
             log.info("partial_media_removed", n=len(removed), folder=str(media_store.root))
         matcher = compile_matcher(watchlist.entities, settings.data_dir / "cache")

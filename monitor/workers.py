@@ -40,7 +40,7 @@ from storage import leases
 from storage.engine import check_schema, create_engine, upgrade
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
     from monitor.pipeline import Pipeline
     from monitor.scheduler import ChannelScheduler
@@ -142,6 +142,16 @@ async def worker_for(
         await engine.dispose()
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -192,6 +202,7 @@ class Coordinator:
             specs = [account_named(watchlist, self.only_account)]
         names = [spec.name for spec in specs]
         async with self.engine.begin() as conn:
+            await self._free_dead_neighbours(conn)
             await leases.register_worker(
                 self.name, host=socket.gethostname(), pid=os.getpid(), conn=conn, at=self.now()
             )
@@ -226,6 +237,16 @@ class Coordinator:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.beat)
         return None
+
+    async def _free_dead_neighbours(self, conn: AsyncConnection) -> None:
+        """Workers of this host whose process is gone (killed, say, and restarted now) give
+        their leases back at once: no wait for them to expire."""
+        host = socket.gethostname()
+        for row in await leases.list_workers(conn=conn):
+            if row.stopped_at is None and row.host == host and row.pid != os.getpid():
+                if not _alive(row.pid):
+                    await leases.stop_worker(row.name, conn=conn, at=self.now())
+                    log.info("worker_gone", worker=row.name, pid=row.pid, leases="released")
 
     # -- channels -----------------------------------------------------------------------------
 

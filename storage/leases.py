@@ -292,7 +292,7 @@ async def channel_holders(*, conn: AsyncConnection, at: datetime) -> dict[str, s
     query = select(c.name, c.owner).where(
         c.kind == CHANNEL, c.owner.is_not(None), c.expires_at > at
     )
-    return dict(list((await conn.execute(query)).tuples()))
+    return {row[0]: row[1] for row in await conn.execute(query)}
 
 
 async def last_polls(account: str, *, conn: AsyncConnection) -> dict[str, datetime]:
@@ -303,4 +303,4 @@ async def last_polls(account: str, *, conn: AsyncConnection) -> dict[str, dateti
         .join(collector_state, and_(s.account == p.account, s.channel_id == p.channel_id))
         .where(p.account == account, s.last_poll_at.is_not(None))
     )
-    return dict(list((await conn.execute(query)).tuples()))
+    return {row[0]: row[1] for row in await conn.execute(query)}
