@@ -7,6 +7,7 @@ from typing import Any
 
 from monitor.config import load_watchlist
 from monitor.settings import Settings
+from monitor.workers import DEFAULT_LEASE
 from storage import check_schema, create_engine
 from storage import leases as lease_repo
 
@@ -14,7 +15,8 @@ from storage import leases as lease_repo
 async def collect_workers(settings: Settings) -> list[dict[str, Any]]:
     """One row per worker known to the database, stopped ones included.
 
-    ``lag_seconds`` is how far behind schedule the worker's most overdue channel is: the time
+    ``state``: running, flood wait (its account parked), silent (no heartbeat for a default
+    lease: killed, or cut off) or stopped. ``lag_seconds`` is how far behind schedule the worker's most overdue channel is: the time
     since its last poll beyond its poll interval (0 when every channel is on time).
     """
     watchlist = load_watchlist(settings.channels_file)
@@ -62,6 +64,8 @@ async def collect_workers(settings: Settings) -> list[dict[str, Any]]:
 def _state(worker: lease_repo.WorkerRow, now: datetime) -> str:
     if worker.stopped_at is not None:
         return "stopped"
+    if now - worker.heartbeat_at > DEFAULT_LEASE:  # killed, or its machine or network gone
+        return "silent"
     if worker.parked_until is not None and worker.parked_until > now:
         return "flood wait"
     return "running"
