@@ -153,6 +153,12 @@ async def test_three_workers_three_accounts_share_sixty_channels_each_post_store
         "w3": (listed["w3"]["account"], 20),
     }
     assert sorted(w["account"] for w in listed.values()) == ACCOUNTS
+    # `monitor status` names the worker holding each channel: the same leases.
+    code, out, err = await env.monitor("status", "--json")
+    assert code == 0, err
+    holders = {row["channel"]: row["worker"] for row in map(json.loads, out.splitlines())}
+    assert holders == {key: w for w in listed for key in listed[w]["channels"]}
+    assert Counter(holders.values()) == {"w1": 20, "w2": 20, "w3": 20}
 
     for worker in workers:
         assert await worker.stop(signal.SIGTERM) == 0, worker.log_tail()
