@@ -6,6 +6,7 @@ Measurements, not timed tests; prints Markdown tables for the README.
     python bench/scale.py --only daemon --channels 200,1000,2000 --seconds 120
     python bench/scale.py --only firstpass --posts 300000
     python bench/scale.py --only flags --archive-posts 3000000
+    python bench/scale.py --only workers --worker-channels 200 --worker-poll-every 60 --budget 60
     python bench/scale.py --code /tmp/old-checkout --only daemon   # the same bench, older code
 
 daemon:    ``run_daemon`` in this process, pinned to one core, every channel polled every 10 s,
@@ -513,6 +514,21 @@ async def main(args: argparse.Namespace) -> None:
     only = set(args.only.split(",")) if args.only else {"daemon", "idle", "firstpass", "flags"}
     pin(0)
     label = "" if args.code is None else f" (code: {args.code})"
+    if "workers" in only:  # bench/scale_workers.py: 1, 2, 4 worker processes on PostgreSQL
+        from bench.scale_workers import run_workers_bench
+
+        print(  # noqa: T201
+            "\n"
+            + await run_workers_bench(
+                args.postgres,
+                counts=[int(x) for x in args.workers.split(",")],
+                channels=args.worker_channels,
+                every=args.worker_poll_every,
+                budget=args.budget,
+                seconds=args.seconds,
+                rate=args.rate,
+            )
+        )
     if "idle" in only:
         cpu = await idle_poll_cpu(args.idle_channels, args.idle_rounds)
         print(f"\nCPU per idle poll{label}: {cpu:.2f} ms ", end="")  # noqa: T201
@@ -616,6 +632,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--postgres", default=DEFAULT_PG, help="base URL, or 'none'")
     parser.add_argument("--code", help="run against the checkout in this directory")
     parser.add_argument("--serve-sim", type=int, help=argparse.SUPPRESS)
+    # --only workers (bench/scale_workers.py)
+    parser.add_argument("--workers", default="1,2,4", help="worker processes per run")
+    parser.add_argument("--worker-channels", type=int, default=2000)
+    parser.add_argument("--worker-poll-every", type=int, default=600, help="seconds")
+    parser.add_argument("--budget", type=int, default=30, help="getHistory per 30 s per account")
+    parser.add_argument("--rate", type=float, default=2.0, help="new posts per second")
     return parser.parse_args(argv)
 
 

@@ -239,6 +239,10 @@ class Pipeline:
             self._states[channel_id] = state
         return self._states[channel_id]
 
+    def forget_state(self, channel_id: int) -> None:
+        """Read the channel's state again at its next pass (another worker moved its cursor)."""
+        self._states.pop(channel_id, None)
+
     def _remember(self, state: State) -> State:
         self._states[state.channel_id] = state
         return state

@@ -91,6 +91,8 @@ class ChannelScheduler:
         self._pending: set[asyncio.Task[object]] = set()
         self._busy: dict[str, Ticket] = {}  # job ids whose run is queued or under way
         self._again: set[str] = set()  # ... and were nudged while under way
+        # Several workers (monitor.workers): only the channels this one holds a lease on.
+        self.owns: Callable[[str], bool] = lambda _key: True
 
     def start(self, watchlist: Watchlist) -> None:
         from apscheduler.triggers.interval import IntervalTrigger
@@ -111,7 +113,7 @@ class ChannelScheduler:
         """Make the jobs match ``watchlist``: add new channels, drop removed, reschedule changed."""
         from apscheduler.triggers.interval import IntervalTrigger
 
-        wanted = {spec.key: spec for spec in watchlist.enabled_channels()}
+        wanted = {spec.key: spec for spec in watchlist.enabled_channels() if self.owns(spec.key)}
         # New channels' first polls are spread (not all at once when a thousand start together).
         added = len(wanted.keys() - self.specs.keys())
         spread = added / FIRST_RUNS_PER_SECOND
@@ -234,7 +236,7 @@ class ChannelScheduler:
         # after shutdown began.
         async with self._slots.hold(ticket):
             spec = self.specs.get(key)
-            if spec is None or self.pipeline.stopping.is_set():
+            if spec is None or self.pipeline.stopping.is_set() or not self.owns(key):
                 return None
             task = asyncio.ensure_future(self._pass(key, spec, job, ids))
             self._inflight.add(task)
@@ -302,6 +304,10 @@ class ChannelScheduler:
             self._again.add(job_id)  # the run under way goes once more when done
         else:
             self._slots.promote(ticket)  # still queued: it moves to the pushed lane
+
+    def is_busy(self, key: str) -> bool:
+        """Whether a pass of ``key`` is queued or under way."""
+        return f"poll:{key}" in self._busy or f"recheck:{key}" in self._busy
 
     async def flush(self) -> None:
         """Write the idle polls' times the pipeline noted (one transaction)."""

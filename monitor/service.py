@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telethon import TelegramClient, events, utils
 
 from alerts import AlertConfigError, Route, Sink
+from monitor.accounts import account_settings
 from monitor.alerting import Alerting
 from monitor.config import Watchlist, compile_matcher, load_watchlist
 from monitor.errors import ConfigError
@@ -33,12 +34,13 @@ from monitor.flagging import Flagger
 from monitor.health import HealthTracker
 from monitor.language import get_detector
 from monitor.matching import Matcher
+from monitor.media_url import media_store_for
 from monitor.pipeline import Pipeline
 from monitor.scheduler import ChannelScheduler
 from monitor.settings import Settings, prepare_data_dir
 from monitor.telegram import open_client
+from monitor.workers import DEFAULT_LEASE, Coordinator, worker_for
 from storage import create_engine, head_revision, prepare_schema, sync_entities, upgrade
-from storage.media import MediaStore
 
 if TYPE_CHECKING:
     from monitor.simulator import Backend
@@ -118,12 +120,13 @@ async def open_runtime(
     migrate: bool = False,
     watchlist: Watchlist | None = None,
     extra_routes: Sequence[tuple[Route, Sequence[Sink]]] = (),
+    account: str = ACCOUNT,
 ) -> AsyncIterator[Runtime]:
     """Engine (schema checked or migrated), watchlist, connected client, pipeline and flagger."""
     async with contextlib.AsyncExitStack() as stack:
         watchlist = watchlist or load_watchlist(settings.channels_file)
         prepare_data_dir(settings)
-        media_store = MediaStore(settings.media_dir)
+        media_store = media_store_for(settings)  # a directory, or s3:// (MONITOR_MEDIA_URL)
         if removed := media_store.remove_partial_files():  # left by a process killed mid-write
             log.info("partial_media_removed", n=len(removed), folder=str(media_store.root))
         matcher = compile_matcher(watchlist.entities, settings.data_dir / "cache")
@@ -135,7 +138,9 @@ async def open_runtime(
             log.info("database_created", revision=head_revision())
         async with engine.begin() as conn:
             await sync_entities(_entity_values(watchlist), conn=conn, actor="channels.yaml")
-        client = await stack.enter_async_context(open_client(settings, backend=backend))
+        client = await stack.enter_async_context(
+            open_client(settings, backend=backend, account=account)
+        )
         alerting = Alerting(
             engine,
             watchlist,
@@ -147,7 +152,7 @@ async def open_runtime(
         pipeline = Pipeline(
             engine=engine,
             media_store=media_store,
-            account=ACCOUNT,
+            account=account,
             on_batch=[flagger],
             after_commit=[alerting.after_commit],
             detect_languages=detector.detect_many,
@@ -194,11 +199,17 @@ async def run_daemon(
     migrate: bool = False,
     extra_routes: Sequence[tuple[Route, Sequence[Sink]]] = (),
     on_ready: Callable[[Runtime, ChannelScheduler], None] | None = None,
+    worker: str | None = None,
+    lease: timedelta = DEFAULT_LEASE,
+    account: str | None = None,
 ) -> RunSummary:
     """Poll every enabled channel on its schedule until ``stop`` is set (or SIGTERM/SIGINT).
 
     Shutdown has one budget of :data:`SHUTDOWN_GRACE` seconds: passes finish the batch they are
     storing, then queued alerts get what is left; nothing half-stored is committed.
+
+    On PostgreSQL the daemon is a ``worker`` (see monitor.workers): it collects with one
+    account and the channels it holds leases on; on SQLite it is the only one.
     """
     started = time.monotonic()
     stop = stop or asyncio.Event()
@@ -206,9 +217,19 @@ async def run_daemon(
     reload_requested = asyncio.Event()
     # Handlers first: a SIGTERM while connecting still ends in an orderly stop and a summary.
     with _signal_handlers(stop, reload_requested):
-        async with _started(
-            settings, stop, backend=backend, migrate=migrate, extra_routes=extra_routes
-        ) as runtime:
+        async with (
+            worker_for(
+                settings, name=worker, lease=lease, account=account, migrate=migrate
+            ) as coordinator,
+            _started(
+                settings,
+                stop,
+                backend=backend,
+                migrate=migrate,
+                extra_routes=extra_routes,
+                coordinator=coordinator,
+            ) as runtime,
+        ):
             if runtime is None:  # stopped before Telegram or the database came back
                 summary = RunSummary(time.monotonic() - started, 0, 0, 0, 0, 0, 0, 0)
                 log.info("monitor_stopped", summary=summary.line())
@@ -227,6 +248,14 @@ async def run_daemon(
             deliverer = asyncio.create_task(runtime.alerting.worker.run_forever(alerts_stop))
             watcher = asyncio.create_task(_watch_files(runtime, reload_requested, stop))
             reloader = asyncio.create_task(_reload_loop(runtime, scheduler, reload_requested, stop))
+            helpers = [watcher, reloader]
+            if coordinator is not None:  # only the channels it holds; heartbeats re-balance
+                await coordinator.balance(runtime.watchlist, runtime.pipeline, None)
+                scheduler.owns = coordinator.owns
+                beats = coordinator.run(
+                    lambda: runtime.watchlist, runtime.pipeline, scheduler, stop
+                )
+                helpers.append(asyncio.create_task(beats))
             scheduler.start(runtime.watchlist)
             follow_updates(runtime.client, scheduler)
             catch_up_after_reconnects(runtime.client, scheduler)
@@ -238,9 +267,9 @@ async def run_daemon(
             finally:
                 log.info("monitor_stopping")
                 deadline = time.monotonic() + SHUTDOWN_GRACE - CLOSE_RESERVE
-                for task in (watcher, reloader):
+                for task in helpers:
                     task.cancel()
-                await asyncio.gather(watcher, reloader, return_exceptions=True)
+                await asyncio.gather(*helpers, return_exceptions=True)
                 await scheduler.shutdown(grace=_left(deadline))
                 # Alerts for what the last batches flagged, in the time left; the rest stays
                 # queued for the next start.
@@ -322,6 +351,7 @@ async def _started(
     backend: Backend | None,
     migrate: bool,
     extra_routes: Sequence[tuple[Route, Sequence[Sink]]],
+    coordinator: Coordinator | None = None,
 ) -> AsyncIterator[Runtime | None]:
     """:func:`open_runtime`, tried again with back-off while Telegram cannot be reached or the
     database is locked or away, saying so once per attempt; ``None`` if ``stop`` came first.
@@ -331,13 +361,23 @@ async def _started(
     from monitor.telegram import TelegramUnreachable
 
     attempt = 0
+    account = ACCOUNT
+    if coordinator is not None:  # a worker on PostgreSQL: one account, waiting for a free one
+        if (spec := await coordinator.take_account(stop)) is None:
+            yield None
+            return
+        settings, account = account_settings(settings, spec), spec.name
     async with contextlib.AsyncExitStack() as stack:
         while not stop.is_set():
             attempt += 1
             opening = asyncio.ensure_future(
                 stack.enter_async_context(
                     open_runtime(
-                        settings, backend=backend, migrate=migrate, extra_routes=extra_routes
+                        settings,
+                        backend=backend,
+                        migrate=migrate,
+                        extra_routes=extra_routes,
+                        account=account,
                     )
                 )
             )

@@ -10,6 +10,7 @@ from monitor.config import load_watchlist
 from monitor.scheduler import backoff
 from storage import check_schema, create_engine
 from storage.health import ChannelHealth, load_health
+from storage.leases import channel_holders
 from storage.missing_media import ChannelMissingMedia, missing_media_by_channel
 from storage.status import channel_status
 
@@ -39,6 +40,7 @@ async def collect_status(
                 conn=conn, now=datetime.now(UTC), period=timedelta(days=settings.media_retry_days)
             )
             health = await load_health(conn=conn)
+            holders = await channel_holders(conn=conn, at=datetime.now(UTC))  # several workers
         alerts = await outbox_counts(engine)
     finally:
         if own:
@@ -81,6 +83,7 @@ async def collect_status(
                 "errors": state.consecutive_errors if state else 0,
                 "last_error": state.last_error if state else None,
                 "note": note,
+                "worker": holders.get(spec.key),
                 **_photos_missing(
                     missing.get(state.channel_id) if state and "photo" in spec.media else None
                 ),

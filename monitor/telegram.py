@@ -70,17 +70,24 @@ def real_client(settings: Settings) -> TelegramClient:
     )
 
 
-def build_client(settings: Settings, *, backend: Backend | None = None) -> TelegramClient:
-    """A client for ``backend`` (in-process), ``MONITOR_TELEGRAM_SERVER`` or real Telegram."""
+def build_client(
+    settings: Settings, *, backend: Backend | None = None, account: str = "default"
+) -> TelegramClient:
+    """A client for ``backend`` (in-process), ``MONITOR_TELEGRAM_SERVER`` or real Telegram
+    (``account`` names the simulated account; real accounts differ by their settings)."""
     if backend is not None:
         from monitor.simulator import client_for
 
-        return client_for(backend, flood_sleep_threshold=FLOOD_SLEEP_THRESHOLD)
+        return client_for(backend, account=account, flood_sleep_threshold=FLOOD_SLEEP_THRESHOLD)
     if settings.telegram_server:
         from monitor.simulator import tcp_client
 
         try:
-            return tcp_client(settings.telegram_server, flood_sleep_threshold=FLOOD_SLEEP_THRESHOLD)
+            return tcp_client(
+                settings.telegram_server,
+                account=account,
+                flood_sleep_threshold=FLOOD_SLEEP_THRESHOLD,
+            )
         except ValueError as exc:
             raise ConfigError(
                 f"MONITOR_TELEGRAM_SERVER: {exc}", hint="for example 127.0.0.1:8443"
@@ -94,10 +101,10 @@ class TelegramUnreachable(CollectorError):
 
 @contextlib.asynccontextmanager
 async def open_client(
-    settings: Settings, *, backend: Backend | None = None
+    settings: Settings, *, backend: Backend | None = None, account: str = "default"
 ) -> AsyncIterator[TelegramClient]:
     """A connected, authorised client; disconnected on exit."""
-    client = build_client(settings, backend=backend)
+    client = build_client(settings, backend=backend, account=account)
     try:
         await client.connect()
     except OSError as exc:
@@ -112,7 +119,9 @@ async def open_client(
         await client.disconnect()
 
 
-async def login_interactive(settings: Settings, *, phone: str | None = None) -> str:
+async def login_interactive(
+    settings: Settings, *, phone: str | None = None, account: str = "default"
+) -> str:
     """Log in with phone, code and (if set) the 2FA password; returns the account's name.
 
     Prompts on the terminal. The session file is created with mode 0600.
@@ -120,7 +129,7 @@ async def login_interactive(settings: Settings, *, phone: str | None = None) -> 
     import getpass
 
     settings.session_file.parent.mkdir(parents=True, exist_ok=True)
-    client = build_client(settings)
+    client = build_client(settings, account=account)
     session_path = getattr(client.session, "filename", None)
     await client.start(
         phone=lambda: phone or input("Phone number (international format): "),

@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
         open_problem,
         set_failing_since,
     )
+    from storage.leases import Lease, WorkerRow, list_leases, list_workers
     from storage.media import MediaStore, StoredFile, link_post_media, record_media
     from storage.models import metadata
     from storage.post_queries import (
@@ -140,6 +141,12 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "open_problem",
         "set_failing_since",
     ),
+    "storage.leases": (
+        "Lease",
+        "WorkerRow",
+        "list_leases",
+        "list_workers",
+    ),
     "storage.media": (
         "MediaStore",
         "StoredFile",
@@ -193,6 +200,7 @@ __all__ = [
     "EntitySync",
     "Flag",
     "ForwardedFrom",
+    "Lease",
     "MediaRecord",
     "MediaStore",
     "NewFlag",
@@ -204,6 +212,7 @@ __all__ = [
     "StorageError",
     "StoredFile",
     "UpsertResult",
+    "WorkerRow",
     "advance_cursor",
     "album_posts",
     "audit",
@@ -225,10 +234,12 @@ __all__ = [
     "list_channels",
     "list_entities",
     "list_flags",
+    "list_leases",
     "list_metrics",
     "list_post_media",
     "list_states",
     "list_versions",
+    "list_workers",
     "link_post_media",
     "load_citation_source",
     "load_citation_source_for_post",

@@ -109,6 +109,10 @@ class MediaStore:
             raise StorageError(f"media path {relpath!r} is not inside the media store")
         return self.root.joinpath(*parts)
 
+    def read(self, relpath: str) -> bytes:
+        """The bytes of a stored file (the same call on every store, S3 included)."""
+        return self.path_of(relpath).read_bytes()
+
     def find(self, sha256: str) -> Path | None:
         """The stored file for ``sha256`` whatever its extension, or None."""
         folder = self.root / sha256[:2] / sha256[2:4]

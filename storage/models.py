@@ -42,6 +42,8 @@ __all__ = [
     "post_media",
     "post_metric",
     "post_version",
+    "worker",
+    "worker_lease",
 ]
 
 FLAG_STATUSES = ("new", "confirmed", "dismissed", "escalated")
@@ -292,4 +294,32 @@ channel_health = Table(
     Column("episode", Integer, nullable=False, default=0, server_default="0"),
     Column("failing_since", UTCDateTime),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Collector workers sharing one PostgreSQL database (storage/leases.py): each worker's heartbeat,
+# and the leases that give one worker at a time an account or a channel (kind, name).
+worker = Table(
+    "worker",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("account", String(64)),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+    Column("parked_until", UTCDateTime),  # its account is flood-waited: it takes no channels
+    Column("stopped_at", UTCDateTime),
+)
+
+worker_lease = Table(
+    "worker_lease",
+    metadata,
+    Column("kind", String(16), nullable=False),  # "account" or "channel"
+    Column("name", String(255), nullable=False),
+    Column("owner", String(255)),
+    Column("acquired_at", UTCDateTime),
+    Column("heartbeat_at", UTCDateTime),
+    Column("expires_at", UTCDateTime),
+    PrimaryKeyConstraint("kind", "name"),
+    Index("ix_worker_lease_owner", "owner"),
 )

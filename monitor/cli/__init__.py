@@ -15,6 +15,7 @@ from monitor.cli import (
     import_cmd,  # noqa: F401
     match_cmd,  # noqa: F401
     simulator_cmd,  # noqa: F401
+    workers_cmd,  # noqa: F401
 )
 from monitor.cli.app import app, with_examples
 

@@ -44,18 +44,47 @@ def run(
     ctx: typer.Context,
     data_dir: DataDirOption = None,
     channels: ChannelsOption = None,
+    worker: Annotated[
+        str | None,
+        typer.Option(
+            "--worker", help="This worker's name (PostgreSQL; default: host name and pid)."
+        ),
+    ] = None,
+    account: Annotated[
+        str | None,
+        typer.Option("--account", help="Collect with this account of `accounts:` only."),
+    ] = None,
+    lease: Annotated[
+        float,
+        typer.Option(
+            "--lease",
+            envvar="MONITOR_WORKER_LEASE",
+            help="Seconds a dead worker's accounts and channels stay leased before others "
+            "take them over.",
+            min=1.0,
+        ),
+    ] = 60.0,
 ) -> None:
     """Run the monitor: poll every enabled channel on its schedule until SIGTERM.
 
     Edit channels.yaml while it runs: changes apply on save (or `kill -HUP`).
 
+    On PostgreSQL, start several: each worker takes one account and a fair share of the
+    channels by leases in the database (see `monitor workers`). SQLite takes one worker.
+
     Example: MONITOR_TELEGRAM_API_ID=123 MONITOR_TELEGRAM_API_HASH=... monitor run
+
+    Example: monitor run --worker collector-2
     """
+    from datetime import timedelta
+
     from monitor.service import run_daemon
 
     settings = make_settings(ctx, data_dir=data_dir, channels=channels)
     _require_telegram(settings)
-    summary = run_async(run_daemon(settings))
+    summary = run_async(
+        run_daemon(settings, worker=worker, account=account, lease=timedelta(seconds=lease))
+    )
     console.print(summary.line(), soft_wrap=True)  # one line, whatever the width
 
 
@@ -296,6 +325,7 @@ def status(
         "errors",
         "photos missing",
         "note",
+        "worker",
     )
     for row in rows:
         table.add_row(
@@ -307,6 +337,7 @@ def status(
             str(row["errors"]),
             _photos_missing(row),
             row["note"] or "",
+            row["worker"] or "",
         )
     console.print(table)
     waiting = alerts["pending"] + alerts["sending"]
@@ -352,14 +383,26 @@ def login(
     ctx: typer.Context,
     phone: Annotated[str | None, typer.Option(help="Phone number, international format.")] = None,
     data_dir: DataDirOption = None,
+    account: Annotated[
+        str | None,
+        typer.Option("--account", help="Log in this account of channels.yaml's `accounts:`."),
+    ] = None,
 ) -> None:
     """Log in to Telegram once (phone, code, 2FA password) and save the session file (mode 0600).
 
     Example: monitor login --phone +15551234567
+
+    Example: monitor login --account second --phone +15557654321
     """
     from monitor.telegram import login_interactive, session_path
 
     settings = make_settings(ctx, data_dir=data_dir)
+    if account is not None:
+        from monitor.accounts import account_named, account_settings
+        from monitor.config import load_watchlist
+
+        spec = account_named(load_watchlist(settings.channels_file), account)
+        settings = account_settings(settings, spec)
     _require_telegram(settings)
-    name = run_async(login_interactive(settings, phone=phone))
+    name = run_async(login_interactive(settings, phone=phone, account=account or "default"))
     console.print(f"logged in as {name}; session saved to {session_path(settings.session_file)}")

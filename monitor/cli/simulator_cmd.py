@@ -38,6 +38,15 @@ def serve(
         float, typer.Option("--speed", help="Play the scenario's future events this much faster.")
     ] = 1.0,
     seed: Annotated[int, typer.Option("--seed", help="Seed for an empty backend.")] = 0,
+    history_budget: Annotated[
+        int | None,
+        typer.Option(
+            "--history-budget",
+            help="messages.getHistory calls each account may make per 30 s; more answer "
+            "FLOOD_WAIT for the rest of the window (as Telegram does).",
+            min=1,
+        ),
+    ] = None,
     session_file: Annotated[
         Path | None,
         typer.Option(
@@ -57,6 +66,8 @@ def serve(
     Example: monitor simulator serve --port 9443 --scenario seed --account worker2
 
     Example: monitor simulator serve --port 0 --scenario seed --session-file sim.session
+
+    Example: monitor simulator serve --account second --history-budget 30
     """
     make_settings(ctx)
     if speed <= 0:
@@ -69,6 +80,7 @@ def serve(
             speed=speed,
             seed=seed,
             session_file=session_file,
+            history_budget=history_budget,
         )
     )
 
@@ -81,6 +93,7 @@ async def _serve(
     speed: float,
     seed: int,
     session_file: Path | None = None,
+    history_budget: int | None = None,
 ) -> None:
     import asyncio
 
@@ -111,6 +124,8 @@ async def _serve(
     for name in accounts:
         if name not in backend.accounts:
             backend.add_account(name)
+    if history_budget is not None:  # per account, like Telegram's own limits
+        backend.faults.rate_limit("GetHistoryRequest", history_budget, 30.0)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from monitor.config.accounts import AccountSpec
 from monitor.config.checks import Known, Placed, check_channels, check_entities, check_routes
 from monitor.config.compiled import paused_gc
 from monitor.config.messages import did_you_mean, validate_at
@@ -29,7 +30,7 @@ from monitor.errors import ConfigError
 
 __all__ = ["WatchlistError", "is_included", "load_entities", "load_watchlist", "parse_watchlist"]
 
-TOP_KEYS = ("defaults", "include", "channels", "entities", "alerts")
+TOP_KEYS = ("defaults", "include", "channels", "entities", "alerts", "accounts")
 #: Top-level keys starting with this are ignored: a place for YAML anchors (``x-base: &base``).
 EXTENSION_PREFIX = "x-"
 CHANNEL_SHAPE = (
@@ -244,10 +245,12 @@ class _Builder:
         channels: list[Placed[ChannelEntry]] = []
         routes: list[Placed[RouteSpec]] = []
         timezone = None
+        accounts: list[AccountSpec] = []
         if not self.entities_only:
             defaults = self._defaults(doc)
             channels = self._channels(doc)
             timezone, routes = self._alerts(doc)
+            accounts = self._accounts(doc)
         entities = self._entities(doc)
         for included in self._includes(doc):
             entities.extend(self._entities(included))
@@ -261,6 +264,7 @@ class _Builder:
             channels=[placed.value.effective(defaults) for placed in channels],
             entities=[placed.value for placed in entities],
             alerts=AlertsSpec(timezone=timezone, routes=[placed.value for placed in routes]),
+            accounts=accounts,
             source=Path(source),
             files=(Path(source), *self.files),
         )
@@ -376,6 +380,19 @@ class _Builder:
             if route is not None:
                 routes.append(Placed(route, doc, ("alerts", "routes", i)))
         return (spec.timezone if spec else None), routes
+
+    def _accounts(self, doc: YamlDoc) -> list[AccountSpec]:
+        shape = 'write `- name: second` with api_id, api_hash: "${VAR}", session or session_file'
+        out: list[AccountSpec] = []
+        for i in self._items(doc, "accounts", shape=shape):
+            data = self._plain(doc, "accounts", i)
+            spec = validate_at(AccountSpec, data, doc, ("accounts", i), self.problems, shape=shape)
+            if spec is not None:
+                if any(known.name == spec.name for known in out):
+                    message = f"account '{spec.name}' is named twice; give each its own name"
+                    self.problems.append(doc.problem(("accounts", i, "name"), message))
+                out.append(spec)
+        return out
 
     def _includes(self, doc: YamlDoc) -> list[YamlDoc]:
         node = doc.root.get("include")

@@ -21,6 +21,7 @@ from pydantic import (
     NonNegativeInt,
 )
 
+from monitor.config.accounts import AccountSpec
 from monitor.config.handles import (
     ENTITY_ID_MAX,
     canonical_handle,
@@ -283,6 +284,7 @@ class Watchlist(FrozenModel):
     channels: list[ChannelSpec] = Field(default_factory=list)
     entities: list[EntitySpec] = Field(default_factory=list)
     alerts: AlertsSpec = Field(default_factory=AlertsSpec)
+    accounts: list[AccountSpec] = Field(default_factory=list)  # none: the settings' account
     source: Path = Path("channels.yaml")
     #: Every file read: the watchlist itself, then the included entity files.
     files: tuple[Path, ...] = ()

@@ -206,6 +206,8 @@ def describe_loc(root: Any, loc: Loc) -> str:
         if not isinstance(name, str) or not name.strip():
             return f"route #{loc[2] + 1}"
         return f"route '{name.strip()[:40]}{'…' if len(name.strip()) > 40 else ''}'"
+    if section == "accounts" and len(loc) > 1 and isinstance(loc[1], int):
+        return f"account #{loc[1] + 1}"
     return str(section) if section in ("defaults", "alerts", "include") else "the top level"
 
 

@@ -103,6 +103,8 @@ class RequestHandler:
         query = unwrap(request)
         name = request_name(query)
         faults = self.backend.faults
+        target = getattr(query, "peer", None) or getattr(query, "channel", None)
+        channel = getattr(target, "channel_id", None)
         try:
             if faults.should_drop(name):
                 raise DropConnection(name)
@@ -123,16 +125,18 @@ class RequestHandler:
                 raise RpcError(400, f"METHOD_NOT_SIMULATED_{module}.{name}".upper())
             result = await handler(query, account)
         except RpcError as exc:
-            self.backend.requests.record(name, account.name, exc.message)
+            self.backend.requests.record(name, account.name, exc.message, channel=channel)
             raise
         except DropConnection:
-            self.backend.requests.record(name, account.name, "DROPPED")
+            self.backend.requests.record(name, account.name, "DROPPED", channel=channel)
             raise
         except Exception as exc:  # a simulator bug: answered SIMULATOR_INTERNAL_ERROR_*
             detail = f"{type(exc).__name__}: {exc}"
-            self.backend.requests.record(name, account.name, internal_error(name), detail=detail)
+            self.backend.requests.record(
+                name, account.name, internal_error(name), detail=detail, channel=channel
+            )
             raise
-        self.backend.requests.record(name, account.name)
+        self.backend.requests.record(name, account.name, channel=channel)
         return result
 
     # -- resolution helpers -----------------------------------------------------------------------

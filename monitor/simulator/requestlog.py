@@ -16,6 +16,7 @@ class LoggedRequest:
     at: datetime
     error: str | None = None  # the RPC error returned, if any
     detail: str | None = None  # for SIMULATOR_INTERNAL_ERROR: the exception the handler raised
+    channel: int | None = None  # the channel the request read, if it names one
 
 
 class RequestLog:
@@ -32,9 +33,15 @@ class RequestLog:
         self.connections[account] += 1
 
     def record(
-        self, name: str, account: str, error: str | None = None, *, detail: str | None = None
+        self,
+        name: str,
+        account: str,
+        error: str | None = None,
+        *,
+        detail: str | None = None,
+        channel: int | None = None,
     ) -> LoggedRequest:
-        entry = LoggedRequest(name, account, datetime.now(UTC), error, detail)
+        entry = LoggedRequest(name, account, datetime.now(UTC), error, detail, channel)
         self.entries.append(entry)
         return entry
 
