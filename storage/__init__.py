@@ -55,6 +55,15 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
         upsert_posts,
     )
     from storage.records import ChannelRecord, ForwardedFrom, MediaRecord, PostRecord
+    from storage.search import (
+        PostFilters,
+        Term,
+        TextQuery,
+        count_posts,
+        export_pages,
+        search_posts,
+    )
+    from storage.search_index import count_pending, index_pending
     from storage.state import (
         CollectorState,
         advance_cursor,
@@ -140,6 +149,18 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "MediaRecord",
         "PostRecord",
     ),
+    "storage.search": (
+        "PostFilters",
+        "Term",
+        "TextQuery",
+        "count_posts",
+        "export_pages",
+        "search_posts",
+    ),
+    "storage.search_index": (
+        "count_pending",
+        "index_pending",
+    ),
     "storage.state": (
         "CollectorState",
         "advance_cursor",
@@ -213,6 +234,15 @@ __all__ = [
     "upgrade",
     "upsert_channel",
     "upsert_posts",
+    # search (issue 11)
+    "PostFilters",
+    "Term",
+    "TextQuery",
+    "count_posts",
+    "count_pending",
+    "export_pages",
+    "index_pending",
+    "search_posts",
 ]
 
 

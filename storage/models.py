@@ -41,6 +41,7 @@ __all__ = [
     "post_media",
     "post_metric",
     "post_version",
+    "search_pending",
 ]
 
 FLAG_STATUSES = ("new", "confirmed", "dismissed", "escalated")
@@ -136,6 +137,20 @@ post_version = Table(
     Column("captured_at", UTCDateTime, nullable=False),
     Column("content_hash", String(64), nullable=False),
     UniqueConstraint("post_id", "content_hash"),
+)
+
+# Versions stored without the normalised text the search index needs (storage/search_index.py);
+# indexed, then removed, by `monitor db upgrade` or the next search (0004).
+search_pending = Table(
+    "search_pending",
+    metadata,
+    Column(
+        "version_id",
+        BigInteger,
+        ForeignKey("post_version.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
 )
 
 post_metric = Table(

@@ -20,6 +20,7 @@ from storage.errors import StorageError
 from storage.media import link_post_media
 from storage.models import channel, post, post_metric, post_version
 from storage.records import PostRecord
+from storage.search_index import IndexText, index_versions
 
 __all__ = [
     "PostKey",
@@ -122,6 +123,7 @@ async def upsert_posts(
     conn: AsyncConnection,
     captured_at: datetime,
     expect_new: bool = False,
+    index_text: IndexText | None = None,
 ) -> UpsertResult:
     """Store collected messages idempotently.
 
@@ -137,6 +139,9 @@ async def upsert_posts(
     as on a first pass): they are inserted without looking them up first, and only those the
     insert found already stored (a repeated batch, another account's pass) are looked up. The
     outcome is the same either way; only the number of statements differs.
+
+    ``index_text``: the search index's normalisation of a text (see
+    :mod:`storage.search_index`); without it new versions are queued to be indexed later.
 
     The channel rows must exist (see :func:`storage.channels.upsert_channel`).
     """
@@ -224,7 +229,8 @@ async def upsert_posts(
         insert = dialect_insert(conn)(post_version).on_conflict_do_nothing(
             index_elements=["post_id", "content_hash"]
         )
-        await conn.execute(insert, versions)
+        stored = await conn.execute(insert.returning(*_INDEXED), versions)
+        await index_versions(stored, index_text, conn=conn)  # search index, same transaction
     if metrics:
         await conn.execute(post_metric.insert(), metrics)
     for rows in (content_updates, metric_updates):
@@ -239,6 +245,9 @@ async def upsert_posts(
     if media_posts:
         await link_post_media(media_posts, conn=conn, seen_at=captured_at)
     return result
+
+
+_INDEXED = (post_version.c.id, post_version.c.post_id, post_version.c.text)
 
 
 def _older(edited_at: datetime | None, stored: datetime | None) -> bool:

@@ -9,8 +9,10 @@ from monitor.cli import (
     config_cmd,  # noqa: F401  (registers commands on app)
     db_cmd,  # noqa: F401
     demo_cmd,  # noqa: F401
+    export_cmd,  # noqa: F401
     flags_cmd,  # noqa: F401
     match_cmd,  # noqa: F401
+    search_cmd,  # noqa: F401
     simulator_cmd,  # noqa: F401
 )
 from monitor.cli.app import app, with_examples

@@ -1,0 +1,152 @@
+"""The full-text index of every post version, kept in step by the transaction that stores them.
+
+What is indexed is the version's text after the matcher's normalisation, which lives in
+``monitor`` and so is handed in by the caller as a function (``index_text``): storage never
+imports ``monitor``. A version stored without one (an import script, a test) is queued in
+``search_pending`` and indexed by :func:`index_pending` (``monitor db upgrade`` and
+``monitor search`` run it), so no write path leaves a version out.
+
+Backends:
+
+- SQLite: ``post_search``, a contentless FTS5 table whose rowid is ``post_version.id``
+  (tokenizer ``unicode61 remove_diacritics 0``: the text is already folded);
+- PostgreSQL: ``post_search`` (version_id, post_id, body tsvector) with a GIN index, built with
+  ``to_tsvector('simple', ...)``.
+
+Neither table is in ``storage.models.metadata`` (an FTS5 virtual table cannot be); migration
+0004 creates them with :func:`create_search_tables`, and :func:`include_name` keeps Alembic's
+comparison from reporting them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.batching import chunked
+from storage.models import post_version, search_pending
+
+__all__ = [
+    "SEARCH_TABLE",
+    "IndexText",
+    "count_pending",
+    "create_search_tables",
+    "drop_search_tables",
+    "include_name",
+    "index_pending",
+    "index_versions",
+]
+
+SEARCH_TABLE = "post_search"
+# FTS5 keeps its data in shadow tables named after the virtual table.
+_FTS5_SHADOWS = ("data", "idx", "content", "docsize", "config")
+_IGNORED = frozenset([SEARCH_TABLE, *(f"{SEARCH_TABLE}_{s}" for s in _FTS5_SHADOWS)])
+
+IndexText = Callable[[str], str]
+
+
+def include_name(name: str | None, type_: str, _parents: Any = None) -> bool:
+    """Alembic ``include_name`` hook: leave the search tables (and FTS5 shadows) alone."""
+    return not (type_ == "table" and name in _IGNORED)
+
+
+def create_search_tables(conn: Connection) -> None:
+    """Create the index (empty) on a synchronous connection (used by migration 0004)."""
+    if conn.dialect.name == "sqlite":
+        conn.execute(
+            text(
+                f"CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5("
+                "body, content='', tokenize='unicode61 remove_diacritics 0')"
+            )
+        )
+        return
+    conn.execute(
+        text(
+            f"CREATE TABLE {SEARCH_TABLE} ("
+            " version_id BIGINT PRIMARY KEY REFERENCES post_version (id) ON DELETE CASCADE,"
+            " post_id BIGINT NOT NULL,"
+            " body TSVECTOR NOT NULL)"
+        )
+    )
+    conn.execute(text(f"CREATE INDEX ix_{SEARCH_TABLE}_body ON {SEARCH_TABLE} USING GIN (body)"))
+    conn.execute(text(f"CREATE INDEX ix_{SEARCH_TABLE}_post_id ON {SEARCH_TABLE} (post_id)"))
+
+
+def drop_search_tables(conn: Connection) -> None:
+    conn.execute(text(f"DROP TABLE IF EXISTS {SEARCH_TABLE}"))
+
+
+async def index_versions(
+    rows: Iterable[Any], index_text: IndexText | None, *, conn: AsyncConnection
+) -> int:
+    """Index stored versions (rows with ``id``, ``post_id`` and ``text``); without
+    ``index_text`` they are queued in ``search_pending`` instead. Returns how many were indexed.
+    """
+    rows = list(rows)
+    if not rows:
+        return 0
+    if index_text is None:
+        await conn.execute(insert(search_pending), [{"version_id": r.id} for r in rows])
+        return 0
+    values = [
+        {"version_id": r.id, "post_id": r.post_id, "body": index_text(r.text or "")} for r in rows
+    ]
+    if conn.dialect.name == "sqlite":
+        statement = f"INSERT INTO {SEARCH_TABLE} (rowid, body) VALUES (:version_id, :body)"
+    else:
+        statement = (
+            f"INSERT INTO {SEARCH_TABLE} (version_id, post_id, body) "
+            "VALUES (:version_id, :post_id, to_tsvector('simple', :body)) "
+            "ON CONFLICT (version_id) DO NOTHING"
+        )
+    await conn.execute(text(statement), values)
+    return len(values)
+
+
+async def count_pending(*, conn: AsyncConnection) -> int:
+    """How many stored versions wait to be indexed."""
+    return int((await conn.execute(select(func.count()).select_from(search_pending))).scalar_one())
+
+
+async def index_pending(
+    index_text: IndexText,
+    *,
+    conn: AsyncConnection,
+    batch: int = 2000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Index every queued version, ``batch`` at a time (``progress(n)`` after each batch).
+
+    Returns how many were indexed. Runs in the caller's transaction.
+    """
+    done = 0
+    while True:
+        ids: Sequence[int] = (
+            (
+                await conn.execute(
+                    select(search_pending.c.version_id)
+                    .order_by(search_pending.c.version_id)
+                    .limit(batch)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if not ids:
+            return done
+        found = (
+            await conn.execute(
+                select(post_version.c.id, post_version.c.post_id, post_version.c.text).where(
+                    post_version.c.id.in_(ids)
+                )
+            )
+        ).all()
+        await index_versions(found, index_text, conn=conn)
+        for chunk in chunked(list(ids)):
+            await conn.execute(delete(search_pending).where(search_pending.c.version_id.in_(chunk)))
+        done += len(found)
+        if progress is not None:
+            progress(len(ids))
