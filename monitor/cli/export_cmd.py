@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from monitor.cli.app import DataDirOption, app, console, err_console, make_settings, run_async
+from monitor.cli.safe_text import markup_safe
 from monitor.cli.search_support import (
     ChannelFilter,
     DeletedFilter,
@@ -20,6 +21,7 @@ from monitor.cli.search_support import (
     SinceFilter,
     UntilFilter,
 )
+from monitor.errors import ConfigError
 
 export_app = typer.Typer(
     help="Export posts from the archive.\n\nExample: monitor export posts --format csv -o posts.csv",
@@ -70,6 +72,12 @@ def export_posts(
     from monitor.search import parse_query
 
     parsed = parse_query(query) if query is not None else None
+    if not output.parent.is_dir():
+        raise ConfigError(
+            f"cannot write {markup_safe(str(output))}: folder "
+            f"{markup_safe(str(output.parent))} does not exist",
+            hint="create the folder first or choose another path",
+        )
     settings = make_settings(ctx, data_dir=data_dir, quiet=True)
     filters = post_filters(
         settings,

@@ -122,7 +122,8 @@ def search(
 
     Spellings meet after normalisation: Arabic and Persian letter variants, tashkeel, case and
     accents, the Arabic article (قيس الخزعلي finds قیس خزعلی). A post whose current text no
-    longer says it is found by an earlier version, and the hit names that version.
+    longer says it is found by an earlier version, and the hit names that version. A query that
+    starts with "-" goes after "--": monitor search -- "-draft statement".
 
     Example: monitor search '"cui wei" khazali -visit' --channel primary-source --since 2024-05-01
     """
