@@ -19,11 +19,14 @@ from sqlalchemy import (
     BigInteger,
     Float,
     Select,
+    column,
     exists,
     false,
     func,
+    literal,
     or_,
     select,
+    table,
     text,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -31,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.errors import StorageError
 from storage.models import channel, flag, post, post_media, post_version
 from storage.review import post_link
-from storage.search_index import SEARCH_TABLE
+from storage.search_index import DOC_TABLE, SEARCH_TABLE, doc_range
 
 __all__ = [
     "PostFilters",
@@ -120,17 +123,19 @@ def tsquery(query: TextQuery) -> str:
     return "".join([f"({groups})", *(f" & !{_ts_term(t)}" for t in query.excluded)])
 
 
-def _hits(query: TextQuery, dialect: str, *, ranked: bool) -> Any:
+def _hits(query: TextQuery, dialect: str, filters: PostFilters, *, ranked: bool) -> Any:
     """One row per matching post: ``post_id``, the newest matching ``version_id``, ``score``
     (higher is better; 0 unless ``ranked``)."""
     if dialect == "sqlite":
+        lo, hi = doc_range(filters.since, filters.until)
         score = "-min(s.rank)" if ranked else "0.0"
         sql = (
-            f"SELECT v.post_id AS post_id, max(v.id) AS version_id, {score} AS score "
-            f"FROM {SEARCH_TABLE} s JOIN post_version v ON v.id = s.rowid "
-            f"WHERE {SEARCH_TABLE} MATCH :match GROUP BY v.post_id"
+            f"SELECT d.post_id AS post_id, max(d.version_id) AS version_id, {score} AS score "
+            f"FROM {SEARCH_TABLE} s JOIN {DOC_TABLE} d ON d.doc = s.rowid "
+            f"WHERE {SEARCH_TABLE} MATCH :match AND s.rowid BETWEEN :lo AND :hi "
+            "GROUP BY d.post_id"
         )
-        match = fts5_query(query)
+        params: dict[str, Any] = {"match": fts5_query(query), "lo": lo, "hi": hi}
     else:
         score = "max(ts_rank(s.body, q))" if ranked else "0.0"
         sql = (
@@ -138,11 +143,51 @@ def _hits(query: TextQuery, dialect: str, *, ranked: bool) -> Any:
             f"FROM {SEARCH_TABLE} s, to_tsquery('simple', :match) q "
             "WHERE s.body @@ q GROUP BY s.post_id"
         )
-        match = tsquery(query)
+        params = {"match": tsquery(query)}
     return (
         text(sql)
-        .bindparams(match=match)
+        .bindparams(**params)
         .columns(post_id=BigInteger, version_id=BigInteger, score=Float)
+        .subquery("hit")
+    )
+
+
+_fts = table(SEARCH_TABLE, column("rowid", BigInteger))
+_doc = table(DOC_TABLE, column("doc", BigInteger), column("version_id"), column("post_id"))
+
+
+async def _newest_sqlite(
+    query: TextQuery, filters: PostFilters, conn: AsyncConnection, limit: int
+) -> Any:
+    """On SQLite, the newest ``limit`` matching posts straight from the index: its rowids are in
+    post date order (:func:`storage.search_index.doc_key`), so FTS5 walks them newest first and
+    stops after a page instead of sorting every match. A hit subquery like :func:`_hits`."""
+    lo, hi = doc_range(filters.since, filters.until)
+    match = text(f"{SEARCH_TABLE} MATCH :match").bindparams(match=fts5_query(query))
+    joined = _fts.join(_doc, _doc.c.doc == _fts.c.rowid).join(post, post.c.id == _doc.c.post_id)
+    base = _filtered(
+        select(_doc.c.post_id, _doc.c.version_id)
+        .select_from(joined)
+        .where(match, _fts.c.rowid.between(lo, hi)),
+        filters,
+    ).order_by(_fts.c.rowid.desc())
+    fetch = limit * 2 + 8
+    while True:
+        rows = (await conn.execute(base.limit(fetch))).all()
+        newest: dict[int, int] = {}
+        for post_id, version_id in rows:
+            newest[post_id] = max(version_id, newest.get(post_id, 0))
+        if len(newest) >= limit or len(rows) < fetch:
+            break
+        fetch *= 4
+    chosen = list(newest.values())[:limit]  # first seen = newest
+    return (
+        select(
+            post_version.c.post_id,
+            post_version.c.id.label("version_id"),
+            literal(0.0, Float).label("score"),
+        )
+        .where(post_version.c.id.in_(chosen or [0]))
         .subquery("hit")
     )
 
@@ -213,12 +258,20 @@ def _version_count(upto: Any = None) -> Any:
     return query.correlate_except(other).scalar_subquery()
 
 
-def _base(query: TextQuery | None, filters: PostFilters, dialect: str, *, ranked: bool) -> Any:
+def _base(
+    query: TextQuery | None,
+    filters: PostFilters,
+    dialect: str,
+    *,
+    ranked: bool,
+    hit: Any = None,
+) -> Any:
     columns: list[Any] = [*_POST_COLUMNS, _version_count().label("versions")]
     if query is None:
         stmt = select(*columns).select_from(post.join(channel, channel.c.id == post.c.channel_id))
         return _filtered(stmt, filters), None
-    hit = _hits(query, dialect, ranked=ranked)
+    if hit is None:
+        hit = _hits(query, dialect, filters, ranked=ranked)
     matched = post_version.alias("matched")
     columns += [
         hit.c.score,
@@ -264,7 +317,11 @@ async def search_posts(
     if sort not in ("date", "rank"):
         raise StorageError(f"unknown sort {sort!r}", hint="sort by 'date' or 'rank'")
     ranked = sort == "rank" and query is not None
-    stmt, hit = _base(query, filters or PostFilters(), conn.dialect.name, ranked=ranked)
+    filters = filters or PostFilters()
+    fast = None
+    if query is not None and not ranked and conn.dialect.name == "sqlite":
+        fast = await _newest_sqlite(query, filters, conn, limit)
+    stmt, hit = _base(query, filters, conn.dialect.name, ranked=ranked, hit=fast)
     newest = (post.c.posted_at.desc(), post.c.id.desc())
     stmt = stmt.order_by(hit.c.score.desc(), *newest) if ranked else stmt.order_by(*newest)
     rows = (await conn.execute(stmt.limit(limit))).mappings()

@@ -8,8 +8,9 @@ imports ``monitor``. A version stored without one (an import script, a test) is 
 
 Backends:
 
-- SQLite: ``post_search``, a contentless FTS5 table whose rowid is ``post_version.id``
-  (tokenizer ``unicode61 remove_diacritics 0``: the text is already folded);
+- SQLite: ``post_search``, a contentless FTS5 table (tokenizer ``unicode61 remove_diacritics 0``:
+  the text is already folded) whose rowid is :func:`doc_key` (the post's date, then the version
+  id), and ``search_doc`` mapping that rowid to the version and its post;
 - PostgreSQL: ``post_search`` (version_id, post_id, body tsvector) with a GIN index, built with
   ``to_tsvector('simple', ...)``.
 
@@ -21,17 +22,21 @@ comparison from reporting them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, text
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.batching import chunked
-from storage.models import post_version, search_pending
+from storage.models import post, post_version, search_pending
 
 __all__ = [
+    "DOC_TABLE",
     "SEARCH_TABLE",
     "IndexText",
+    "doc_key",
+    "doc_range",
     "count_pending",
     "create_search_tables",
     "drop_search_tables",
@@ -41,9 +46,12 @@ __all__ = [
 ]
 
 SEARCH_TABLE = "post_search"
+DOC_TABLE = "search_doc"  # SQLite: FTS5 rowid -> version (see doc_key)
+DOC_SHIFT = 20
+DOC_MASK = (1 << DOC_SHIFT) - 1
 # FTS5 keeps its data in shadow tables named after the virtual table.
 _FTS5_SHADOWS = ("data", "idx", "content", "docsize", "config")
-_IGNORED = frozenset([SEARCH_TABLE, *(f"{SEARCH_TABLE}_{s}" for s in _FTS5_SHADOWS)])
+_IGNORED = frozenset([SEARCH_TABLE, DOC_TABLE, *(f"{SEARCH_TABLE}_{s}" for s in _FTS5_SHADOWS)])
 
 IndexText = Callable[[str], str]
 
@@ -62,6 +70,15 @@ def create_search_tables(conn: Connection) -> None:
                 "body, content='', tokenize='unicode61 remove_diacritics 0')"
             )
         )
+        conn.execute(
+            text(
+                f"CREATE TABLE {DOC_TABLE} ("
+                " doc INTEGER PRIMARY KEY,"
+                " version_id INTEGER NOT NULL UNIQUE"
+                " REFERENCES post_version (id) ON DELETE CASCADE,"
+                " post_id INTEGER NOT NULL)"
+            )
+        )
         return
     conn.execute(
         text(
@@ -77,6 +94,21 @@ def create_search_tables(conn: Connection) -> None:
 
 def drop_search_tables(conn: Connection) -> None:
     conn.execute(text(f"DROP TABLE IF EXISTS {SEARCH_TABLE}"))
+    conn.execute(text(f"DROP TABLE IF EXISTS {DOC_TABLE}"))
+
+
+def doc_key(posted_at: datetime, version_id: int) -> int:
+    """The FTS5 rowid of a version on SQLite: its post's date in the high bits, so the index
+    itself lists documents newest post first (``ORDER BY rowid DESC`` stops after a page, and a
+    date range is a rowid range)."""
+    return (max(int(posted_at.timestamp()), 0) << DOC_SHIFT) | (version_id & DOC_MASK)
+
+
+def doc_range(since: datetime | None, until: datetime | None) -> tuple[int, int]:
+    """The rowids of documents posted between ``since`` and ``until`` (inclusive)."""
+    lo = doc_key(since, 0) if since is not None else 0
+    hi = ((int(until.timestamp()) + 1) << DOC_SHIFT) - 1 if until is not None else 2**63 - 1
+    return lo, hi
 
 
 async def index_versions(
@@ -95,15 +127,48 @@ async def index_versions(
         {"version_id": r.id, "post_id": r.post_id, "body": index_text(r.text or "")} for r in rows
     ]
     if conn.dialect.name == "sqlite":
-        statement = f"INSERT INTO {SEARCH_TABLE} (rowid, body) VALUES (:version_id, :body)"
-    else:
-        statement = (
-            f"INSERT INTO {SEARCH_TABLE} (version_id, post_id, body) "
-            "VALUES (:version_id, :post_id, to_tsvector('simple', :body)) "
-            "ON CONFLICT (version_id) DO NOTHING"
-        )
+        await _index_sqlite(values, conn)
+        return len(values)
+    statement = (
+        f"INSERT INTO {SEARCH_TABLE} (version_id, post_id, body) "
+        "VALUES (:version_id, :post_id, to_tsvector('simple', :body)) "
+        "ON CONFLICT (version_id) DO NOTHING"
+    )
     await conn.execute(text(statement), values)
     return len(values)
+
+
+async def _index_sqlite(values: list[dict[str, Any]], conn: AsyncConnection) -> None:
+    post_ids = sorted({v["post_id"] for v in values})
+    posted: dict[int, datetime] = {}
+    for ids in chunked(post_ids):
+        found = await conn.execute(select(post.c.id, post.c.posted_at).where(post.c.id.in_(ids)))
+        posted.update({row.id: row.posted_at for row in found})
+    keys = {v["version_id"]: doc_key(posted[v["post_id"]], v["version_id"]) for v in values}
+    taken: set[int] = set()
+    for chunk in chunked(list(keys.values())):
+        found = await conn.execute(
+            text(f"SELECT doc FROM {DOC_TABLE} WHERE doc IN :docs").bindparams(
+                bindparam("docs", expanding=True)
+            ),
+            {"docs": list(chunk)},
+        )
+        taken.update(found.scalars())
+    for value in values:  # two versions with the same key (a 1 in 2**20 chance): the next free
+        key = keys[value["version_id"]]
+        while key in taken:
+            key += 1
+        taken.add(key)
+        value["doc"] = key
+    await conn.execute(
+        text(
+            f"INSERT INTO {DOC_TABLE} (doc, version_id, post_id) VALUES (:doc, :version_id, :post_id)"
+        ),
+        values,
+    )
+    await conn.execute(
+        text(f"INSERT INTO {SEARCH_TABLE} (rowid, body) VALUES (:doc, :body)"), values
+    )
 
 
 async def count_pending(*, conn: AsyncConnection) -> int:
