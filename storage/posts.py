@@ -229,8 +229,8 @@ async def upsert_posts(
         insert = dialect_insert(conn)(post_version).on_conflict_do_nothing(
             index_elements=["post_id", "content_hash"]
         )
-        stored = await conn.execute(insert.returning(*_INDEXED), versions)
-        await index_versions(stored, index_text, conn=conn)  # search index, same transaction
+        kept = await conn.execute(insert.returning(*_INDEXED), versions)
+        await index_versions(kept, index_text, conn=conn)  # search index, same transaction
     if metrics:
         await conn.execute(post_metric.insert(), metrics)
     for rows in (content_updates, metric_updates):
