@@ -12,7 +12,8 @@ years) is written with bulk SQL straight into the migrated schema, the search in
 (each text through ``monitor.search.index_text``, as the collector indexes it). Queries go
 through ``storage.search.search_posts`` (what `monitor search` runs: newest 20 by date); the
 baseline is the same page found by ``text LIKE '%word%'`` on ``post``. Each query kind runs over
-several different words, ``--runs`` times in all (the scan fewer times: it is slow).
+several different words, ``--runs`` times in all (the scan fewer times: it is slow), after one untimed run of each query
+(and one scan) to warm the caches.
 
 ``--export`` also runs `monitor export posts --format csv` in a child process over a tenth and
 over all of the archive and reports rows/s and the child's peak RSS (flat memory: the two
@@ -288,6 +289,10 @@ async def _time_queries(
                 fts: list[float] = []
                 scan: list[float] = []
                 hits: list[int] = []
+                for source, filters, _ in items:  # warm the caches once, untimed
+                    await search_posts(
+                        parse_query(source).text_query, PostFilters(**filters), conn=conn, limit=20
+                    )
                 for i in range(runs):
                     source, filters, _ = items[i % len(items)]
                     parsed = parse_query(source)
@@ -302,8 +307,8 @@ async def _time_queries(
                             parse_query(source).text_query, PostFilters(**filters), conn=conn
                         )
                     )
-                for i in range(scan_runs):
-                    source, filters, pattern = items[i % len(items)]
+                for i in range(-1, scan_runs):  # the first scan warms the caches, untimed
+                    source, filters, pattern = items[max(i, 0) % len(items)]
                     stmt = select(post.c.id).where(post.c.text.like(literal(f"%{pattern}%")))
                     for name in filters.get("channels", ()):
                         stmt = stmt.where(
@@ -316,7 +321,8 @@ async def _time_queries(
                     stmt = stmt.order_by(post.c.posted_at.desc(), post.c.id.desc()).limit(20)
                     started = time.perf_counter()
                     (await conn.execute(stmt)).all()
-                    scan.append((time.perf_counter() - started) * 1000)
+                    if i >= 0:
+                        scan.append((time.perf_counter() - started) * 1000)
                 rows.append(
                     {"kind": kind, "fts": fts, "scan": scan, "hits": statistics.median(hits)}
                 )
@@ -324,6 +330,39 @@ async def _time_queries(
     finally:
         await engine.dispose()
     return rows
+
+
+async def ingest_cost(url: str, n: int) -> tuple[float, float]:
+    """Seconds to store ``n`` posts with ``storage.upsert_posts`` in batches of 100 (as the
+    collector does), without and with the search index (two fresh channels, same texts)."""
+    from monitor.search.text import index_text
+    from storage import upsert_channel, upsert_posts
+    from storage.engine import create_engine
+    from storage.records import ChannelRecord, PostRecord
+
+    gen = Generator(5)
+    texts = [gen.text(("ar", "fa", "en")[i % 3]) for i in range(n)]
+    engine = create_engine(url)
+    spent = []
+    try:
+        for channel_id, indexer in ((7001, None), (7002, index_text)):
+            async with engine.begin() as conn:
+                record = ChannelRecord(channel_id, f"ingest_{channel_id}", "Ingest")
+                await upsert_channel(record, conn=conn, seen_at=START)
+            started = time.perf_counter()
+            for i in range(0, n, 100):
+                batch = [
+                    PostRecord(channel_id, j + 1, START + timedelta(minutes=j), text=texts[j])
+                    for j in range(i, min(i + 100, n))
+                ]
+                async with engine.begin() as conn:
+                    await upsert_posts(
+                        batch, conn=conn, captured_at=START, expect_new=True, index_text=indexer
+                    )
+            spent.append(time.perf_counter() - started)
+    finally:
+        await engine.dispose()
+    return spent[0], spent[1]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -361,6 +400,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50, help="timed index queries per kind")
     parser.add_argument("--scan-runs", type=int, default=5, help="timed LIKE scans per kind")
     parser.add_argument("--export", action="store_true", help="also time a CSV export")
+    parser.add_argument(
+        "--ingest", type=int, default=0, help="also time storing N posts without/with the index"
+    )
     args = parser.parse_args()
 
     gen_seed = 11
@@ -392,7 +434,8 @@ def main() -> None:
                 if args.export:
                     part = (START + SPAN / 10).date().isoformat()
                     export = (export_run(url, part, tmp), export_run(url, None, tmp))
-                results.append((backend, rows, seconds, export))
+                ingest = asyncio.run(ingest_cost(url, args.ingest)) if args.ingest else None
+                results.append((backend, rows, seconds, (export, ingest)))
             finally:
                 if schema is not None:
                     asyncio.run(_drop_schema(args.pg, schema))
@@ -433,8 +476,14 @@ def _print(results: list[tuple[str, list[dict[str, Any]], float, Any]], args: An
                 f"{s50:,.0f} / {s95:,.0f} | {s95 / f95:,.0f}× |"
             )
     print()
-    for backend, _, seconds, export in results:
+    for backend, _, seconds, (export, ingest) in results:
         print(f"{names[backend]}: archive built (bulk SQL, index included) in {seconds:,.0f} s")
+        if ingest:
+            plain, indexed = ingest
+            print(
+                f"  upsert_posts of {args.ingest:,} posts in batches of 100: {plain:.1f} s without "
+                f"the index, {indexed:.1f} s with it ({indexed / plain:.2f}×)"
+            )
         if export:
             for rows, secs, rss in export:
                 print(
