@@ -193,8 +193,9 @@ async def build_postgres(url: str, n: int, gen: Generator) -> float:
             [(1000 + c, f"bench_channel_{c}", f"Channel {c}", now, now) for c in range(CHANNELS)],
         )
         await conn.execute("DROP INDEX ix_post_search_body")
+        await conn.execute("DROP INDEX ix_post_search_posted_at")
         await conn.execute(
-            "CREATE TEMP TABLE staging (version_id bigint, post_id bigint, body text)"
+            "CREATE TEMP TABLE staging (version_id bigint, post_id bigint, posted_at timestamptz, body text)"
         )
         for batch in _posts(gen, n):
             await conn.copy_records_to_table(
@@ -223,15 +224,16 @@ async def build_postgres(url: str, n: int, gen: Generator) -> float:
                 columns=["id", "post_id", "text", "captured_at", "content_hash"],
             )
             await conn.copy_records_to_table(
-                "staging", records=[(r[0], r[0], index_text(r[5])) for r in batch]
+                "staging", records=[(r[0], r[0], r[3], index_text(r[5])) for r in batch]
             )
             await conn.execute(
-                "INSERT INTO post_search SELECT version_id, post_id, to_tsvector('simple', body) "
-                "FROM staging"
+                "INSERT INTO post_search SELECT version_id, post_id, posted_at,"
+                " to_tsvector('simple', body) FROM staging"
             )
             await conn.execute("TRUNCATE staging")
             print(f"  postgresql: {batch[-1][0]:,} posts", file=sys.stderr, flush=True)
         await conn.execute("CREATE INDEX ix_post_search_body ON post_search USING GIN (body)")
+        await conn.execute("CREATE INDEX ix_post_search_posted_at ON post_search (posted_at)")
         for table in ("post", "post_version"):
             await conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"

@@ -156,21 +156,42 @@ _fts = table(SEARCH_TABLE, column("rowid", BigInteger))
 _doc = table(DOC_TABLE, column("doc", BigInteger), column("version_id"), column("post_id"))
 
 
-async def _newest_sqlite(
-    query: TextQuery, filters: PostFilters, conn: AsyncConnection, limit: int
-) -> Any:
-    """On SQLite, the newest ``limit`` matching posts straight from the index: its rowids are in
-    post date order (:func:`storage.search_index.doc_key`), so FTS5 walks them newest first and
-    stops after a page instead of sorting every match. A hit subquery like :func:`_hits`."""
-    lo, hi = doc_range(filters.since, filters.until)
-    match = text(f"{SEARCH_TABLE} MATCH :match").bindparams(match=fts5_query(query))
-    joined = _fts.join(_doc, _doc.c.doc == _fts.c.rowid).join(post, post.c.id == _doc.c.post_id)
-    base = _filtered(
-        select(_doc.c.post_id, _doc.c.version_id)
-        .select_from(joined)
-        .where(match, _fts.c.rowid.between(lo, hi)),
-        filters,
-    ).order_by(_fts.c.rowid.desc())
+_pg_index = table(
+    SEARCH_TABLE,
+    column("version_id", BigInteger),
+    column("post_id", BigInteger),
+    column("posted_at"),
+)
+
+
+async def _newest(query: TextQuery, filters: PostFilters, conn: AsyncConnection, limit: int) -> Any:
+    """The newest ``limit`` matching posts straight from the index, which holds each version's
+    post date: SQLite's FTS5 rowids are in post date order (:func:`storage.search_index.doc_key`),
+    so FTS5 walks them newest first and stops after a page; PostgreSQL's ``post_search`` has a
+    ``posted_at`` index, so for a common word the planner walks it newest first and checks the
+    words, and for a rare one it takes the GIN matches and sorts only those. Either way, never
+    every match joined and sorted. A hit subquery like :func:`_hits`."""
+    if conn.dialect.name == "sqlite":
+        lo, hi = doc_range(filters.since, filters.until)
+        match = text(f"{SEARCH_TABLE} MATCH :match").bindparams(match=fts5_query(query))
+        joined = _fts.join(_doc, _doc.c.doc == _fts.c.rowid)
+        joined = joined.join(post, post.c.id == _doc.c.post_id)
+        found = select(_doc.c.post_id, _doc.c.version_id).select_from(joined)
+        found = found.where(match, _fts.c.rowid.between(lo, hi))
+        order: tuple[Any, ...] = (_fts.c.rowid.desc(),)
+    else:
+        match = text(f"{SEARCH_TABLE}.body @@ to_tsquery('simple', :match)").bindparams(
+            match=tsquery(query)
+        )
+        joined = _pg_index.join(post, post.c.id == _pg_index.c.post_id)
+        found = select(_pg_index.c.post_id, _pg_index.c.version_id).select_from(joined)
+        found = found.where(match)
+        if filters.since is not None:
+            found = found.where(_pg_index.c.posted_at >= filters.since)
+        if filters.until is not None:
+            found = found.where(_pg_index.c.posted_at <= filters.until)
+        order = (_pg_index.c.posted_at.desc(), _pg_index.c.version_id.desc())
+    base = _filtered(found, filters).order_by(*order)
     fetch = limit * 2 + 8
     while True:
         rows = (await conn.execute(base.limit(fetch))).all()
@@ -319,8 +340,8 @@ async def search_posts(
     ranked = sort == "rank" and query is not None
     filters = filters or PostFilters()
     fast = None
-    if query is not None and not ranked and conn.dialect.name == "sqlite":
-        fast = await _newest_sqlite(query, filters, conn, limit)
+    if query is not None and not ranked:
+        fast = await _newest(query, filters, conn, limit)
     stmt, hit = _base(query, filters, conn.dialect.name, ranked=ranked, hit=fast)
     newest = (post.c.posted_at.desc(), post.c.id.desc())
     stmt = stmt.order_by(hit.c.score.desc(), *newest) if ranked else stmt.order_by(*newest)

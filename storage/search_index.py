@@ -11,8 +11,8 @@ Backends:
 - SQLite: ``post_search``, a contentless FTS5 table (tokenizer ``unicode61 remove_diacritics 0``:
   the text is already folded) whose rowid is :func:`doc_key` (the post's date, then the version
   id), and ``search_doc`` mapping that rowid to the version and its post;
-- PostgreSQL: ``post_search`` (version_id, post_id, body tsvector) with a GIN index, built with
-  ``to_tsvector('simple', ...)``.
+- PostgreSQL: ``post_search`` (version_id, post_id, posted_at, body tsvector) with a GIN index
+  on ``body`` (built with ``to_tsvector('simple', ...)``) and a btree on ``posted_at``.
 
 Neither table is in ``storage.models.metadata`` (an FTS5 virtual table cannot be); migration
 0004 creates them with :func:`create_search_tables`, and :func:`include_name` keeps Alembic's
@@ -85,9 +85,11 @@ def create_search_tables(conn: Connection) -> None:
             f"CREATE TABLE {SEARCH_TABLE} ("
             " version_id BIGINT PRIMARY KEY REFERENCES post_version (id) ON DELETE CASCADE,"
             " post_id BIGINT NOT NULL,"
+            " posted_at TIMESTAMP WITH TIME ZONE NOT NULL,"
             " body TSVECTOR NOT NULL)"
         )
     )
+    conn.execute(text(f"CREATE INDEX ix_{SEARCH_TABLE}_posted_at ON {SEARCH_TABLE} (posted_at)"))
     conn.execute(text(f"CREATE INDEX ix_{SEARCH_TABLE}_body ON {SEARCH_TABLE} USING GIN (body)"))
     conn.execute(text(f"CREATE INDEX ix_{SEARCH_TABLE}_post_id ON {SEARCH_TABLE} (post_id)"))
 
@@ -126,24 +128,33 @@ async def index_versions(
     values = [
         {"version_id": r.id, "post_id": r.post_id, "body": index_text(r.text or "")} for r in rows
     ]
+    posted = await _posted(values, conn)
     if conn.dialect.name == "sqlite":
-        await _index_sqlite(values, conn)
+        await _index_sqlite(values, posted, conn)
         return len(values)
+    for value in values:
+        value["posted_at"] = posted[value["post_id"]]
     statement = (
-        f"INSERT INTO {SEARCH_TABLE} (version_id, post_id, body) "
-        "VALUES (:version_id, :post_id, to_tsvector('simple', :body)) "
+        f"INSERT INTO {SEARCH_TABLE} (version_id, post_id, posted_at, body) "
+        "VALUES (:version_id, :post_id, :posted_at, to_tsvector('simple', :body)) "
         "ON CONFLICT (version_id) DO NOTHING"
     )
     await conn.execute(text(statement), values)
     return len(values)
 
 
-async def _index_sqlite(values: list[dict[str, Any]], conn: AsyncConnection) -> None:
-    post_ids = sorted({v["post_id"] for v in values})
+async def _posted(values: list[dict[str, Any]], conn: AsyncConnection) -> dict[int, datetime]:
+    """``post_id -> posted_at`` of the posts these versions belong to."""
     posted: dict[int, datetime] = {}
-    for ids in chunked(post_ids):
+    for ids in chunked(sorted({v["post_id"] for v in values})):
         found = await conn.execute(select(post.c.id, post.c.posted_at).where(post.c.id.in_(ids)))
         posted.update({row.id: row.posted_at for row in found})
+    return posted
+
+
+async def _index_sqlite(
+    values: list[dict[str, Any]], posted: dict[int, datetime], conn: AsyncConnection
+) -> None:
     keys = {v["version_id"]: doc_key(posted[v["post_id"]], v["version_id"]) for v in values}
     taken: set[int] = set()
     for chunk in chunked(list(keys.values())):
