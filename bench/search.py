@@ -429,7 +429,11 @@ def main() -> None:
                     make_url(args.pg).update_query_dict({"schema": schema}).render_as_string(False)
                 )
                 print(f"building PostgreSQL archive of {args.posts:,} posts", file=sys.stderr)
-                seconds = asyncio.run(build_postgres(url, args.posts, gen))
+                try:
+                    seconds = asyncio.run(build_postgres(url, args.posts, gen))
+                except BaseException:  # interrupted or failed: leave no schema behind
+                    asyncio.run(_drop_schema(args.pg, schema))
+                    raise
             try:
                 rows = asyncio.run(_time_queries(url, sets, args.runs, args.scan_runs))
                 export = None
