@@ -193,13 +193,15 @@ async def index_pending(
     conn: AsyncConnection,
     batch: int = 2000,
     progress: Callable[[int], None] | None = None,
+    limit: int | None = None,
 ) -> int:
-    """Index every queued version, ``batch`` at a time (``progress(n)`` after each batch).
+    """Index queued versions, ``batch`` at a time (``progress(n)`` after each batch): all of
+    them, or about ``limit`` (whole batches) so that a caller can commit between calls.
 
     Returns how many were indexed. Runs in the caller's transaction.
     """
     done = 0
-    while True:
+    while limit is None or done < limit:
         ids: Sequence[int] = (
             (
                 await conn.execute(
@@ -212,7 +214,7 @@ async def index_pending(
             .all()
         )
         if not ids:
-            return done
+            break
         found = (
             await conn.execute(
                 select(post_version.c.id, post_version.c.post_id, post_version.c.text).where(
@@ -226,3 +228,4 @@ async def index_pending(
         done += len(found)
         if progress is not None:
             progress(len(ids))
+    return done

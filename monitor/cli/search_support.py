@@ -167,10 +167,18 @@ async def index_backlog(engine: AsyncEngine, *, show_progress: bool) -> int:
         transient=True,
     ) as progress:
         task = progress.add_task("indexing posts for search", total=waiting)
-        async with engine.begin() as conn:
-            return await index_pending(
-                index_text, conn=conn, progress=lambda n: progress.advance(task, n)
-            )
+        done = 0
+        while True:  # a transaction per 20,000 versions: writers wait for one, not for all
+            async with engine.begin() as conn:
+                indexed = await index_pending(
+                    index_text,
+                    conn=conn,
+                    progress=lambda n: progress.advance(task, n),
+                    limit=20_000,
+                )
+            done += indexed
+            if not indexed:
+                return done
 
 
 async def with_index(settings: Settings, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:

@@ -123,3 +123,18 @@ def test_db_upgrade_indexes_an_archive_from_before_the_index(db_url, tmp_path):
     assert [(h["channel"], h["message_id"]) for h in hits] == [("old_news", 1)]
     again = cli(env, "db", "upgrade")
     assert "indexed" not in again.output  # nothing left to index
+
+
+async def test_the_backlog_can_be_indexed_a_few_batches_per_transaction(conn):
+    from storage import index_pending
+
+    await upsert_channel(make_channel(), conn=conn, seen_at=BASE_TIME)
+    await upsert_posts(
+        [make_post(f"Samarra {i}") for i in range(5)], conn=conn, captured_at=BASE_TIME
+    )
+    assert await count_pending(conn=conn) == 5
+    assert await index_pending(index_text, conn=conn, batch=2, limit=3) == 4  # whole batches
+    assert await count_pending(conn=conn) == 1
+    assert len(await search_posts(parse_query("samarra").text_query, conn=conn)) == 4
+    assert await index_pending(index_text, conn=conn, batch=2) == 1
+    assert len(await search_posts(parse_query("samarra").text_query, conn=conn)) == 5
