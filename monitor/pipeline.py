@@ -30,6 +30,7 @@ from monitor.collector import (
 from monitor.config import ChannelSpec
 from monitor.errors import CollectorError
 from monitor.health import problem_of
+from monitor.search.text import index_text
 from storage import channels as channel_repo
 from storage import missing_media as missing_repo
 from storage import posts as post_repo
@@ -519,7 +520,11 @@ class Pipeline:
                         await record_media(item, conn=conn, seen_at=captured_at)
             # New posts (ids above the cursor) are inserted without a lookup first.
             result = await post_repo.upsert_posts(
-                records, conn=conn, captured_at=captured_at, expect_new=advance
+                records,
+                conn=conn,
+                captured_at=captured_at,
+                expect_new=advance,
+                index_text=index_text,  # full-text search, in this same transaction
             )
             batch = StoredBatch(
                 channel_id=channel_id,

@@ -72,6 +72,15 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
     from storage.provenance import Provenance, version_origins
     from storage.reading import run_reading
     from storage.records import ChannelRecord, ForwardedFrom, MediaRecord, PostRecord
+    from storage.search import (
+        PostFilters,
+        Term,
+        TextQuery,
+        count_posts,
+        export_pages,
+        search_posts,
+    )
+    from storage.search_index import count_pending, index_pending
     from storage.state import (
         CollectorState,
         advance_cursor,
@@ -179,6 +188,18 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "MediaRecord",
         "PostRecord",
     ),
+    "storage.search": (
+        "PostFilters",
+        "Term",
+        "TextQuery",
+        "count_posts",
+        "export_pages",
+        "search_posts",
+    ),
+    "storage.search_index": (
+        "count_pending",
+        "index_pending",
+    ),
     "storage.state": (
         "CollectorState",
         "advance_cursor",
@@ -269,6 +290,15 @@ __all__ = [
     "upsert_posts",
     "version_digest",
     "version_origins",
+    # search (issue 11)
+    "PostFilters",
+    "Term",
+    "TextQuery",
+    "count_posts",
+    "count_pending",
+    "export_pages",
+    "index_pending",
+    "search_posts",
 ]
 
 

@@ -44,6 +44,7 @@ __all__ = [
     "post_version",
     "worker",
     "worker_lease",
+    "search_pending",
 ]
 
 FLAG_STATUSES = ("new", "confirmed", "dismissed", "escalated")
@@ -142,6 +143,20 @@ post_version = Table(
     Column("provenance", String(16), nullable=False, server_default="collected"),
     Column("source", Text),
     UniqueConstraint("post_id", "content_hash"),
+)
+
+# Versions stored without the normalised text the search index needs (storage/search_index.py);
+# indexed, then removed, by `monitor db upgrade` or the next search (0004).
+search_pending = Table(
+    "search_pending",
+    metadata,
+    Column(
+        "version_id",
+        BigInteger,
+        ForeignKey("post_version.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
 )
 
 post_metric = Table(

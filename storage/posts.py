@@ -21,6 +21,7 @@ from storage.media import link_post_media
 from storage.models import channel, post, post_metric, post_version
 from storage.provenance import Provenance, imported_record, known_versions
 from storage.records import PostRecord
+from storage.search_index import IndexText, index_versions
 
 __all__ = [
     "PostKey",
@@ -124,6 +125,7 @@ async def upsert_posts(
     captured_at: datetime,
     expect_new: bool = False,
     provenance: Provenance | None = None,
+    index_text: IndexText | None = None,
 ) -> UpsertResult:
     """Store collected messages idempotently.
 
@@ -143,6 +145,9 @@ async def upsert_posts(
     ``provenance``: where the records come from (default: our own capture). Imported records
     (see :mod:`storage.provenance`) never change a post that holds a captured version: they add
     only the versions (text and edit date) it lacks, and count as ``changed`` when they do.
+
+    ``index_text``: the search index's normalisation of a text (see
+    :mod:`storage.search_index`); without it new versions are queued to be indexed later.
 
     The channel rows must exist (see :func:`storage.channels.upsert_channel`).
     """
@@ -244,7 +249,8 @@ async def upsert_posts(
         insert = dialect_insert(conn)(post_version).on_conflict_do_nothing(
             index_elements=["post_id", "content_hash"]
         )
-        await conn.execute(insert, versions)
+        kept = await conn.execute(insert.returning(*_INDEXED), versions)
+        await index_versions(kept, index_text, conn=conn)  # search index, same transaction
     if metrics:
         await conn.execute(post_metric.insert(), metrics)
     for rows in (content_updates, metric_updates):
@@ -259,6 +265,9 @@ async def upsert_posts(
     if media_posts:
         await link_post_media(media_posts, conn=conn, seen_at=captured_at)
     return result
+
+
+_INDEXED = (post_version.c.id, post_version.c.post_id, post_version.c.text)
 
 
 def _older(edited_at: datetime | None, stored: datetime | None) -> bool:

@@ -11,9 +11,11 @@ from monitor.cli import (
     db_cmd,  # noqa: F401
     demo_cmd,  # noqa: F401
     entities_cmd,  # noqa: F401
+    export_cmd,  # noqa: F401
     flags_cmd,  # noqa: F401
     import_cmd,  # noqa: F401
     match_cmd,  # noqa: F401
+    search_cmd,  # noqa: F401
     simulator_cmd,  # noqa: F401
     workers_cmd,  # noqa: F401
 )

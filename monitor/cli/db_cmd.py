@@ -11,6 +11,8 @@ import typer
 from monitor.cli.app import DataDirOption, JsonOption, app, console, make_settings, run_async
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from monitor.settings import Settings
 
 db_app = typer.Typer(
@@ -33,9 +35,20 @@ async def _upgrade(url: str) -> tuple[str | None, str | None]:
     try:
         before = await current_revision(engine)
         await upgrade(engine)
+        await _index_for_search(engine)
         return before, await current_revision(engine)
     finally:
         await engine.dispose()
+
+
+async def _index_for_search(engine: AsyncEngine) -> None:
+    """Index the versions the search index lacks (all of them right after migration 0004)."""
+    from monitor.cli.app import err_console
+    from monitor.cli.search_support import index_backlog
+
+    indexed = await index_backlog(engine, show_progress=err_console.is_terminal)
+    if indexed:
+        console.print(f"indexed {indexed} post versions for search")
 
 
 async def _current(url: str) -> str | None:

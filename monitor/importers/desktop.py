@@ -32,6 +32,7 @@ from monitor.importers.desktop_format import (
     string,
     unixtime,
 )
+from monitor.search.text import index_text
 from storage.channels import get_channel, upsert_channel
 from storage.media import MediaStore
 from storage.models import account_peer
@@ -134,7 +135,11 @@ async def import_desktop_export(
                 await _ensure_channel(current, conn=conn, seen_at=captured_at)
                 channel_ready = True
             stored = await upsert_posts(
-                pending, conn=conn, captured_at=captured_at, provenance=provenance
+                pending,
+                conn=conn,
+                captured_at=captured_at,
+                provenance=provenance,
+                index_text=index_text,  # searchable at once, like collected versions
             )
         current.new += len(stored.new)
         current.versions_added += len(stored.changed)

@@ -14,6 +14,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from storage.models import metadata
+from storage.search_index import include_name
 
 config = context.config
 
@@ -24,6 +25,7 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,  # the search index is not in the metadata (0004)
     )
     with context.begin_transaction():
         context.run_migrations()

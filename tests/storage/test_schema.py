@@ -22,6 +22,7 @@ from storage import (
     upgrade,
 )
 from storage.engine import alembic_config
+from storage.search_index import include_name
 
 
 @pytest.fixture
@@ -34,7 +35,8 @@ async def bare_engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 
 async def test_migrations_match_the_models(engine: AsyncEngine):
     def diff(sync_conn):
-        context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_name": include_name}
+        context = MigrationContext.configure(sync_conn, opts=opts)
         return compare_metadata(context, metadata)
 
     async with engine.connect() as conn:
@@ -47,7 +49,8 @@ async def test_compare_notices_a_drift(engine: AsyncEngine):
         await conn.execute(text("DROP INDEX ix_flag_entity_id"))
 
     def diff(sync_conn):
-        return compare_metadata(MigrationContext.configure(sync_conn), metadata)
+        context = MigrationContext.configure(sync_conn, opts={"include_name": include_name})
+        return compare_metadata(context, metadata)
 
     async with engine.connect() as conn:
         changes = await conn.run_sync(diff)
