@@ -55,6 +55,14 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
         upsert_posts,
     )
     from storage.records import ChannelRecord, ForwardedFrom, MediaRecord, PostRecord
+    from storage.users import (
+        DeskUser,
+        add_user,
+        get_user,
+        list_users,
+        set_user_disabled,
+        set_user_password,
+    )
     from storage.state import (
         CollectorState,
         advance_cursor,
@@ -150,10 +158,24 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "record_success",
         "schedule",
     ),
+    "storage.users": (
+        "DeskUser",
+        "add_user",
+        "get_user",
+        "list_users",
+        "set_user_disabled",
+        "set_user_password",
+    ),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
+    "DeskUser",
+    "add_user",
+    "get_user",
+    "list_users",
+    "set_user_disabled",
+    "set_user_password",
     "ChannelRecord",
     "CollectorState",
     "CreatedFlag",
