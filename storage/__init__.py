@@ -55,14 +55,6 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
         upsert_posts,
     )
     from storage.records import ChannelRecord, ForwardedFrom, MediaRecord, PostRecord
-    from storage.users import (
-        DeskUser,
-        add_user,
-        get_user,
-        list_users,
-        set_user_disabled,
-        set_user_password,
-    )
     from storage.state import (
         CollectorState,
         advance_cursor,
@@ -72,6 +64,14 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
         record_error,
         record_success,
         schedule,
+    )
+    from storage.users import (
+        DeskUser,
+        add_user,
+        get_user,
+        list_users,
+        set_user_disabled,
+        set_user_password,
     )
 
 # Each public name and the submodule it lives in. Submodules load on first use (PEP 562), so

@@ -12,6 +12,8 @@ from monitor.cli import (
     flags_cmd,  # noqa: F401
     match_cmd,  # noqa: F401
     simulator_cmd,  # noqa: F401
+    users_cmd,  # noqa: F401
+    web_cmd,  # noqa: F401
 )
 from monitor.cli.app import app, with_examples
 
