@@ -9,7 +9,7 @@
   async function review(form, action) {
     const data = new FormData(form);
     data.set("action", action);
-    const response = await fetch(form.action, {
+    const response = await fetch(form.getAttribute("action"), {
       method: "POST",
       body: data,
       headers: { "X-CSRF-Token": csrf(), "X-Requested-With": "desk" },
