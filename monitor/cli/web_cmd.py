@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from monitor.cli.app import DataDirOption, app, console, make_settings, run_async
 from monitor.cli.safe_text import markup_safe
+from monitor.errors import ConfigError
+
+if TYPE_CHECKING:
+    from monitor.settings import Settings
+
+DEMO_PASSWORD_FILE = "desk-demo-password.txt"  # 0600, written when the demo creates `demo`
 
 
 @app.command("web")
@@ -47,3 +54,52 @@ def web(
         await server.serve()
 
     run_async(main())
+
+
+def _port_free(host: str, port: int) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port}: {exc.strerror}",
+                hint="choose another port with --web-port (or --web-port 0 for no desk)",
+            ) from None
+
+
+async def serve_beside(main: Coroutine[Any, Any, Any], settings: Settings, *, port: int) -> None:
+    """Run ``main`` (the demo's live daemon) with the desk on 127.0.0.1:``port`` beside it; the
+    desk stops when ``main`` ends (the daemon handles Ctrl-C). Prints the address and, on an
+    archive without accounts, the ``demo`` admin account's one-time password."""
+    import asyncio
+
+    from monitor.web.server import desk_server, ensure_demo_user
+
+    host = "127.0.0.1"
+    try:
+        _port_free(host, port)
+        password = await ensure_demo_user(settings)
+    except BaseException:
+        main.close()
+        raise
+    console.print(f"Review desk: [bold]http://{host}:{port}/[/]", soft_wrap=True)
+    if password:
+        from storage.files import private_file
+
+        secret = settings.data_dir / DEMO_PASSWORD_FILE
+        private_file(secret)
+        secret.write_text(password + "\n", encoding="utf-8")
+        console.print(
+            f"  log in as [bold]demo[/] (admin) with the password in "
+            f"[bold]{markup_safe(secret)}[/]; `monitor users passwd demo` changes it",
+            soft_wrap=True,
+        )
+    server = desk_server(settings, host=host, port=port, embedded=True)
+    desk = asyncio.create_task(server.serve())
+    try:
+        await main
+    finally:
+        server.should_exit = True
+        await desk
