@@ -116,14 +116,15 @@ def prometheus_text(figures: dict[str, Any], *, now: datetime) -> str:
     for state in figures["channels"]:
         labels = channel_labels(state["channel_id"], state["username"])
         due = state["next_poll_at"]
-        lag.append((labels, max(0.0, (now - due).total_seconds()) if due else 0.0))
+        if due is not None:  # none scheduled (a one-shot `collect`): no lag to speak of
+            lag.append((labels, max(0.0, (now - due).total_seconds())))
         until = state["flood_wait_until"]
         flood.append((labels, max(0.0, (until - now).total_seconds()) if until else 0.0))
         errors.append((labels, state["consecutive_errors"]))
     family(
         "monitor_poll_lag_seconds",
         "gauge",
-        "How long past its next scheduled poll each channel is (0 when on time).",
+        "How long past its next scheduled poll each channel is (0 when on time; absent when none is scheduled).",
         lag,
     )
     family(

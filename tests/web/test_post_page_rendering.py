@@ -83,7 +83,14 @@ def test_metrics_in_prometheus_text_format():
                     "next_poll_at": now - timedelta(seconds=90),
                     "flood_wait_until": now + timedelta(seconds=30),
                     "consecutive_errors": 2,
-                }
+                },
+                {
+                    "channel_id": 7,
+                    "username": None,
+                    "next_poll_at": None,  # a one-shot collect schedules nothing
+                    "flood_wait_until": None,
+                    "consecutive_errors": 0,
+                },
             ],
         },
         now=now,
@@ -95,6 +102,8 @@ def test_metrics_in_prometheus_text_format():
     assert 'monitor_alerts{status="failed"} 1' in lines
     assert 'monitor_poll_lag_seconds{channel_id="42",channel="we\\"ird"} 90' in lines
     assert 'monitor_flood_wait_seconds{channel_id="42",channel="we\\"ird"} 30' in lines
+    assert 'monitor_flood_wait_seconds{channel_id="7",channel=""} 0' in lines
+    assert not any(line.startswith('monitor_poll_lag_seconds{channel_id="7"') for line in lines)
     assert "# TYPE monitor_channel_consecutive_errors gauge" in lines
     assert text.endswith("\n")
 
