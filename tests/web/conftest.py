@@ -71,11 +71,14 @@ async def client(desk: Desk) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-# ── Browser tests: one Chromium and one seed archive per session ──────────────────────────────
+# ── Browser tests: one seed archive per session, one Chromium per module ──────────────────────────────
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module. Not one per session: Playwright's synchronous API keeps an
+    event loop running on the main thread while it is open, where pytest-asyncio's tests of the
+    next modules must run theirs."""
     if not CHROMIUM.exists():
         reason = f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
         if os.environ.get(REQUIRE_BROWSER_ENV) == "1":
