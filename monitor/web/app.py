@@ -18,8 +18,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from monitor.config import format_duration
 from monitor.settings import Settings
-from monitor.web import auth, ops, pages, queue
+from monitor.web import auth, ops, overview, pages, queue
 from monitor.web.auth import CsrfError, Forbidden, LoginLimiter, NotLoggedIn
 from storage import StorageError, check_schema, create_engine
 from storage.files import private_file
@@ -135,6 +136,7 @@ def create_app(
             await engine.dispose()
 
     templates = Jinja2Templates(directory=HERE / "templates", context_processors=[_context])
+    templates.env.filters["duration"] = format_duration
     app = Starlette(
         routes=[
             Route("/", queue.home),
@@ -147,6 +149,8 @@ def create_app(
             Route("/post/{channel_id:int}/{message_id:int}", pages.post_page),
             Route("/media/{sha256:str}", pages.media_file),
             Route("/export/flags.csv", queue.export_flags),
+            Route("/channels", overview.channels_page),
+            Route("/entity/{entity_id:str}", overview.entity_page),
             Route("/healthz", ops.healthz),
             Route("/metrics", ops.metrics),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

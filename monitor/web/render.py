@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Chart", "highlight", "metric_chart", "word_diff"]
+__all__ = ["Bar", "Chart", "bar_chart", "highlight", "metric_chart", "word_diff"]
 
 _WORDS = re.compile(r"\s+|[^\s]+")
 
@@ -102,3 +102,38 @@ def metric_chart(
             for at, v in values
         )
     return Chart(width, height, lines, maxima, start, end, len(points))
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    value: int
+
+
+def bar_chart(
+    counts: Sequence[tuple[Any, int]], *, width: int = 320, height: int = 60
+) -> list[Bar]:
+    """One bar per ``(label, value)``, left to right, scaled to the largest value (a sparkline
+    when small); an empty list when there is nothing to draw."""
+    if not counts:
+        return []
+    top = max(value for _, value in counts) or 1
+    step = width / len(counts)
+    bars = []
+    for index, (label, value) in enumerate(counts):
+        tall = value / top * (height - 2)
+        bars.append(
+            Bar(
+                round(index * step, 2),
+                round(height - tall, 2),
+                round(max(step - 1, 1), 2),
+                round(tall, 2),
+                str(label),
+                int(value),
+            )
+        )
+    return bars
