@@ -14,7 +14,7 @@ from typing import Any
 
 __all__ = ["Bar", "Chart", "bar_chart", "highlight", "metric_chart", "word_diff"]
 
-_WORDS = re.compile(r"\s+|[^\s]+")
+_WORDS = re.compile(r"\s+|\w+|[^\w\s]")  # spaces, words, each other sign
 
 
 def highlight(text: str, spans: Iterable[dict[str, Any]]) -> list[tuple[str, bool]]:

@@ -40,11 +40,12 @@ def test_highlighted_pieces_join_back_to_the_text(text, pairs):
 
 
 def test_word_diff_marks_what_an_edit_changed():
-    assert word_diff("met the ambassador today", "met the Chinese ambassador") == [
+    assert word_diff("met the ambassador today.", "met the Chinese ambassador.") == [
         ("same", "met the "),
         ("ins", "Chinese "),
         ("same", "ambassador"),
         ("del", " today"),
+        ("same", "."),
     ]
 
 
