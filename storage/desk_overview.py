@@ -77,11 +77,12 @@ async def channel_health(
 
 async def list_watched_entities(*, conn: AsyncConnection) -> list[dict[str, Any]]:
     """Watched entities as last loaded from channels.yaml (removed ones last), with flag counts."""
-    counts = dict(
-        (
-            await conn.execute(select(flag.c.entity_id, func.count()).group_by(flag.c.entity_id))
-        ).all()
-    )
+    counts: dict[str, int] = {
+        entity_id: int(n)
+        for entity_id, n in await conn.execute(
+            select(flag.c.entity_id, func.count()).group_by(flag.c.entity_id)
+        )
+    }
     rows = (
         await conn.execute(select(entity).order_by(entity.c.removed_at.is_not(None), entity.c.id))
     ).mappings()

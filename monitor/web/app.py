@@ -22,6 +22,7 @@ from monitor.config import format_duration
 from monitor.settings import Settings
 from monitor.web import auth, ops, overview, pages, queue
 from monitor.web.auth import CsrfError, Forbidden, LoginLimiter, NotLoggedIn
+from monitor.web.watchlist import WatchlistCache
 from storage import StorageError, check_schema, create_engine
 from storage.files import private_file
 from storage.media import MediaStore
@@ -173,6 +174,7 @@ def create_app(
     app.state.settings = settings
     app.state.templates = templates
     app.state.limiter = LoginLimiter()
+    app.state.watchlist = WatchlistCache(settings.channels_file)
     app.state.media = MediaStore(settings.media_dir)
     app.state.live_poll_seconds = live_poll_seconds
     return app

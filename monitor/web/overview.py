@@ -8,26 +8,12 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import Response
 
-from monitor.errors import MonitorError
 from monitor.web.auth import require
 from monitor.web.render import bar_chart
 from storage.desk_overview import channel_health, entity_overview, list_watched_entities
 from storage.desk_queries import queue_views
 
 __all__ = ["channels_page", "entity_page"]
-
-
-def _watchlist(settings: object) -> tuple[object | None, str | None]:
-    """channels.yaml as it reads now, or the error a reload would report."""
-    from monitor.config import load_watchlist
-
-    path = settings.channels_file  # type: ignore[attr-defined]
-    try:
-        return load_watchlist(path), None
-    except MonitorError as exc:
-        return None, str(exc) + (f" ({exc.hint})" if exc.hint else "")
-    except OSError as exc:
-        return None, f"cannot read {path}: {exc.strerror}"
 
 
 async def channels_page(request: Request) -> Response:
@@ -39,7 +25,7 @@ async def channels_page(request: Request) -> Response:
     for item in channels:
         item["bars"] = bar_chart(item["posts_per_day"], width=150, height=24)
         item["posts_30d"] = sum(n for _, n in item["posts_per_day"])
-    watchlist, error = _watchlist(request.app.state.settings)
+    watchlist, error = request.app.state.watchlist.get()
     return request.app.state.templates.TemplateResponse(
         request,
         "channels.html",

@@ -91,7 +91,9 @@ def metric_chart(
     maxima: dict[str, int] = {}
     pad = 4
     for name in series:
-        values = [(m["captured_at"], m.get(name)) for m in points if m.get(name) is not None]
+        values: list[tuple[datetime, int]] = [
+            (m["captured_at"], int(m[name])) for m in points if m.get(name) is not None
+        ]
         if not values:
             continue
         top = max(v for _, v in values) or 1
