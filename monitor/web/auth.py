@@ -31,6 +31,7 @@ __all__ = [
     "checked_form",
     "password_tag",
     "require",
+    "safe_next",
 ]
 
 # What each role may do. Everyone signed in reads the queue, posts and photos, and searches.
@@ -60,6 +61,20 @@ class Forbidden(Exception):
 
 class CsrfError(Exception):
     """A state-changing request without the session's CSRF token (HTTP 403)."""
+
+
+def safe_next(value: object, default: str = "/queue") -> str:
+    """``value`` when it is a path on this site, else ``default``: no open redirect through
+    ``//host``, ``/\\host`` (browsers read a backslash as a slash) or a scheme."""
+    target = str(value or "")
+    if (
+        not target.startswith("/")
+        or target[1:2] in ("/", "\\")
+        or "\\" in target
+        or any(ord(ch) < 32 for ch in target)
+    ):
+        return default
+    return target
 
 
 def password_tag(password_hash: str) -> str:

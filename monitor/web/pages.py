@@ -9,7 +9,7 @@ import structlog
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 
-from monitor.web.auth import checked_form, csrf_token, password_tag, require
+from monitor.web.auth import checked_form, csrf_token, password_tag, require, safe_next
 from monitor.web.passwords import check_password
 from monitor.web.render import highlight, metric_chart, word_diff
 from storage.audit_log import audit, list_audit
@@ -24,8 +24,7 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _next(value: Any) -> str:
-    target = str(value or "/queue")
-    return target if target.startswith("/") and not target.startswith("//") else "/queue"
+    return safe_next(value)
 
 
 async def login_form(request: Request) -> Response:

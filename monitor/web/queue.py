@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
-from monitor.web.auth import checked_form, require
+from monitor.web.auth import checked_form, require, safe_next
 from storage.desk_queries import queue_counts, queue_views
 from storage.flags import set_flag_status
 from storage.models import FLAG_STATUSES
@@ -142,10 +142,7 @@ async def review(request: Request) -> Response:
                 "note": updated.note,
             }
         )
-    back = str(form.get("next", "/queue"))
-    if not back.startswith("/") or back.startswith("//"):
-        back = "/queue"
-    return RedirectResponse(back, status_code=303)
+    return RedirectResponse(safe_next(form.get("next")), status_code=303)
 
 
 def _event(event: str, data: dict[str, Any], event_id: int | None = None) -> str:

@@ -59,3 +59,20 @@ async def test_secure_cookies_when_served_behind_https(desk):
         assert "max-age=43200" in attributes  # a 12-hour session
     finally:
         await asyncio.to_thread(running.stop)
+
+
+def test_redirects_after_login_stay_on_the_desk():
+    from monitor.web.auth import safe_next
+
+    assert safe_next("/post/1/125?x=1") == "/post/1/125?x=1"
+    for hostile in [
+        "//evil.example/",
+        "/\\evil.example",
+        "https://evil.example/",
+        "",
+        None,
+        "/ok\\..\\",
+        "javascript:alert(1)",
+        "/\t/evil.example",
+    ]:
+        assert safe_next(hostile) == "/queue", hostile
