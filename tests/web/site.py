@@ -33,6 +33,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Functions, not expressions: Playwright evaluates a string expression with eval() while polling,
+# which the desk's Content-Security-Policy refuses.
+PHOTOS_LOADED = (
+    "() => Array.from(document.querySelectorAll('figure.photo img'))"
+    ".every(i => i.complete && i.naturalWidth > 0)"
+)
 PASSWORDS = {
     "amira": ("desk", "amira-desk-password"),
     "noor": ("analyst", "noor-analyst-password"),
@@ -210,10 +216,7 @@ def take_screenshots(context: Any, settings: Settings, out: Path) -> list[Path]:
     queue = out / "desk-queue.png"
     page.screenshot(path=str(queue))
     page.goto(f"/post/{seed_channel_id(settings)}/125")
-    page.wait_for_function(
-        "Array.from(document.querySelectorAll('figure.photo img'))"
-        ".every(i => i.complete && i.naturalWidth > 0)"
-    )
+    page.wait_for_function(PHOTOS_LOADED)
     post = out / "desk-post.png"
     page.screenshot(path=str(post), full_page=True)
     page.close()

@@ -7,7 +7,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from tests.web.site import browser_login, db_query, seed_channel_id, take_screenshots
+from tests.web.site import (
+    PHOTOS_LOADED,
+    browser_login,
+    db_query,
+    seed_channel_id,
+    take_screenshots,
+)
 
 
 def test_log_in_and_see_the_seed_queue(context, seed_desk):
@@ -31,10 +37,7 @@ def test_the_may_13_2024_album_with_its_photos(context, seed_desk):
     assert text.evaluate("e => getComputedStyle(e).direction") == "rtl"  # Arabic, right to left
     marked = page.locator("#post-text mark").all_text_contents()
     assert "قيس الخزعلي" in marked and "كوي وي" in marked
-    page.wait_for_function(
-        "Array.from(document.querySelectorAll('figure.photo img'))"
-        ".every(i => i.complete && i.naturalWidth > 0)"
-    )
+    page.wait_for_function(PHOTOS_LOADED)
     archived = dict(
         db_query(
             seed_desk.settings,
@@ -94,8 +97,9 @@ def test_review_from_the_keyboard(context, seed_desk):
     page.keyboard.press("n")
     page.keyboard.type("call the bureau")
     page.keyboard.press("Enter")
-    page.wait_for_function(f"document.getElementById('flag-{flag_id}').dataset.reviewed")
-    page.wait_for_timeout(200)
+    page.wait_for_function(  # the note input empties once the note is saved
+        "(id) => document.querySelector(`#flag-${id} .note-input`).value === ''", arg=flag_id
+    )
     [(status, reviewer, note)] = db_query(
         seed_desk.settings, "SELECT status, reviewer, note FROM flag WHERE id = :id", id=flag_id
     )

@@ -27,7 +27,7 @@ def _flags_of(settings, message_id: int) -> list[int]:
 
 def test_a_new_post_appears_in_the_open_queue_without_reload(context, seed_desk):
     page = browser_login(context, "amira")
-    page.wait_for_function("document.getElementById('live').textContent.startsWith('Live')")
+    page.wait_for_function("() => document.getElementById('live').textContent.startsWith('Live')")
     page.evaluate("window.__same_page = 42")
     before = int(page.locator("#count-new").text_content())
     message_id = push_post(seed_desk, "عاجل: قيس الخزعلي يستقبل وفدا صينيا اليوم")
@@ -37,7 +37,9 @@ def test_a_new_post_appears_in_the_open_queue_without_reload(context, seed_desk)
     assert "قيس الخزعلي يستقبل وفدا صينيا" in row.locator(".snippet").text_content()
     assert page.locator(".flags .flag").first.get_attribute("id") == f"flag-{flag_id}"
     assert page.evaluate("window.__same_page") == 42  # the page was not reloaded
-    page.wait_for_function(f"document.getElementById('count-new').textContent === '{before + 1}'")
+    page.wait_for_function(
+        "(n) => document.getElementById('count-new').textContent === String(n)", arg=before + 1
+    )
 
 
 def test_hostile_text_renders_as_text_and_the_csp_blocks_inline_script(context, seed_desk):
@@ -68,6 +70,6 @@ def test_hostile_text_renders_as_text_and_the_csp_blocks_inline_script(context, 
                 '<img src="/static/none.png" onerror="window.__pwned = 1">');
         }"""
     )
-    page.wait_for_function("window.__violations.length > 0")
+    page.wait_for_function("() => window.__violations.length > 0")
     assert page.evaluate("window.__violations")[0].startswith("script-src")
     assert page.evaluate("window.__pwned") is None

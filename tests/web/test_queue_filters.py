@@ -62,4 +62,7 @@ def test_each_filter_keeps_what_the_database_holds(http, seed_desk):
 
 def test_a_bad_date_filter_says_so(http):
     page = http.get("/queue?since=13/05/2024")
-    assert page.status_code == 400 and "since &#39;13/05/2024&#39; is not a date (YYYY-MM-DD)" in page.text
+    assert (
+        page.status_code == 400
+        and "since &#39;13/05/2024&#39; is not a date (YYYY-MM-DD)" in page.text
+    )
