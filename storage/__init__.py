@@ -12,6 +12,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and editors
     from storage.audit_log import audit, list_audit
     from storage.channels import get_channel, get_peer, list_channels, save_peer, upsert_channel
+    from storage.citation_queries import (
+        NotArchivedError,
+        load_citation_source,
+        load_citation_source_for_post,
+    )
+    from storage.digests import version_digest
     from storage.engine import (
         check_schema,
         create_engine,
@@ -88,6 +94,12 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "save_peer",
         "upsert_channel",
     ),
+    "storage.citation_queries": (
+        "NotArchivedError",
+        "load_citation_source",
+        "load_citation_source_for_post",
+    ),
+    "storage.digests": ("version_digest",),
     "storage.engine": (
         "check_schema",
         "create_engine",
@@ -185,6 +197,7 @@ __all__ = [
     "MediaRecord",
     "MediaStore",
     "NewFlag",
+    "NotArchivedError",
     "PostKey",
     "PostRecord",
     "SchemaOutOfDateError",
@@ -216,6 +229,8 @@ __all__ = [
     "list_states",
     "list_versions",
     "link_post_media",
+    "load_citation_source",
+    "load_citation_source_for_post",
     "mark_deleted",
     "mark_mention_removed",
     "metadata",
@@ -235,6 +250,7 @@ __all__ = [
     "upgrade",
     "upsert_channel",
     "upsert_posts",
+    "version_digest",
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from monitor.cli import (
     alerts_cmd,  # noqa: F401
     channels_cmd,  # noqa: F401
+    cite_cmd,  # noqa: F401
     collect_cmd,  # noqa: F401
     config_cmd,  # noqa: F401  (registers commands on app)
     db_cmd,  # noqa: F401

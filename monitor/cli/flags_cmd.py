@@ -262,24 +262,10 @@ def show(
 
 def parse_post_ref(ref: str) -> tuple[str | int, int]:
     """``https://t.me/name/123``, ``t.me/c/<id>/123``, ``@name/123`` or ``<channel id>/123``
-    as (username or channel id, message id)."""
-    import re
+    as (username or channel id, message id): the parser ``monitor cite`` uses."""
+    from monitor.cli.cite_cmd import parse_ref
 
-    found = re.fullmatch(
-        r"(?:(?:https?://)?(?:www\.)?t(?:elegram)?\.me/)?(c/)?@?([A-Za-z0-9_]+)/(\d+)/?(?:\?.*)?",
-        ref.strip(),
-    )
-    if found is None:
-        raise ConfigError(
-            f"--post {markup_safe(repr(ref))} is not a post reference",
-            hint="use a t.me link (https://t.me/name/123), @name/123 or <channel id>/<message id>",
-        )
-    private, channel, message_id = found.groups()
-    if private and not channel.isdigit():
-        raise ConfigError(
-            f"--post {markup_safe(repr(ref))}: a t.me/c/ link needs a numeric channel id"
-        )
-    return (int(channel) if channel.isdigit() else channel), int(message_id)
+    return parse_ref(ref, "--post")
 
 
 @flags_app.command("set")

@@ -152,9 +152,29 @@ class Defaults(FrozenModel):
     media: tuple[MediaKind, ...] = ("photo",)
 
 
+def _title_en(value: Any) -> Any:
+    """The desk's English title of a channel, cited in brackets after the original title."""
+    value = _text(value)
+    if isinstance(value, str):
+        if any(ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in value):
+            raise ValueError(
+                "title_en must be one line of plain text (no line breaks or control characters)"
+            )
+        if len(value) > TITLE_EN_MAX:
+            raise ValueError(
+                f"title_en is {len(value)} characters long; keep it to {TITLE_EN_MAX} at most"
+            )
+    return value
+
+
+TITLE_EN_MAX = 200
+
+
 class _ChannelBase(FrozenModel):
     handle: Handle
     label: Text | None = None
+    #: English rendering of the channel's title, added in brackets to citations (`monitor cite`).
+    title_en: Annotated[str, BeforeValidator(_title_en)] | None = None
     tags: tuple[Tag, ...] = ()
     enabled: bool = True
 
@@ -181,6 +201,7 @@ class ChannelEntry(_ChannelBase):
         return ChannelSpec(
             handle=self.handle,
             label=self.label,
+            title_en=self.title_en,
             tags=self.tags,
             enabled=self.enabled,
             poll_every=self.poll_every if self.poll_every is not None else defaults.poll_every,
