@@ -85,6 +85,7 @@ async def post_page(request: Request) -> Response:
     message_id = int(request.path_params["message_id"])
     async with request.app.state.engine.connect() as conn:
         page = await load_post_page(channel_id, message_id, conn=conn)
+        citations = await _citations(request, conn, page["post"]["id"])
         trail = {
             f["id"]: await list_audit(conn=conn, subject_type="flag", subject_id=f["id"], limit=20)
             for f in page["flags"]
@@ -112,10 +113,24 @@ async def post_page(request: Request) -> Response:
             "changes": list(reversed(changes)),
             "chart": metric_chart(page["metrics"]),
             "trail": trail,
+            "citations": citations,
             "can_review": user.role in ("desk", "admin"),
             "here": request.url.path,
         },
     )
+
+
+async def _citations(request: Request, conn: Any, post_id: int) -> list[tuple[str, str]]:
+    """The post cited in every style (``monitor.citations``, as ``monitor cite`` does: the desk
+    time zone, else channels.yaml's; English channel titles from channels.yaml)."""
+    from monitor.citations import STYLES, CitationSource, render_citation, with_title_en
+    from storage.citation_queries import load_citation_source_for_post
+
+    settings = request.app.state.settings
+    zone, titles = request.app.state.watchlist.desk_zone_and_titles(settings.desk_timezone)
+    record = await load_citation_source_for_post(conn, post_id)
+    source = with_title_en(CitationSource(**record), titles)
+    return [(style, render_citation(source, style, tz=zone)) for style in STYLES]
 
 
 async def media_file(request: Request) -> Response:
