@@ -55,7 +55,7 @@ async def test_versions_diff_deleted_banner_chart_and_marks(client: httpx.AsyncC
     assert html.index("Version 2") < html.index("Version 1")  # newest first
     assert '<polyline class="line-views"' in html and "views (max 900)" in html
     # Cited in every style, with the deletion said (monitor.citations, as `monitor cite`).
-    assert '<pre id="cite-short" dir="auto">Telegram, January 5, 2026.</pre>' in html
+    assert '<pre id="cite-short" dir="ltr">Telegram, January 5, 2026.</pre>' in html
     full = html[html.index('id="cite-full"') : html.index("</pre>", html.index('id="cite-full"'))]
     assert "https://t.me/some_channel/7" in full and "deleted at source" in full
     for style in ("chicago", "markdown", "csl-json", "bibtex"):
