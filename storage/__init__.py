@@ -91,6 +91,14 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
         record_success,
         schedule,
     )
+    from storage.users import (
+        DeskUser,
+        add_user,
+        get_user,
+        list_users,
+        set_user_disabled,
+        set_user_password,
+    )
 
 # Each public name and the submodule it lives in. Submodules load on first use (PEP 562), so
 # ``from storage import X`` costs only X's module: the CLI starts without what it does not need.
@@ -210,11 +218,25 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "record_success",
         "schedule",
     ),
+    "storage.users": (
+        "DeskUser",
+        "add_user",
+        "get_user",
+        "list_users",
+        "set_user_disabled",
+        "set_user_password",
+    ),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
     "ChannelHealth",
+    "DeskUser",
+    "add_user",
+    "get_user",
+    "list_users",
+    "set_user_disabled",
+    "set_user_password",
     "ChannelRecord",
     "CollectorState",
     "CreatedFlag",

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from storage.types import BigIntPK, JSONType, UTCDateTime
 
 __all__ = [
+    "DESK_ROLES",
     "FLAG_STATUSES",
     "OUTBOX_KINDS",
     "OUTBOX_STATUSES",
@@ -34,6 +35,7 @@ __all__ = [
     "channel_health",
     "channel_snapshot",
     "collector_state",
+    "desk_user",
     "entity",
     "flag",
     "media",
@@ -50,6 +52,7 @@ __all__ = [
 FLAG_STATUSES = ("new", "confirmed", "dismissed", "escalated")
 OUTBOX_KINDS = ("alert", "followup", "digest", "health")
 OUTBOX_STATUSES = ("pending", "sending", "delivered", "failed")
+DESK_ROLES = ("desk", "analyst", "operator", "admin")  # the review desk's roles (0006)
 
 metadata = MetaData(
     naming_convention={
@@ -337,4 +340,19 @@ worker_lease = Table(
     Column("expires_at", UTCDateTime),
     PrimaryKeyConstraint("kind", "name"),
     Index("ix_worker_lease_owner", "owner"),
+)
+
+# Accounts of the review desk (``monitor users``, 0006). ``name`` is stored as given, compared
+# lowercased; ``password_hash`` is an argon2id hash string. Disabled accounts stay (the audit trail
+# names them).
+desk_user = Table(
+    "desk_user",
+    metadata,
+    Column("id", BigIntPK, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime),
 )

@@ -17,6 +17,8 @@ from monitor.cli import (
     match_cmd,  # noqa: F401
     search_cmd,  # noqa: F401
     simulator_cmd,  # noqa: F401
+    users_cmd,  # noqa: F401
+    web_cmd,  # noqa: F401
     workers_cmd,  # noqa: F401
 )
 from monitor.cli.app import app, with_examples

@@ -26,6 +26,10 @@ def demo(
         float,
         typer.Option(help="With --serve: play the scenario's timeline this many times faster."),
     ] = 1.0,
+    web_port: Annotated[
+        int,
+        typer.Option(help="With --serve: the review desk's port on 127.0.0.1 (0: no desk)."),
+    ] = 8080,
     data_dir: DataDirOption = None,
     channels: ChannelsOption = None,
 ) -> None:
@@ -69,7 +73,12 @@ def demo(
     console.print("Next: [bold]monitor flags list[/]  ·  [bold]monitor status[/]")
     if serve:
         console.print("Serving the scenario live; Ctrl-C to stop.")
-        run_async(serve_demo(settings, speed=speed))
+        if web_port:
+            from monitor.cli.web_cmd import serve_beside
+
+            run_async(serve_beside(serve_demo(settings, speed=speed), settings, port=web_port))
+        else:
+            run_async(serve_demo(settings, speed=speed))
 
 
 def alerts_table(alerts: list[DemoAlert], width: int) -> Table:
