@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import capture_log
 from storage.batching import chunked
 from storage.engine import dialect_insert
 from storage.errors import StorageError
@@ -225,6 +226,7 @@ async def upsert_posts(
             index_elements=["post_id", "content_hash"]
         )
         await conn.execute(insert, versions)
+        await capture_log.log_versions({row["post_id"] for row in versions}, conn=conn)
     if metrics:
         await conn.execute(post_metric.insert(), metrics)
     for rows in (content_updates, metric_updates):

@@ -12,6 +12,7 @@ from monitor.cli import (
     flags_cmd,  # noqa: F401
     match_cmd,  # noqa: F401
     simulator_cmd,  # noqa: F401
+    verify_cmd,  # noqa: F401
 )
 from monitor.cli.app import app, with_examples
 

@@ -1,0 +1,187 @@
+"""The tamper-evident capture log: a hash chain over every stored post version and media file.
+
+Entry n holds ``entry_hash = sha256(entry_hash[n-1] || content_sha256 || captured_at)``: the
+previous entry's hash and the content's SHA-256 as 32 raw bytes each, the capture time as
+``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTF-8); the first entry follows :data:`GENESIS`. The content
+SHA-256 of a post version is :func:`version_digest`; of a media file, the SHA-256 of its bytes.
+
+Entries are appended in the transaction that stores the version or media row, never updated.
+On PostgreSQL writers append under one transaction-scoped advisory lock (so the chain stays
+linear with several collectors); on SQLite the transaction already holds the database's write
+lock. ``UNIQUE (prev_hash)`` makes a fork impossible whatever happens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.batching import chunked
+from storage.models import capture_log, media, post, post_version
+
+__all__ = [
+    "GENESIS",
+    "entry_hash",
+    "log_media",
+    "log_versions",
+    "timestamp",
+    "version_digest",
+]
+
+GENESIS = "0" * 64
+# The lock's key: a constant in the high half, the capture_log table's oid in the low half, so
+# archives in different schemas of one database never wait for each other.
+_LOCK_SQL = text(
+    "SELECT pg_advisory_xact_lock((1130::bigint << 32) + 'capture_log'::regclass::oid::bigint)"
+)
+
+
+def timestamp(value: datetime) -> str:
+    """A capture time as hashed: UTC, always with microseconds (``2024-05-13T09:12:00.000000Z``)."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value.isoformat()} in the capture log; pass UTC")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def version_digest(
+    *,
+    channel_id: int,
+    message_id: int,
+    text: str,
+    edited_at: datetime | None,
+    content_hash: str,
+) -> str:
+    """The SHA-256 of one post version: what the capture log and a citation's hash stand for.
+
+    Canonical JSON (sorted keys, no spaces, UTF-8) of the post's channel id and message id, the
+    version's text and edit date (UTC, :func:`timestamp`) and its ``content_hash`` (which binds the
+    media attached, by Telegram id; the bytes of each file are logged as their own entries).
+    Everything comes from a ``post``/``post_version`` row pair, so it can be recomputed at any
+    time from the archive or from an evidence bundle.
+    """
+    material = {
+        "channel_id": int(channel_id),
+        "message_id": int(message_id),
+        "text": text,
+        "edited_at": timestamp(edited_at) if edited_at is not None else None,
+        "content_hash": content_hash,
+    }
+    encoded = json.dumps(material, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def entry_hash(prev_hash: str, content_sha256: str, captured_at: datetime) -> str:
+    """``sha256(prev || content || captured_at)`` (see the module docstring)."""
+    material = bytes.fromhex(prev_hash) + bytes.fromhex(content_sha256)
+    return hashlib.sha256(material + timestamp(captured_at).encode()).hexdigest()
+
+
+def chain(prev_hash: str, items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for ``items`` (dicts with kind, version_id, media_sha256, channel_id, message_id,
+    content_sha256, captured_at) chained after ``prev_hash``, in order."""
+    rows = []
+    for item in items:
+        digest = entry_hash(prev_hash, item["content_sha256"], item["captured_at"])
+        rows.append({**item, "prev_hash": prev_hash, "entry_hash": digest})
+        prev_hash = digest
+    return rows
+
+
+async def _tail(conn: AsyncConnection) -> str:
+    query = select(capture_log.c.entry_hash).order_by(capture_log.c.seq.desc()).limit(1)
+    return (await conn.execute(query)).scalar() or GENESIS
+
+
+async def _append(
+    conn: AsyncConnection, find: Any, keys: Sequence[Any]
+) -> int:  # find(keys) -> unlogged items, in capture order
+    if not keys or not await find(keys):
+        return 0  # the common case (nothing new) takes no lock
+    if conn.dialect.name == "postgresql":
+        await conn.execute(_LOCK_SQL)
+    items = await find(keys)  # again under the lock: another writer may have logged some
+    if items:
+        await conn.execute(capture_log.insert(), chain(await _tail(conn), items))
+    return len(items)
+
+
+async def log_versions(post_ids: Iterable[int], *, conn: AsyncConnection) -> int:
+    """Append every version of these posts that is not in the log yet; returns how many."""
+    return await _append(conn, lambda ids: _unlogged_versions(ids, conn), sorted(set(post_ids)))
+
+
+async def log_media(sha256s: Iterable[str | None], *, conn: AsyncConnection) -> int:
+    """Append every media row among ``sha256s`` that is not in the log yet; returns how many."""
+    keys = sorted({sha for sha in sha256s if sha})
+    return await _append(conn, lambda shas: _unlogged_media(shas, conn), keys)
+
+
+async def _unlogged_versions(post_ids: Sequence[int], conn: AsyncConnection) -> list[dict]:
+    found: list[dict[str, Any]] = []
+    for ids in chunked(post_ids):
+        query = (
+            select(
+                post_version.c.id,
+                post_version.c.text,
+                post_version.c.edited_at,
+                post_version.c.captured_at,
+                post_version.c.content_hash,
+                post.c.channel_id,
+                post.c.message_id,
+            )
+            .join(post, post.c.id == post_version.c.post_id)
+            .outerjoin(capture_log, capture_log.c.version_id == post_version.c.id)
+            .where(post_version.c.post_id.in_(ids), capture_log.c.seq.is_(None))
+        )
+        found.extend(version_item(row) for row in await conn.execute(query))
+    return sorted(found, key=lambda item: (item["captured_at"], item["version_id"]))
+
+
+def version_item(row: Any) -> dict[str, Any]:
+    """The log entry fields (before chaining) of a post_version row joined with its post."""
+    return {
+        "kind": "version",
+        "version_id": row.id,
+        "media_sha256": None,
+        "channel_id": row.channel_id,
+        "message_id": row.message_id,
+        "content_sha256": version_digest(
+            channel_id=row.channel_id,
+            message_id=row.message_id,
+            text=row.text,
+            edited_at=row.edited_at,
+            content_hash=row.content_hash,
+        ),
+        "captured_at": row.captured_at,
+    }
+
+
+def media_item(sha256: str, first_seen_at: datetime) -> dict[str, Any]:
+    """The log entry fields (before chaining) of a media row."""
+    return {
+        "kind": "media",
+        "version_id": None,
+        "media_sha256": sha256,
+        "channel_id": None,
+        "message_id": None,
+        "content_sha256": sha256,
+        "captured_at": first_seen_at,
+    }
+
+
+async def _unlogged_media(sha256s: Sequence[str], conn: AsyncConnection) -> list[dict]:
+    found: list[dict[str, Any]] = []
+    for shas in chunked(sha256s):
+        query = (
+            select(media.c.sha256, media.c.first_seen_at)
+            .outerjoin(capture_log, capture_log.c.media_sha256 == media.c.sha256)
+            .where(media.c.sha256.in_(shas), capture_log.c.seq.is_(None))
+        )
+        found.extend(media_item(row.sha256, row.first_seen_at) for row in await conn.execute(query))
+    return sorted(found, key=lambda item: (item["captured_at"], item["media_sha256"]))
