@@ -9,6 +9,7 @@ from monitor.cli import (
     config_cmd,  # noqa: F401  (registers commands on app)
     db_cmd,  # noqa: F401
     demo_cmd,  # noqa: F401
+    evidence_cmd,  # noqa: F401
     flags_cmd,  # noqa: F401
     match_cmd,  # noqa: F401
     simulator_cmd,  # noqa: F401

@@ -84,6 +84,14 @@ def _root(
     ctx.obj = CliState(debug=debug, data_dir=data_dir, channels=channels)
 
 
+# `monitor export ...`: evidence bundles (monitor/cli/evidence_cmd.py) and other exports.
+export_app = typer.Typer(
+    help="Export from the archive.\n\nExample: monitor export evidence @name/123 -o post.zip",
+    no_args_is_help=True,
+)
+app.add_typer(export_app, name="export")
+
+
 def with_examples(root: typer.Typer) -> None:
     """Append one example per command to the root help, taken from each command's own help.
 

@@ -1,0 +1,230 @@
+"""``monitor export evidence``: a post (or every flagged post) as a self-verifying zip.
+
+The command is the plain function :func:`evidence`, registered on the ``export`` group by the
+last line of this module; pointing that import at another ``export`` group moves it there.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.text import Text
+
+from monitor.cli.app import (
+    DataDirOption,
+    JsonOption,
+    console,
+    export_app,  # the `export` group (at merge: export_cmd's)
+    make_settings,
+    run_async,
+)
+from monitor.cli.safe_text import inert, markup_safe
+from monitor.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from monitor.settings import Settings
+
+__all__ = ["evidence", "parse_ref"]
+
+_REF = re.compile(
+    r"(?:(?:https?://)?(?:www\.)?t(?:elegram)?\.me/)?(c/)?@?(-?[A-Za-z0-9_]+)/(\d+)/?(?:\?.*)?"
+)
+REF_HINT = "use a t.me link (https://t.me/name/123, t.me/c/<id>/123), @name/123, " + (
+    "<channel id>/<message id>, or --flag ID"
+)
+
+
+class Status(StrEnum):
+    new = "new"
+    confirmed = "confirmed"
+    dismissed = "dismissed"
+    escalated = "escalated"
+
+
+def parse_ref(ref: str) -> tuple[str | int, int]:
+    """``https://t.me/name/123``, ``t.me/c/<id>/123``, ``@name/123`` or ``<channel id>/123``
+    as (username or channel id, message id)."""
+    found = _REF.fullmatch(ref.strip())
+    if found is None:
+        raise ConfigError(f"{markup_safe(repr(ref))} is not a post reference", hint=REF_HINT)
+    private, channel, message_id = found.groups()
+    numeric = channel.lstrip("-").isdigit()
+    if (private and not numeric) or (channel.startswith("-") and not numeric):
+        raise ConfigError(f"{markup_safe(repr(ref))}: the channel must be a number", hint=REF_HINT)
+    return (int(channel) if numeric else channel), int(message_id)
+
+
+def evidence(
+    ctx: typer.Context,
+    ref: Annotated[
+        str | None,
+        typer.Argument(
+            help="The post: https://t.me/name/123, t.me/c/<id>/123, @name/123 or "
+            "<channel id>/<message id>.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The zip to write (a folder with --flags, one zip per post).",
+            show_default=False,
+        ),
+    ] = ...,  # type: ignore[assignment]
+    flag_id: Annotated[
+        int | None, typer.Option("--flag", help="The post of this flag.", show_default=False)
+    ] = None,
+    flags: Annotated[
+        bool, typer.Option("--flags", help="Every post with flags passing the filters below.")
+    ] = False,
+    status: Annotated[Status | None, typer.Option(help="With --flags: this status only.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="With --flags: flagged since a date or for a duration (7d).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="With --flags: flagged until a date (inclusive).")
+    ] = None,
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write an evidence bundle: every version (our record and Telegram's raw message), the
+    photos as captured, metric history, the channel at capture, flags and review notes,
+    citations, a printable post.html and manifest.json (SHA-256, size and capture-log entries
+    of each file). `monitor verify FILE.zip` checks it without the archive.
+
+    Example: monitor export evidence https://t.me/khazali_media_sim/125 -o meeting.zip
+    Example: monitor export evidence --flags --status confirmed --since 2024-05-01 -o evidence/
+    """
+    from monitor.cli.flags_cmd import parse_since, parse_until
+
+    chosen = [
+        name for name, given in (("REF", ref), ("--flag", flag_id), ("--flags", flags)) if given
+    ]
+    if len(chosen) != 1:
+        raise ConfigError(
+            "give one of REF, --flag ID or --flags"
+            + (f", not {' and '.join(chosen)}" if chosen else ""),
+            hint="monitor export evidence @name/123 -o post.zip, or --flags --status confirmed -o DIR",
+        )
+    if not flags and (status or since or until):
+        raise ConfigError("--status, --since and --until go with --flags")
+    target = parse_ref(ref) if ref else None
+    window = (parse_since(since), parse_until(until, "--until"))
+    settings = make_settings(ctx, data_dir=data_dir, quiet=True)
+    written = run_async(
+        _export(
+            settings,
+            target=target,
+            flag_id=flag_id,
+            flags=flags,
+            status=status.value if status else None,
+            window=window,
+            output=output,
+        )
+    )
+    for row in written:
+        if as_json:
+            console.out(json.dumps(row, ensure_ascii=False), highlight=False)
+        else:
+            console.print(
+                Text(
+                    inert(
+                        f"{row['path']}: {row['link']} ({row['files']} files, {row['size']:,} bytes)"
+                    )
+                ),
+                soft_wrap=True,
+            )
+    if flags and not written and not as_json:
+        console.print("no flagged posts match; nothing written")
+
+
+async def _export(
+    settings: Settings,
+    *,
+    target: tuple[str | int, int] | None,
+    flag_id: int | None,
+    flags: bool,
+    status: str | None,
+    window: tuple[datetime | None, datetime | None],
+    output: Path,
+) -> list[dict[str, Any]]:
+    from storage import MediaStore, StorageError, check_schema, create_engine
+    from storage.evidence_queries import find_post, flagged_posts
+
+    engine = create_engine(settings.database_url)
+    store = MediaStore(settings.media_dir)
+    written: list[dict[str, Any]] = []
+    try:
+        await check_schema(engine)
+        async with engine.connect() as conn:
+            if target is not None:
+                post_ids = [await find_post(*target, conn=conn)]
+            else:
+                post_ids = await flagged_posts(
+                    conn=conn,
+                    flag_id=flag_id,
+                    status=status,
+                    since=window[0],
+                    until=window[1],
+                )
+                if flag_id is not None and not post_ids:
+                    raise StorageError(
+                        f"no flag {flag_id} in the archive",
+                        hint="monitor flags list shows the flags' ids",
+                    )
+            for post_id in post_ids:
+                written.append(await _bundle(conn, store, post_id, output, folder=flags))
+    finally:
+        await engine.dispose()
+    return written
+
+
+async def _bundle(
+    conn: AsyncConnection, store: Any, post_id: int, output: Path, *, folder: bool
+) -> dict[str, Any]:
+    import hashlib
+
+    from monitor.evidence import build_bundle, bundle_name, post_link, write_bundle
+    from storage.evidence_queries import load_evidence
+
+    found = await load_evidence(post_id, conn=conn)
+    files = build_bundle(
+        found,
+        read_photo=lambda medium: store.path_of(medium["path"]).read_bytes(),
+        citations=await _citations(conn, found),
+        created_at=datetime.now(UTC),
+    )
+    path = output / bundle_name(found) if folder or _is_dir(output) else output
+    size = write_bundle(files, path)
+    lead = found.lead
+    return {
+        "path": str(path),
+        "link": post_link(found.channel.get("username"), lead["channel_id"], lead["message_id"]),
+        "channel_id": lead["channel_id"],
+        "message_id": lead["message_id"],
+        "files": len(files),
+        "size": size,
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+    }
+
+
+def _is_dir(path: Path) -> bool:
+    return path.is_dir()
+
+
+async def _citations(conn: AsyncConnection, found: Any) -> dict[str, str]:
+    """The post cited in every style (``monitor.citations``), or nothing until it exists."""
+    return {}
+
+
+export_app.command("evidence")(evidence)
