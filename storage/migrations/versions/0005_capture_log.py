@@ -49,22 +49,24 @@ def upgrade() -> None:
 
 
 def _versions(bind: sa.Connection) -> Iterator[tuple[Any, int, dict[str, Any]]]:
-    rows = bind.execution_options(yield_per=BATCH).execute(
+    rows = bind.execute(
         sa.text(
             "SELECT v.id, v.text, v.edited_at, v.captured_at, v.content_hash, p.channel_id, "
             "p.message_id FROM post_version v JOIN post p ON p.id = v.post_id "
             "ORDER BY v.captured_at, v.id"
-        ).columns(edited_at=UTCDateTime, captured_at=UTCDateTime)
+        )
+        .columns(edited_at=UTCDateTime, captured_at=UTCDateTime)
+        .execution_options(yield_per=BATCH)  # on the statement: Connection's would stick
     )
     for row in rows:
         yield row.captured_at, 1, version_item(row)
 
 
 def _media(bind: sa.Connection) -> Iterator[tuple[Any, int, dict[str, Any]]]:
-    rows = bind.execution_options(yield_per=BATCH).execute(
-        sa.text("SELECT sha256, first_seen_at FROM media ORDER BY first_seen_at, sha256").columns(
-            first_seen_at=UTCDateTime
-        )
+    rows = bind.execute(
+        sa.text("SELECT sha256, first_seen_at FROM media ORDER BY first_seen_at, sha256")
+        .columns(first_seen_at=UTCDateTime)
+        .execution_options(yield_per=BATCH)
     )
     for row in rows:
         yield row.first_seen_at, 0, media_item(row.sha256, row.first_seen_at)
