@@ -111,7 +111,9 @@ def _verify_bundle(path: Path, *, as_json: bool) -> None:
         console.out(json.dumps(report.as_dict(), ensure_ascii=False), highlight=False)
     else:
         for problem in report.problems:
-            console.print(Text(inert(f"MISMATCH {problem.name}: {problem.problem}")))
+            console.print(
+                Text(inert(f"MISMATCH {problem.name}: {problem.problem}")), soft_wrap=True
+            )
         if report.ok:
             console.print(
                 Text(
@@ -119,9 +121,13 @@ def _verify_bundle(path: Path, *, as_json: bool) -> None:
                         f"OK: {path.name}: {report.files} files match the manifest and "
                         f"{report.entries} capture-log entries"
                     )
-                )
+                ),
+                soft_wrap=True,
             )
         else:
-            console.print(Text(inert(f"FAILED: {path.name}: {len(report.problems)} mismatches")))
+            console.print(
+                Text(inert(f"FAILED: {path.name}: {len(report.problems)} mismatches")),
+                soft_wrap=True,
+            )
     if not report.ok:
         raise typer.Exit(1)
