@@ -68,7 +68,7 @@ def verify(
             )
         else:
             console.print(
-                f"FAILED: {len(report.mismatches)} mismatches in {counts}", soft_wrap=True
+                f"FAILED: {_mismatches(len(report.mismatches))} in {counts}", soft_wrap=True
             )
     if not report.ok:
         raise typer.Exit(1)
@@ -126,8 +126,12 @@ def _verify_bundle(path: Path, *, as_json: bool) -> None:
             )
         else:
             console.print(
-                Text(inert(f"FAILED: {path.name}: {len(report.problems)} mismatches")),
+                Text(inert(f"FAILED: {path.name}: {_mismatches(len(report.problems))}")),
                 soft_wrap=True,
             )
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _mismatches(count: int) -> str:
+    return f"{count} mismatch" + ("" if count == 1 else "es")

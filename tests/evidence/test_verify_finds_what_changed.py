@@ -48,7 +48,7 @@ def test_changed_text_in_the_database_names_the_post(archive):
     assert len(lines) == 1
     assert "post @khazali_media_sim/125" in lines[0]
     assert "message 125) version 1" in lines[0]
-    assert result.output.splitlines()[-1].startswith("FAILED: 1 mismatches")
+    assert result.output.splitlines()[-1].startswith("FAILED: 1 mismatch in ")
     found = json.loads(verify(archive, "--json").output)
     assert not found["ok"]
     [mismatch] = found["mismatches"]
