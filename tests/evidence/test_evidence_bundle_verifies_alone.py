@@ -93,7 +93,7 @@ def test_the_album_bundle_holds_every_message_photo_and_record(archive, tmp_path
         for name, item in listed.items():
             data = zf.read(name)
             assert (item["sha256"], item["size"]) == (hashlib.sha256(data).hexdigest(), len(data))
-    for name, item in listed.items():
+    for item in listed.values():
         if item["role"] in ("version", "photo"):
             [entry] = item["capture_log"]
             assert entry["entry_hash"] in {
@@ -214,3 +214,40 @@ def test_flagged_posts_export_one_bundle_each(archive, tmp_path):
         archive, "export", "evidence", "--flag", str(flag_id), "-o", str(tmp_path / "f.zip")
     )
     assert by_flag.exit_code == 0 and MEETING in by_flag.output
+
+
+def test_an_edited_post_carries_every_version_and_each_verifies(archive, tmp_path):
+    from datetime import UTC, datetime
+
+    from storage import upsert_posts
+    from storage.records import PostRecord
+    from tests.evidence.conftest import with_db
+
+    [(channel_id, message_id, posted_at, text)] = sql(
+        archive,
+        "SELECT p.channel_id, p.message_id, p.posted_at, p.text FROM post p "
+        "JOIN channel c ON c.id = p.channel_id WHERE c.username = 'iraq_news_en_sim' "
+        "AND p.grouped_id IS NULL AND p.text <> '' AND NOT EXISTS "
+        "(SELECT 1 FROM post_media pm WHERE pm.post_id = p.id) ORDER BY p.message_id LIMIT 1",
+    )
+    if isinstance(posted_at, str):  # SQLite hands raw SQL datetimes back as text
+        posted_at = datetime.fromisoformat(posted_at)
+    edit = PostRecord(
+        channel_id=channel_id,
+        message_id=message_id,
+        posted_at=posted_at if posted_at.tzinfo else posted_at.replace(tzinfo=UTC),
+        text=text + " [corrected]",
+        edited_at=datetime(2024, 6, 1, tzinfo=UTC),
+    )
+    with_db(archive, lambda conn: upsert_posts([edit], conn=conn, captured_at=datetime.now(UTC)))
+    assert cli(archive, "verify").exit_code == 0  # the edit was logged like any capture
+    bundle = export(archive, f"{channel_id}/{message_id}", tmp_path / "edited.zip")
+    with zipfile.ZipFile(bundle) as zf:
+        first = json.loads(zf.read(f"messages/{message_id}/versions/1.json"))
+        second = json.loads(zf.read(f"messages/{message_id}/versions/2.json"))
+        html = zf.read("post.html").decode()
+    assert (first["text"], first["current"]) == (text, False)
+    assert (second["text"], second["current"]) == (edit.text, True)
+    assert "Versions captured" in html and "[corrected]" in html
+    report = json.loads(cli(NO_ARCHIVE, "verify", str(bundle), "--json").output)
+    assert report["ok"] and report["entries"] == 2
