@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.capture_log import GENESIS, entry_hash, version_digest
 from storage.media import MediaStore
-from storage.models import capture_log, channel, media, post, post_version
+from storage.models import capture_log, channel, media, post, post_media, post_version
 
 __all__ = ["Mismatch", "VerifyReport", "file_sha256", "verify_archive"]
 
@@ -29,7 +29,7 @@ __all__ = ["Mismatch", "VerifyReport", "file_sha256", "verify_archive"]
 class Mismatch:
     """One thing that no longer matches what was captured."""
 
-    kind: str  # "chain", "version", "media", "unlogged-version", "unlogged-media"
+    kind: str  # "chain", "version", "media", "post", "unlogged-version", "unlogged-media"
     problem: str  # what is wrong, in words
     seq: int | None = None  # the capture-log entry
     channel_id: int | None = None
@@ -165,7 +165,7 @@ async def verify_archive(
             _check_version(row, report)
         else:
             report.media_files += 1
-            await _check_media(row, media_store, report)
+            await _check_media(row, media_store, report, conn)
         pending += 1
         if progress is not None and pending >= 100:
             progress(pending)
@@ -173,6 +173,7 @@ async def verify_archive(
     if progress is not None and pending:
         progress(pending)
     report.head = prev
+    await _current_fields(conn, report)
     await _unlogged(conn, report)
     return report
 
@@ -219,7 +220,27 @@ def _check_version(row: Any, report: VerifyReport) -> None:
         )
 
 
-async def _check_media(row: Any, media_store: MediaStore, report: VerifyReport) -> None:
+async def _used_by(sha256: str, conn: AsyncConnection) -> str:
+    """`` (a photo of @name/125, @name/126)``: the posts that show a file."""
+    query = (
+        select(post.c.channel_id, post.c.message_id, channel.c.username)
+        .join(post_media, post_media.c.post_id == post.c.id)
+        .join(channel, channel.c.id == post.c.channel_id)
+        .where(post_media.c.sha256 == sha256)
+        .order_by(post.c.channel_id, post.c.message_id)
+    )
+    names = [
+        f"@{row.username}/{row.message_id}"
+        if row.username
+        else f"{row.channel_id}/{row.message_id}"
+        for row in await conn.execute(query)
+    ]
+    return f" (a photo of {', '.join(names)})" if names else ""
+
+
+async def _check_media(
+    row: Any, media_store: MediaStore, report: VerifyReport, conn: AsyncConnection
+) -> None:
     sha = row.media_sha256
     where = {"seq": row.seq, "sha256": sha, "path": row.path}
     if row.m_sha256 is None:
@@ -234,7 +255,11 @@ async def _check_media(row: Any, media_store: MediaStore, report: VerifyReport) 
         return
     if not path.is_file():
         report.mismatches.append(
-            Mismatch("media", f"the file is missing from the media store ({path})", **where)
+            Mismatch(
+                "media",
+                f"the file is missing from the media store ({path}){await _used_by(sha, conn)}",
+                **where,
+            )
         )
         return
     actual = await asyncio.to_thread(file_sha256, path)
@@ -243,8 +268,43 @@ async def _check_media(row: Any, media_store: MediaStore, report: VerifyReport) 
             Mismatch(
                 "media",
                 f"the file's bytes no longer match: SHA-256 {actual}, captured as "
-                f"{row.content_sha256}",
+                f"{row.content_sha256}{await _used_by(sha, conn)}",
                 **where,
+            )
+        )
+
+
+async def _current_fields(conn: AsyncConnection, report: VerifyReport) -> None:
+    """A post's current text and edit date (what lists and alerts show) must be one of its
+    captured versions."""
+    same_edit = or_(
+        post_version.c.edited_at == post.c.edited_at,
+        and_(post_version.c.edited_at.is_(None), post.c.edited_at.is_(None)),
+    )
+    captured = (
+        select(post_version.c.id)
+        .where(
+            post_version.c.post_id == post.c.id,
+            post_version.c.content_hash == post.c.content_hash,
+            post_version.c.text == post.c.text,
+            same_edit,
+        )
+        .exists()
+    )
+    query = (
+        select(post.c.channel_id, post.c.message_id, channel.c.username)
+        .join(channel, channel.c.id == post.c.channel_id)
+        .where(~captured)
+        .order_by(post.c.channel_id, post.c.message_id)
+    )
+    for row in await conn.execute(query):
+        report.mismatches.append(
+            Mismatch(
+                "post",
+                "the post's current text or edit date is none of its captured versions",
+                channel_id=row.channel_id,
+                channel=row.username,
+                message_id=row.message_id,
             )
         )
 

@@ -45,19 +45,17 @@ def test_changed_text_in_the_database_names_the_post(archive):
     result = verify(archive)
     assert result.exit_code == 1, result.output
     lines = [line for line in result.output.splitlines() if line.startswith("MISMATCH")]
-    assert len(lines) == 1
-    assert "post @khazali_media_sim/125" in lines[0]
-    assert "message 125) version 1" in lines[0]
-    assert result.output.splitlines()[-1].startswith("FAILED: 1 mismatch in ")
+    # The version no longer matches its log entry, and the post's current text (the same
+    # text) is no longer one that was captured: both name this post and nothing else.
+    assert len(lines) == 2
+    assert all(line.startswith("MISMATCH post @khazali_media_sim/125 (") for line in lines)
+    assert "message 125) version 1: " in lines[0]
+    assert result.output.splitlines()[-1].startswith("FAILED: 2 mismatches in ")
     found = json.loads(verify(archive, "--json").output)
     assert not found["ok"]
-    [mismatch] = found["mismatches"]
-    assert (mismatch["kind"], mismatch["channel"], mismatch["message_id"], mismatch["version"]) == (
-        "version",
-        "khazali_media_sim",
-        125,
-        1,
-    )
+    assert [
+        (m["kind"], m["channel"], m["message_id"], m["version"]) for m in found["mismatches"]
+    ] == [("version", "khazali_media_sim", 125, 1), ("post", "khazali_media_sim", 125, None)]
 
 
 def test_a_changed_edit_date_is_found_too(archive):
@@ -86,7 +84,16 @@ def test_changed_photo_bytes_name_the_file(archive):
     lines = [line for line in result.output.splitlines() if line.startswith("MISMATCH")]
     assert len(lines) == 1
     assert f"file {path}" in lines[0]
-    assert f"captured as {sha}" in lines[0]
+    assert f"captured as {sha} (a photo of " in lines[0]
+    assert "@khazali_media_sim/125" in lines[0].split("(a photo of ")[1]
+
+
+def test_changed_current_text_of_a_post_is_found(archive):
+    sql(archive, f"UPDATE post SET text = 'nothing to see here' WHERE id = ({MEETING})")
+    found = json.loads(verify(archive, "--json").output)
+    assert [(m["kind"], m["channel"], m["message_id"]) for m in found["mismatches"]] == [
+        ("post", "khazali_media_sim", 125)
+    ]
 
 
 def test_a_deleted_photo_file_is_named(archive):
