@@ -98,14 +98,20 @@ async def _tail(conn: AsyncConnection) -> str:
     return (await conn.execute(query)).scalar() or GENESIS
 
 
-async def _append(
-    conn: AsyncConnection, find: Any, keys: Sequence[Any]
-) -> int:  # find(keys) -> unlogged items, in capture order
-    if not keys or not await find(keys):
-        return 0  # the common case (nothing new) takes no lock
+async def _append(conn: AsyncConnection, find: Any, keys: Sequence[Any], *, probe: bool) -> int:
+    """Chain ``find(keys)`` (the unlogged items, in capture order) after the log's last entry.
+
+    On PostgreSQL the lookup runs under the lock (another writer may be logging the same rows);
+    ``probe``: look first without it, so the common case of nothing new takes no lock. SQLite
+    needs no lock: this transaction already wrote, so it holds the database's write lock.
+    """
+    if not keys:
+        return 0
     if conn.dialect.name == "postgresql":
+        if probe and not await find(keys):
+            return 0
         await conn.execute(_LOCK_SQL)
-    items = await find(keys)  # again under the lock: another writer may have logged some
+    items = await find(keys)
     if items:
         await conn.execute(capture_log.insert(), chain(await _tail(conn), items))
     return len(items)
@@ -113,13 +119,14 @@ async def _append(
 
 async def log_versions(post_ids: Iterable[int], *, conn: AsyncConnection) -> int:
     """Append every version of these posts that is not in the log yet; returns how many."""
-    return await _append(conn, lambda ids: _unlogged_versions(ids, conn), sorted(set(post_ids)))
+    ids = sorted(set(post_ids))  # called after inserting versions: there is usually news
+    return await _append(conn, lambda keys: _unlogged_versions(keys, conn), ids, probe=False)
 
 
 async def log_media(sha256s: Iterable[str | None], *, conn: AsyncConnection) -> int:
     """Append every media row among ``sha256s`` that is not in the log yet; returns how many."""
     keys = sorted({sha for sha in sha256s if sha})
-    return await _append(conn, lambda shas: _unlogged_media(shas, conn), keys)
+    return await _append(conn, lambda shas: _unlogged_media(shas, conn), keys, probe=True)
 
 
 async def _unlogged_versions(post_ids: Sequence[int], conn: AsyncConnection) -> list[dict]:
