@@ -200,7 +200,7 @@ async def _bundle(
     found = await load_evidence(post_id, conn=conn)
     files = build_bundle(
         found,
-        read_photo=lambda medium: store.path_of(medium["path"]).read_bytes(),
+        read_photo=lambda medium: _read_photo(store, medium),
         citations=await _citations(conn, found),
         created_at=datetime.now(UTC),
     )
@@ -216,6 +216,19 @@ async def _bundle(
         "size": size,
         "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
     }
+
+
+def _read_photo(store: Any, medium: dict[str, Any]) -> bytes:
+    from monitor.errors import MonitorError
+
+    try:
+        return bytes(store.path_of(medium["path"]).read_bytes())
+    except FileNotFoundError:
+        raise MonitorError(
+            f"media file {medium['path']} is missing from the media store "
+            f"({store.root}); the bundle would not hold the photo as captured",
+            hint="run `monitor verify` to see what else changed in the archive",
+        ) from None
 
 
 def _is_dir(path: Path) -> bool:

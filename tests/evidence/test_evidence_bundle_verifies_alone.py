@@ -251,3 +251,23 @@ def test_an_edited_post_carries_every_version_and_each_verifies(archive, tmp_pat
     assert "Versions captured" in html and "[corrected]" in html
     report = json.loads(cli(NO_ARCHIVE, "verify", str(bundle), "--json").output)
     assert report["ok"] and report["entries"] == 2
+
+
+def test_a_photo_changed_or_missing_in_the_media_store_stops_the_export(archive, tmp_path):
+    [(path,)] = sql(
+        archive,
+        "SELECT m.path FROM media m JOIN post_media pm ON pm.sha256 = m.sha256 "
+        "JOIN post p ON p.id = pm.post_id JOIN channel c ON c.id = p.channel_id "
+        "WHERE c.username = 'khazali_media_sim' AND p.message_id = 126",
+    )
+    stored = media_root(archive) / path
+    out = tmp_path / "meeting.zip"
+    stored.write_bytes(flip(stored.read_bytes()))
+    result = cli(archive, "export", "evidence", MEETING, "-o", str(out))
+    assert result.exit_code == 1
+    assert f"media file {path} no longer matches its SHA-256" in result.output
+    stored.unlink()
+    result = cli(archive, "export", "evidence", MEETING, "-o", str(out))
+    assert result.exit_code == 1
+    assert f"media file {path} is missing from the media store" in result.output
+    assert not out.exists() and not list(tmp_path.glob("*.partial"))
