@@ -97,10 +97,12 @@ def evidence(
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Write an evidence bundle: every version (our record and Telegram's raw message), the
-    photos as captured, metric history, the channel at capture, flags and review notes,
-    citations, a printable post.html and manifest.json (SHA-256, size and capture-log entries
-    of each file). `monitor verify FILE.zip` checks it without the archive.
+    """Write a post (or every flagged post) as an evidence bundle that verifies on its own.
+
+    The zip holds every version (our record and Telegram's raw message), the photos as
+    captured, metric history, the channel at capture, flags and review notes, citations, a
+    printable post.html and manifest.json (SHA-256, size and capture-log entries of each file).
+    `monitor verify FILE.zip` checks it without the archive.
 
     Example: monitor export evidence https://t.me/khazali_media_sim/125 -o meeting.zip
     Example: monitor export evidence --flags --status confirmed --since 2024-05-01 -o evidence/

@@ -31,9 +31,11 @@ def verify(
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Recompute the capture log's hash chain, every post version and every media file's
-    SHA-256, and name each post or file that no longer matches (exit 1). With a bundle, check
-    each file of the bundle against its manifest and capture-log entries instead.
+    """Check the archive, or an evidence bundle, against the capture log.
+
+    Recomputes the capture log's hash chain, every post version and every media file's SHA-256,
+    and names each post or file that no longer matches (exit 1). With a bundle, checks each file
+    of the bundle against its manifest and capture-log entries instead, without the database.
 
     Example: monitor verify
     Example: monitor verify evidence/khazali_media_sim_125.zip --json
