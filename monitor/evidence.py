@@ -16,7 +16,7 @@ photos' bytes in, the bundle's files out); :func:`write_bundle` writes them into
     citations/<style>.<ext>         the post cited in every style
 
 A version file is covered by its capture-log entry (its ``version_sha256`` is the entry's
-content hash, see :func:`storage.capture_log.version_digest`), a photo by its media entry
+content hash, see :func:`storage.digests.version_digest`), a photo by its media entry
 (the SHA-256 of its bytes). ``monitor verify BUNDLE.zip`` checks all of it without a database.
 """
 
@@ -51,8 +51,8 @@ FORMAT = "telegram-monitor evidence bundle 1"
 HASH_CHAIN = (
     "entry_hash = sha256(prev_hash || content_sha256 || captured_at), hashes as 32 raw bytes, "
     "captured_at as UTF-8 'YYYY-MM-DDTHH:MM:SS.ffffffZ'; a version's content_sha256 is the "
-    "SHA-256 of the canonical JSON (sorted keys, no spaces) of channel_id, message_id, text, "
-    "edited_at (same format, or null) and content_hash; a photo's is the SHA-256 of its bytes"
+    "SHA-256 of the canonical UTF-8 JSON (sorted keys, no spaces) of channel_id, edited_at "
+    "(UTC ISO 8601, or null), message_id and text; a photo's is the SHA-256 of its bytes"
 )
 CITATION_EXTENSIONS = {"csl-json": "json", "bibtex": "bib", "markdown": "md"}
 # Photos are already compressed: stored as they are, so their bytes in the zip are the captured ones.
@@ -117,7 +117,7 @@ def entry_json(entry: Mapping[str, Any]) -> dict[str, Any]:
 def _version_json(
     evidence: Evidence, message: dict[str, Any], version: dict[str, Any]
 ) -> dict[str, Any]:
-    from storage.capture_log import version_digest
+    from storage.digests import version_digest
 
     item = message["post"]
     count = len(message["versions"])
@@ -137,7 +137,6 @@ def _version_json(
             message_id=item["message_id"],
             text=version["text"],
             edited_at=version["edited_at"],
-            content_hash=version["content_hash"],
         ),
     }
 

@@ -2,7 +2,7 @@
 
 Each file listed in ``manifest.json`` must be in the zip with the listed size and SHA-256; each
 capture-log entry listed must hash to its ``entry_hash``; a version file must hash (as
-:func:`storage.capture_log.version_digest`) to its entry's content hash and a photo's bytes to
+:func:`storage.digests.version_digest`) to its entry's content hash and a photo's bytes to
 its media entry's. Files in the zip that the manifest does not list are reported too.
 """
 
@@ -115,7 +115,8 @@ def _check_file(archive: zipfile.ZipFile, item: dict[str, Any], report: BundleRe
 
 
 def _check_entry(entry: dict[str, Any], role: object, data: bytes) -> str | None:
-    from storage.capture_log import entry_hash, version_digest
+    from storage.capture_log import entry_hash
+    from storage.digests import version_digest
 
     try:
         captured_at = datetime.fromisoformat(str(entry["captured_at"]).replace("Z", "+00:00"))
@@ -133,7 +134,6 @@ def _check_entry(entry: dict[str, Any], role: object, data: bytes) -> str | None
                 message_id=record["message_id"],
                 text=record["text"],
                 edited_at=datetime.fromisoformat(edited) if edited else None,
-                content_hash=record["content_hash"],
             )
         else:
             return None

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and editors
     from storage.audit_log import audit, list_audit
-    from storage.capture_log import log_media, log_versions, version_digest
+    from storage.capture_log import log_media, log_versions
     from storage.capture_verify import Mismatch, VerifyReport, verify_archive
     from storage.channels import get_channel, get_peer, list_channels, save_peer, upsert_channel
     from storage.engine import (
@@ -79,7 +79,6 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "storage.capture_log": (
         "log_media",
         "log_versions",
-        "version_digest",
     ),
     "storage.capture_verify": (
         "Mismatch",
@@ -182,7 +181,6 @@ __all__ = [
     "log_media",
     "log_versions",
     "verify_archive",
-    "version_digest",
     "ChannelRecord",
     "CollectorState",
     "CreatedFlag",

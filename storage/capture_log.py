@@ -3,7 +3,8 @@
 Entry n holds ``entry_hash = sha256(entry_hash[n-1] || content_sha256 || captured_at)``: the
 previous entry's hash and the content's SHA-256 as 32 raw bytes each, the capture time as
 ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTF-8); the first entry follows :data:`GENESIS`. The content
-SHA-256 of a post version is :func:`version_digest`; of a media file, the SHA-256 of its bytes.
+SHA-256 of a post version is :func:`storage.digests.version_digest` (channel id, message id,
+text and edit date: what a citation quotes); of a media file, the SHA-256 of its bytes.
 
 Entries are appended in the transaction that stores the version or media row, never updated.
 On PostgreSQL writers append under one transaction-scoped advisory lock (so the chain stays
@@ -14,7 +15,6 @@ lock. ``UNIQUE (prev_hash)`` makes a fork impossible whatever happens.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +23,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.batching import chunked
+from storage.digests import version_digest  # the one definition, shared with citations
 from storage.models import capture_log, media, post, post_version
 
 __all__ = [
@@ -31,7 +32,6 @@ __all__ = [
     "log_media",
     "log_versions",
     "timestamp",
-    "version_digest",
 ]
 
 GENESIS = "0" * 64
@@ -47,33 +47,6 @@ def timestamp(value: datetime) -> str:
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value.isoformat()} in the capture log; pass UTC")
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def version_digest(
-    *,
-    channel_id: int,
-    message_id: int,
-    text: str,
-    edited_at: datetime | None,
-    content_hash: str,
-) -> str:
-    """The SHA-256 of one post version: what the capture log and a citation's hash stand for.
-
-    Canonical JSON (sorted keys, no spaces, UTF-8) of the post's channel id and message id, the
-    version's text and edit date (UTC, :func:`timestamp`) and its ``content_hash`` (which binds the
-    media attached, by Telegram id; the bytes of each file are logged as their own entries).
-    Everything comes from a ``post``/``post_version`` row pair, so it can be recomputed at any
-    time from the archive or from an evidence bundle.
-    """
-    material = {
-        "channel_id": int(channel_id),
-        "message_id": int(message_id),
-        "text": text,
-        "edited_at": timestamp(edited_at) if edited_at is not None else None,
-        "content_hash": content_hash,
-    }
-    encoded = json.dumps(material, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(encoded.encode()).hexdigest()
 
 
 def entry_hash(prev_hash: str, content_sha256: str, captured_at: datetime) -> str:
@@ -138,7 +111,6 @@ async def _unlogged_versions(post_ids: Sequence[int], conn: AsyncConnection) -> 
                 post_version.c.text,
                 post_version.c.edited_at,
                 post_version.c.captured_at,
-                post_version.c.content_hash,
                 post.c.channel_id,
                 post.c.message_id,
             )
@@ -163,7 +135,6 @@ def version_item(row: Any) -> dict[str, Any]:
             message_id=row.message_id,
             text=row.text,
             edited_at=row.edited_at,
-            content_hash=row.content_hash,
         ),
         "captured_at": row.captured_at,
     }

@@ -1,7 +1,7 @@
 """Checking the archive against its capture log: the chain, every post version, every media file.
 
 :func:`verify_archive` walks the log in order, recomputes each entry's hash from the previous one,
-recomputes each logged version's :func:`~storage.capture_log.version_digest` from the rows as they
+recomputes each logged version's :func:`~storage.digests.version_digest` from the rows as they
 are now, and the SHA-256 of each logged file from the media store's bytes. Versions and media rows
 that never made it into the log are reported too. Nothing is written.
 """
@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.capture_log import GENESIS, entry_hash, version_digest
+from storage.capture_log import GENESIS, entry_hash
+from storage.digests import version_digest
 from storage.media import MediaStore
 from storage.models import capture_log, channel, media, post, post_media, post_version
 
@@ -198,13 +199,12 @@ def _check_version(row: Any, report: VerifyReport) -> None:
         message_id=row.v_message_id,
         text=row.text,
         edited_at=row.edited_at,
-        content_hash=row.content_hash,
     )
     if digest != row.content_sha256:
         report.mismatches.append(
             Mismatch(
                 "version",
-                "the stored version (text, edit date, media or post) no longer matches "
+                "the stored version (text, edit date or post) no longer matches "
                 f"its capture-log entry {row.seq}",
                 **where,
             )
