@@ -110,7 +110,9 @@ def evidence(
     from monitor.cli.flags_cmd import parse_since, parse_until
 
     chosen = [
-        name for name, given in (("REF", ref), ("--flag", flag_id), ("--flags", flags)) if given
+        name
+        for name, given in (("REF", ref), ("--flag", flag_id is not None), ("--flags", flags))
+        if given
     ]
     if len(chosen) != 1:
         raise ConfigError(
