@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
         AlertError,
         OutboxEntryNotFoundError,
     )
+    from alerts.health import enqueue_health
     from alerts.message import AlertMessage, Span
     from alerts.outbox import (
         digest_due_at,
@@ -51,6 +52,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "AlertError",
         "OutboxEntryNotFoundError",
     ),
+    "alerts.health": ("enqueue_health",),
     "alerts.message": (
         "AlertMessage",
         "Span",
@@ -95,6 +97,7 @@ __all__ = [
     "digest_due_at",
     "enqueue_for_post",
     "enqueue_for_posts",
+    "enqueue_health",
     "get_sink",
     "idempotency_key",
     "list_outbox",

@@ -20,7 +20,7 @@ class OutboxEntry:
     id: int
     idempotency_key: str
     route: str
-    post_id: int
+    post_id: int | None  # None: a channel health alert
     flag_ids: list[int]
     kind: str
     status: str
@@ -42,6 +42,9 @@ class OutboxEntry:
 def _entry(row: Any) -> OutboxEntry:
     message = (row.payload or {}).get("message") or {}
     title = f"{', '.join(message.get('entities') or [])} in {message.get('channel_title') or '?'}"
+    if row.kind == "health":
+        channel = message.get("channel_title") or f"@{message.get('channel_username') or '?'}"
+        title = f"channel health: {channel} {message.get('health') or '?'}"
     return OutboxEntry(
         id=row.id,
         idempotency_key=row.idempotency_key,

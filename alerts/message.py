@@ -13,7 +13,7 @@ from typing import Any
 
 __all__ = ["KINDS", "AlertMessage", "Span"]
 
-KINDS = ("alert", "followup", "digest")
+KINDS = ("alert", "followup", "digest", "health")
 _USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 
 
@@ -61,6 +61,9 @@ class AlertMessage:
     flag_ids: tuple[int, ...] = ()
     changes: tuple[str, ...] = ()  # follow-ups: what changed since the first alert
     items: tuple[AlertMessage, ...] = ()  # digests: the alerts it batches
+    # Health alerts: the problem (private, banned, renamed, silent, failing) or "recovered";
+    # ``text`` says what happened, ``posted_at`` when it was noticed.
+    health: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -73,6 +76,9 @@ class AlertMessage:
         """The public t.me link; ``t.me/c/<id>/<msg>`` (members only) when there is no username."""
         if self.kind == "digest":
             return ""
+        if self.kind == "health":
+            ok = self.channel_username and _USERNAME_RE.match(self.channel_username)
+            return f"https://t.me/{self.channel_username}" if ok else ""
         if self.channel_username and _USERNAME_RE.match(self.channel_username):
             return f"https://t.me/{self.channel_username}/{self.message_id}"
         return f"https://t.me/c/{self.channel_id}/{self.message_id}"
@@ -112,6 +118,7 @@ class AlertMessage:
             "changes": list(self.changes),
             "items": [item.to_dict() for item in self.items],
             "link": self.link,
+            **({"health": self.health} if self.kind == "health" else {}),
         }
 
     @classmethod
@@ -133,4 +140,5 @@ class AlertMessage:
             flag_ids=tuple(int(f) for f in data.get("flag_ids") or ()),
             changes=tuple(data.get("changes") or ()),
             items=tuple(cls.from_dict(item) for item in data.get("items") or ()),
+            health=data.get("health") or "",
         )

@@ -33,6 +33,16 @@ PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 _TITLE_DROP = str.maketrans("", "", "<>[]()*_`|~#!\\{}")
 
 
+# How a health alert's title says what happened to the channel.
+_PROBLEMS = {
+    "private": "went private",
+    "banned": "banned this account",
+    "renamed": "was renamed",
+    "silent": "fell silent",
+    "failing": "fails every poll",
+}
+
+
 class Safe(str):
     """A fragment we built and escaped ourselves: printed as is by the text/Markdown templates."""
 
@@ -102,8 +112,11 @@ class Renderer:
         """Render ``message`` in ``fmt`` (text, markdown or html)."""
         if fmt not in FORMATS:
             raise AlertConfigError(f"unknown alert format {fmt!r}; use one of {', '.join(FORMATS)}")
-        name = f"{'digest' if message.kind == 'digest' else 'alert'}.{_SUFFIX[fmt]}.j2"
-        if message.kind == "digest":
+        template = message.kind if message.kind in ("digest", "health") else "alert"
+        name = f"{template}.{_SUFFIX[fmt]}.j2"
+        if message.kind == "health":
+            context = self._health_context(message)
+        elif message.kind == "digest":
             context = {
                 "title": self.title(message),
                 "kind": "digest",
@@ -124,7 +137,14 @@ class Renderer:
     def title(self, message: AlertMessage) -> str:
         """A short plain-text title: entity names and channel (defused, markup characters dropped)."""
         entities = ", ".join(message.entities) or "watched entity"
-        if message.kind == "digest":
+        if message.kind == "health":
+            channel = _channel_name(message)
+            text = (
+                f"Back to normal: {channel}"
+                if message.health == "recovered"
+                else f"Channel health: {channel} {_PROBLEMS.get(message.health, message.health)}"
+            )
+        elif message.kind == "digest":
             text = f"Digest: {len(message.items)} alerts ({entities})"
         else:
             channel = message.channel_title or message.channel_username or str(message.channel_id)
@@ -137,6 +157,22 @@ class Renderer:
         utc = when.strftime("%Y-%m-%d %H:%M UTC")
         local = when.astimezone(self.desk_tz)
         return utc, f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({self.desk_timezone})"
+
+    def _health_context(self, message: AlertMessage) -> dict[str, Any]:
+        noticed_utc, noticed_desk = self._times(message.posted_at)
+        return {
+            "title": self.title(message),
+            "kind": "health",
+            "health": message.health,
+            "channel": one_line(_channel_name(message)),
+            "username": message.channel_username,
+            "channel_id": message.channel_id,
+            "what": message.text,
+            "noticed_utc": noticed_utc,
+            "noticed_desk": noticed_desk,
+            "same_zone": self.desk_timezone == "UTC",
+            "link": Safe(message.link),
+        }
 
     def _post_context(self, message: AlertMessage, fmt: str) -> dict[str, Any]:
         posted_utc, posted_desk = self._times(message.posted_at)
@@ -217,6 +253,15 @@ class Renderer:
             return Safe("  \n".join(isolate(head + md + tail).split("\n")))
         plain = "".join(f"[[{defuse(p)}]]" if bold else defuse(p) for p, bold in pieces)
         return Safe(isolate(head + plain + tail))
+
+
+def _channel_name(message: AlertMessage) -> str:
+    """The channel as the desk knows it: its title, else @username, else its id."""
+    if message.channel_title:
+        return message.channel_title
+    if message.channel_username:
+        return f"@{message.channel_username}"
+    return str(message.channel_id)
 
 
 def _word_char(ch: str) -> bool:

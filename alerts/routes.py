@@ -34,6 +34,7 @@ class Route:
     channels: frozenset[int | str] | None = None
     min_status: str = "new"
     digest: timedelta | None = None
+    health: bool = False  # also gets channel health alerts (went private, silent, ...)
 
     def __post_init__(self) -> None:
         if not self.name or ":" in self.name:
@@ -56,7 +57,11 @@ class Route:
             return False
         if self.entities is not None and entity_id not in self.entities:
             return False
-        if self.channels is None or channel_id in self.channels:
+        return self.wants_channel(channel_id, username)
+
+    def wants_channel(self, channel_id: int | None, username: str | None = None) -> bool:
+        """Whether the route covers the channel (by id, or by username when the id is unknown)."""
+        if self.channels is None or (channel_id is not None and channel_id in self.channels):
             return True
         return username is not None and username.lower() in self.channels
 
@@ -70,6 +75,7 @@ class Route:
         channels: Iterable[int | str] | None = None,
         min_status: str = "new",
         digest: timedelta | None = None,
+        health: bool = False,
     ) -> Route:
         """Build a route from any iterables (what the monitor side converts from RouteSpec)."""
         return cls(
@@ -79,6 +85,7 @@ class Route:
             channels=None if channels is None else frozenset(_channel(c) for c in channels),
             min_status=min_status,
             digest=digest,
+            health=health,
         )
 
 

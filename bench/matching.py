@@ -1,12 +1,16 @@
 """Matching and language-ID throughput on generated mixed Arabic / Persian / English posts.
 
     .venv/bin/python bench/matching.py [--posts 20000] [--seed 1] [--skip-throughput]
+                                       [--against DIR]
 
-For 10, 1,000 and 10,000 aliases it times ``Matcher.match`` over every post and, side by side,
-the per-keyword ``re`` IGNORECASE ``\\b`` loop that keyword bots use (time-boxed: measured on a
-sample of posts). Then language ID posts/s for each backend. Rates are the best of --repeat
-runs, so other load on the machine shows less. Goals (issue 5): >= 20,000 posts/s
-with 10,000 aliases on one core, >= 1,000x the regex loop, language ID >= 10,000 posts/s.
+For 10, 1,000 and 10,000 aliases it times ``Matcher.match`` over every post with inferred
+spellings off and on (issue 16: on stays within 20% of off), in turn, and, side by side, the
+per-keyword ``re`` IGNORECASE ``\\b`` loop that keyword bots use (time-boxed: measured on a
+sample of posts). Then precision and recall on the labelled held-out set of issue 16
+(tests/matching/data/inferred_posts.jsonl), before (inference off) and after (on); then
+language ID posts/s for each backend. Rates are the best of --repeat runs, so other load on the
+machine shows less. Goals (issue 5): >= 20,000 posts/s with 10,000 aliases on one core,
+>= 1,000x the regex loop, language ID >= 10,000 posts/s.
 
 Then start-up: a channels.yaml including an entities file of 100 to 50,000 aliases (in the
 shape ``monitor entities import`` writes, 4 aliases an entity) is read, validated and compiled
@@ -14,8 +18,10 @@ the old way (ruamel round-trip YAML; an automaton of Python tuples) and the new 
 ruamel only on a problem; an int automaton, and from the cache), then 20,000 posts matched;
 the longest event-loop pause while a 10,000-alias watchlist is reloaded the old way (on the
 loop) and the new way (``load_compiled`` in a thread, the path ``Runtime.reload`` takes); and
-``monitor match`` end to end. Goals: 10,000 aliases load, validate and compile in < 1 s;
-``monitor match`` >= 20,000 posts/s including start-up; a reload never stalls the loop.
+``monitor match`` end to end (``--against DIR``: also the ``monitor match`` of another source
+tree, e.g. ``git archive 6d3da2e | tar -x -C /tmp/base``, round-robin with ours). Goals:
+10,000 aliases load, validate and compile in < 1 s; ``monitor match`` >= 20,000 posts/s
+including start-up; a reload never stalls the loop.
 """
 
 from __future__ import annotations
@@ -68,6 +74,7 @@ class Entity:
     id: str
     name: str
     aliases: tuple[str, ...] = ()
+    infer: bool = True
 
 
 def _word(rng: random.Random, script: str) -> str:
@@ -141,6 +148,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs")
     parser.add_argument("--regex-budget", type=float, default=3.0, help="seconds per size")
     parser.add_argument("--skip-throughput", action="store_true", help="only the start-up part")
+    parser.add_argument("--against", type=Path, help="another source tree for `monitor match`")
     parser.add_argument(
         "--old-up-to", type=int, default=10_000, help="largest size timed the old (slow) way"
     )
@@ -154,19 +162,31 @@ def main() -> None:
 def throughput(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
 
-    print(f"{args.posts} generated posts (ar/fa/en, ~15% with a mention), one core\n")
-    print(f"{'aliases':>8} {'compile s':>10} {'matcher posts/s':>16} {'regex-loop posts/s':>19}"
-          f" {'speed-up':>9} {'matches':>8}")  # fmt: skip
+    print(f"{args.posts} generated posts (ar/fa/en, ~15% with a mention), one core; matcher")
+    print("posts/s with inferred spellings off and on, timed in turn (best of --repeat)\n")
+    print(
+        "| aliases | compile s (on) | matcher posts/s (inference off) | matcher posts/s "
+        "(inference on) | on / off | regex loop posts/s | speed-up (on) | matches off / on |"
+    )
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")  # fmt: skip
     for n in (10, 1_000, 10_000):
         aliases = make_aliases(n, rng)
         posts = make_posts(args.posts, aliases, rng)
-        t0 = time.perf_counter()
-        matcher = Matcher.compile(Entity(f"e{i}", a) for i, a in enumerate(aliases))
-        compile_s = time.perf_counter() - t0
-        rate, hits = time_matcher(matcher, posts, args.repeat)
+        matchers = {}
+        for infer in (False, True):
+            t0 = time.perf_counter()
+            matchers[infer] = Matcher.compile(
+                Entity(f"e{i}", a, infer=infer) for i, a in enumerate(aliases)
+            )
+            compile_s = time.perf_counter() - t0
+        rates, hits = side_by_side(matchers, posts, args.repeat)
         baseline = time_regex_loop(aliases, posts, args.regex_budget)
-        print(f"{n:>8,} {compile_s:>10.2f} {rate:>16,.0f} {baseline:>19,.1f}"
-              f" {rate / baseline:>8,.0f}x {hits:>8,}")  # fmt: skip
+        off, on = rates[False], rates[True]
+        print(f"| {n:,} | {compile_s:.2f} | {off:,.0f} | {on:,.0f} | {on / off:.2f} "
+              f"| {baseline:,.1f} | {on / baseline:,.0f}× | {hits[False]:,} / {hits[True]:,} |",
+              flush=True)  # fmt: skip
+
+    precision_recall()
 
     print(f"\n{'language ID':>12} {'posts/s':>10}")
     posts = make_posts(min(args.posts, 20_000), make_aliases(10, rng), rng)
@@ -175,6 +195,56 @@ def throughput(args: argparse.Namespace) -> None:
         detector.detect(sample[0])  # load the model outside the timing
         rate = best_rate(lambda d=detector, s=sample: d.detect_many(s), len(sample), repeat)
         print(f"{name:>12} {rate:>10,.0f}")
+
+
+def side_by_side(
+    matchers: dict[bool, Matcher], posts: list[str], repeat: int
+) -> tuple[dict[bool, float], dict[bool, int]]:
+    """Posts/s of each matcher, timed in turn ``repeat`` times (so load hits both alike)."""
+    hits = {k: sum(len(m.match(p)) for p in posts) for k, m in matchers.items()}
+    best = dict.fromkeys(matchers, float("inf"))
+    for _ in range(repeat):
+        for key, matcher in matchers.items():
+            t0 = time.process_time()
+            for post in posts:
+                matcher.match(post)
+            best[key] = min(best[key], time.process_time() - t0)
+    return {k: len(posts) / t for k, t in best.items()}, hits
+
+
+HELD_OUT = Path(__file__).resolve().parents[1] / "tests" / "matching" / "data"
+
+
+def precision_recall() -> None:
+    """Precision and recall over (post, entity) pairs of the labelled held-out set."""
+    from monitor.config import load_entities
+
+    entities = load_entities(HELD_OUT / "inferred_watchlist.yaml")
+    with (HELD_OUT / "inferred_posts.jsonl").open(encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh]
+    matchers = {
+        "before": Matcher.compile([e.model_copy(update={"infer": False}) for e in entities]),
+        "after": Matcher.compile(entities),
+    }
+    print(f"\nHeld-out set of issue 16: {len(rows)} posts, {len(entities)} entities; before =")
+    print("inference off, after = on; precision and recall over (post, entity) pairs\n")
+    print(
+        "| posts | n | mentions | precision before | recall before | precision after "
+        "| recall after |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")  # fmt: skip
+    for lang in ("ar", "fa", "en", "ru", None):
+        subset = [r for r in rows if lang is None or r["lang"] == lang]
+        cells = []
+        for matcher in matchers.values():
+            tp = fp = fn = 0
+            for row in subset:
+                got = {m.entity_id for m in matcher.match(row["text"])}
+                want = set(row["expected"])
+                tp, fp, fn = tp + len(got & want), fp + len(got - want), fn + len(want - got)
+            cells += [f"{tp / (tp + fp):.2f}" if tp + fp else "—", f"{tp / (tp + fn):.2f}"]
+        mentions = sum(len(r["expected"]) for r in subset)
+        print(f"| {lang or 'all'} | {len(subset)} | {mentions} | " + " | ".join(cells) + " |")
 
 
 # --- start-up: load, validate, compile; reload stalls; `monitor match` end to end -------------
@@ -317,7 +387,7 @@ def startup(args: argparse.Namespace) -> None:
             ]
             print("| " + " | ".join(row) + " |", flush=True)
         reload_stalls(Path(tmp) / "w10000")
-        match_command(Path(tmp) / "w10000", args.posts, rng)
+        match_command(Path(tmp) / "w10000", args.posts, rng, args.against)
 
 
 def reload_stalls(directory: Path) -> None:
@@ -378,8 +448,11 @@ def reload_stalls(directory: Path) -> None:
             print(f"| {name} | {took:.2f} | {gap * 1000:,.0f} | {ticks:,} |", flush=True)
 
 
-def match_command(directory: Path, n_posts: int, rng: random.Random) -> None:
-    """``monitor match`` on n posts against the 10,000-alias watchlist, as a subprocess."""
+def match_command(
+    directory: Path, n_posts: int, rng: random.Random, against: Path | None = None
+) -> None:
+    """``monitor match`` on n posts against the 10,000-alias watchlist, as a subprocess; with
+    ``against``, the same command from that source tree too, round-robin (3 rounds, least CPU)."""
     entities_text = (directory / "entities" / "imported.yaml").read_text(encoding="utf-8")
     names = [
         name
@@ -390,43 +463,81 @@ def match_command(directory: Path, n_posts: int, rng: random.Random) -> None:
     with posts.open("w", encoding="utf-8") as fh:
         for i, text in enumerate(make_posts(n_posts, names, rng)):
             fh.write(json.dumps({"id": i, "text": text}, ensure_ascii=False) + "\n")
-    monitor = Path(sys.executable).with_name("monitor")
-    data = directory / "data"
+    trees: list[tuple[str, str]] = [("", str(Path(__file__).resolve().parents[1]))]
+    if against is not None:
+        trees.append((f" ({against.name})", str(against.resolve())))
     print(f"\n`monitor match --json` on {n_posts:,} posts, 10,000 aliases, end to end\n")
-    print("| run | wall s | CPU s | posts/s (CPU) | matches |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for name, data_dir in (
-        ("no data directory (compiled every time)", directory / "missing"),
-        ("first run (compiles, writes the cache)", data),
-        ("next runs (cache hit)", data),
-    ):
-        if data_dir == data:
-            data.mkdir(exist_ok=True)
-        env = {**os.environ, "MONITOR_DATA_DIR": str(data_dir)}
-        with posts.open("rb") as stdin:
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t0 = time.perf_counter()
-            done = subprocess.run(
-                [str(monitor), "match", "--watchlist", str(directory / "channels.yaml"), "--json"],
-                stdin=stdin,
-                capture_output=True,
-                env=env,
-                check=True,
-            )
-            took = time.perf_counter() - t0
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-        matches = done.stdout.count(b"\n")
-        print(
-            f"| {name} | {took:.2f} | {cpu:.2f} | {n_posts / cpu:,.0f} | {matches:,} |", flush=True
-        )
+    print("| run | wall s | CPU s | posts/s (CPU) | matches | cache MB |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    runs = [
+        ("no data directory (compiled every time)", "missing"),
+        ("first run (compiles, writes the cache)", "data"),
+        ("next runs (cache hit)", "data"),
+    ]
+    for name, folder in runs:
+        best: dict[str, tuple[float, float, int, float]] = {}
+        for _ in range(1 if name.startswith("first") else 3):
+            for label, pythonpath in trees:
+                data_dir = directory / f"{folder}{label.strip(' ()')}"
+                if folder == "data":
+                    data_dir.mkdir(exist_ok=True)
+                took, cpu, matches = _run_match(directory, posts, data_dir, pythonpath)
+                cache = sum(f.stat().st_size for f in data_dir.glob("cache/*.bin")) / 1e6
+                if label not in best or cpu < best[label][1]:
+                    best[label] = (took, cpu, matches, cache)
+        for label, _ in trees:
+            took, cpu, matches, cache = best[label]
+            size = f"{cache:.0f}" if cache else ""
+            print(f"| {name}{label} | {took:.2f} | {cpu:.2f} | {n_posts / cpu:,.0f} | {matches:,} "
+                  f"| {size} |", flush=True)  # fmt: skip
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import monitor.cli"], check=True)
     took = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    print(f"| of which: starting the CLI (`import monitor.cli`) | {took:.2f} | {cpu:.2f} | | |")
+    print(f"| of which: starting the CLI (`import monitor.cli`) | {took:.2f} | {cpu:.2f} | | | |")
+
+
+#: ``monitor`` from the source tree first on sys.path: the editable install's import hook (which
+#: would always load this checkout, whatever PYTHONPATH says) is taken out first.
+_MONITOR_FROM = """
+import sys
+sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in getattr(f, "__module__", "")]
+sys.path.insert(0, sys.argv.pop(1))
+sys.argv[0] = "monitor"
+from monitor.cli import main
+main()
+"""
+
+
+def _run_match(directory: Path, posts: Path, data_dir: Path, tree: str) -> tuple[float, float, int]:
+    """One ``monitor match --json`` run of the source ``tree``: wall s, CPU s, lines printed."""
+    env = {**os.environ, "MONITOR_DATA_DIR": str(data_dir)}
+    watchlist = str(directory / "channels.yaml")
+    with posts.open("rb") as stdin:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _MONITOR_FROM,
+                tree,
+                "match",
+                "--watchlist",
+                watchlist,
+                "--json",
+            ],
+            stdin=stdin,
+            capture_output=True,
+            env=env,
+            check=True,
+        )
+        took = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return took, cpu, done.stdout.count(b"\n")
 
 
 if __name__ == "__main__":

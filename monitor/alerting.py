@@ -45,6 +45,7 @@ def routes_from(watchlist: Watchlist) -> list[Route]:
                 channels=channels,
                 min_status=spec.min_status,
                 digest=spec.digest,
+                health=spec.health,
             )
         )
     return routes

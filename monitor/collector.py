@@ -88,12 +88,16 @@ async def resolve_channel(client: TelegramClient, key: str) -> ResolvedChannel:
             chats = resolved.chats
             wanted = resolved.peer.channel_id
     except (errors.UsernameNotOccupiedError, errors.UsernameInvalidError):
-        raise CollectorError(
+        error = CollectorError(
             f"no Telegram channel named @{key}",
             hint="check the handle in channels.yaml (t.me/<name> must open the channel)",
-        ) from None
-    except (errors.ChannelPrivateError, errors.ChannelInvalidError):
-        raise CollectorError(f"channel {key} is private or this account was banned") from None
+        )
+        error.problem = "renamed"  # for monitor.health: the name no longer resolves
+        raise error from None
+    except (errors.ChannelPrivateError, errors.ChannelInvalidError) as exc:
+        error = CollectorError(f"channel {key} is private or this account was banned")
+        error.problem = "private" if isinstance(exc, errors.ChannelPrivateError) else None
+        raise error from None
     except ValueError:
         raise CollectorError(
             f"channel id {key} is unknown to this account",

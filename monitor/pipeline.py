@@ -29,6 +29,7 @@ from monitor.collector import (
 )
 from monitor.config import ChannelSpec
 from monitor.errors import CollectorError
+from monitor.health import problem_of
 from storage import channels as channel_repo
 from storage import missing_media as missing_repo
 from storage import posts as post_repo
@@ -140,6 +141,7 @@ class ChannelReport:
     batches: int = 0
     parked_until: datetime | None = None
     error: str | None = None
+    problem: str | None = None  # what the error says about the channel (monitor.health)
     flags: list[int] = field(default_factory=list)
 
     @property
@@ -593,6 +595,7 @@ class Pipeline:
 
     async def _failed(self, report: ChannelReport, exc: BaseException) -> None:
         report.error = _describe(exc)
+        report.problem = problem_of(exc)
         if report.channel_id is None:
             return
         try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # `monitor status` imports backoff() without Telethon or APSc
     from monitor.pipeline import ChannelReport, Pipeline
 
 log = get_logger(__name__)  # structlog loads when it first logs
+ReportHook = Callable[..., Awaitable[None]]  # (spec, report, *, job) after each pass
 
 MAX_BACKOFF = timedelta(hours=1)
 RECHECK_EVERY = timedelta(minutes=30)
@@ -60,11 +61,13 @@ class ChannelScheduler:
         recheck_every: timedelta = RECHECK_EVERY,
         flush_every: timedelta = FLUSH_EVERY,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_report: Sequence[ReportHook] = (),
     ) -> None:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
         self.pipeline = pipeline
         self.client = client
+        self.on_report = list(on_report)  # e.g. monitor.health: told of every finished pass
         self.recheck_every = recheck_every
         self.now = now
         self.scheduler = AsyncIOScheduler(timezone=UTC)
@@ -258,6 +261,11 @@ class ChannelScheduler:
             log.exception("channel_pass_failed", channel=key, job=job)
             report = ChannelReport(key, error=f"{type(exc).__name__}: {exc}")
         self._after(key, spec, report, job_id=f"{job}:{key}")
+        for hook in self.on_report:
+            try:
+                await hook(spec, report, job=job)
+            except Exception:  # e.g. the database is away: the pass itself is done
+                log.exception("pass_hook_failed", channel=key, job=job)
         return report
 
     def _after(self, key: str, spec: ChannelSpec, report: ChannelReport, *, job_id: str) -> None:

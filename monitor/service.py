@@ -30,6 +30,7 @@ from monitor.alerting import Alerting
 from monitor.config import Watchlist, compile_matcher, load_watchlist
 from monitor.errors import ConfigError
 from monitor.flagging import Flagger
+from monitor.health import HealthTracker
 from monitor.language import get_detector
 from monitor.matching import Matcher
 from monitor.pipeline import Pipeline
@@ -212,7 +213,16 @@ async def run_daemon(
                 summary = RunSummary(time.monotonic() - started, 0, 0, 0, 0, 0, 0, 0)
                 log.info("monitor_stopped", summary=summary.line())
                 return summary
-            scheduler = ChannelScheduler(runtime.pipeline, runtime.client)
+            health = HealthTracker(
+                runtime.engine,
+                routes=lambda: runtime.alerting.routes,
+                wake=runtime.alerting.worker.wake,
+            )
+            await health.load()
+            runtime.pipeline.after_commit.append(health.after_commit)
+            scheduler = ChannelScheduler(
+                runtime.pipeline, runtime.client, on_report=[health.observe]
+            )
             alerts_stop = asyncio.Event()
             deliverer = asyncio.create_task(runtime.alerting.worker.run_forever(alerts_stop))
             watcher = asyncio.create_task(_watch_files(runtime, reload_requested, stop))

@@ -10,6 +10,7 @@ from monitor.config import load_watchlist
 from monitor.scheduler import backoff
 from monitor.settings import Settings
 from storage import check_schema, create_engine
+from storage.health import ChannelHealth, load_health
 from storage.missing_media import ChannelMissingMedia, missing_media_by_channel
 from storage.status import channel_status
 
@@ -26,6 +27,7 @@ async def collect_status(settings: Settings) -> tuple[list[dict[str, Any]], dict
             missing = await missing_media_by_channel(
                 conn=conn, now=datetime.now(UTC), period=timedelta(days=settings.media_retry_days)
             )
+            health = await load_health(conn=conn)
         alerts = await outbox_counts(engine)
     finally:
         await engine.dispose()
@@ -48,6 +50,9 @@ async def collect_status(settings: Settings) -> tuple[list[dict[str, Any]], dict
                 next_poll = state.last_poll_at + backoff(spec.poll_every, state.consecutive_errors)
             if state.last_error:
                 note = f"error: {state.last_error}"
+        problem = health.get(spec.key)
+        if problem is not None and problem.problem is not None:
+            note = f"health: {problem.problem}" + (f"; {note}" if note else "")
         rows.append(
             {
                 "channel": spec.key,
@@ -67,6 +72,7 @@ async def collect_status(settings: Settings) -> tuple[list[dict[str, Any]], dict
                 **_photos_missing(
                     missing.get(state.channel_id) if state and "photo" in spec.media else None
                 ),
+                **_health(health.get(spec.key)),
             }
         )
     return rows, alerts
@@ -78,4 +84,14 @@ def _photos_missing(summary: ChannelMissingMedia | None) -> dict[str, Any]:
         "photos_missing": summary.missing if summary else 0,
         "photos_given_up": summary.given_up if summary else 0,
         "next_photo_retry_at": summary.next_retry if summary else None,
+    }
+
+
+def _health(row: ChannelHealth | None) -> dict[str, Any]:
+    """The channel's open health problem (monitor.health): what, since when, and why."""
+    open_ = row is not None and row.problem is not None
+    return {
+        "health": row.problem if open_ and row else "ok",
+        "health_since": row.since if open_ and row else None,
+        "health_detail": row.detail if open_ and row else None,
     }

@@ -14,6 +14,12 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
     from storage.capture_log import log_media, log_versions
     from storage.capture_verify import Mismatch, VerifyReport, verify_archive
     from storage.channels import get_channel, get_peer, list_channels, save_peer, upsert_channel
+    from storage.citation_queries import (
+        NotArchivedError,
+        load_citation_source,
+        load_citation_source_for_post,
+    )
+    from storage.digests import version_digest
     from storage.engine import (
         check_schema,
         create_engine,
@@ -38,6 +44,14 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
         set_flag_status,
         set_flags_status,
     )
+    from storage.health import (
+        ChannelHealth,
+        close_problem,
+        load_health,
+        newest_post_at,
+        open_problem,
+        set_failing_since,
+    )
     from storage.media import MediaStore, StoredFile, link_post_media, record_media
     from storage.models import metadata
     from storage.post_queries import (
@@ -57,6 +71,7 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
         touch_checked,
         upsert_posts,
     )
+    from storage.provenance import Provenance, version_origins
     from storage.records import ChannelRecord, ForwardedFrom, MediaRecord, PostRecord
     from storage.state import (
         CollectorState,
@@ -92,6 +107,12 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "save_peer",
         "upsert_channel",
     ),
+    "storage.citation_queries": (
+        "NotArchivedError",
+        "load_citation_source",
+        "load_citation_source_for_post",
+    ),
+    "storage.digests": ("version_digest",),
     "storage.engine": (
         "check_schema",
         "create_engine",
@@ -128,6 +149,14 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "set_flag_status",
         "set_flags_status",
     ),
+    "storage.health": (
+        "ChannelHealth",
+        "close_problem",
+        "load_health",
+        "newest_post_at",
+        "open_problem",
+        "set_failing_since",
+    ),
     "storage.media": (
         "MediaStore",
         "StoredFile",
@@ -152,6 +181,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "touch_checked",
         "upsert_posts",
     ),
+    "storage.provenance": ("Provenance", "version_origins"),
     "storage.records": (
         "ChannelRecord",
         "ForwardedFrom",
@@ -172,6 +202,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
+    "ChannelHealth",
     "Evidence",
     "Mismatch",
     "VerifyReport",
@@ -190,8 +221,10 @@ __all__ = [
     "MediaRecord",
     "MediaStore",
     "NewFlag",
+    "NotArchivedError",
     "PostKey",
     "PostRecord",
+    "Provenance",
     "SchemaOutOfDateError",
     "StorageError",
     "StoredFile",
@@ -200,6 +233,7 @@ __all__ = [
     "album_posts",
     "audit",
     "check_schema",
+    "close_problem",
     "content_hashes",
     "create_engine",
     "create_flags",
@@ -221,9 +255,14 @@ __all__ = [
     "list_states",
     "list_versions",
     "link_post_media",
+    "load_citation_source",
+    "load_citation_source_for_post",
+    "load_health",
     "mark_deleted",
     "mark_mention_removed",
     "metadata",
+    "newest_post_at",
+    "open_problem",
     "park",
     "posts_to_recheck",
     "prepare_schema",
@@ -232,6 +271,7 @@ __all__ = [
     "record_success",
     "save_peer",
     "schedule",
+    "set_failing_since",
     "set_flag_status",
     "set_flags_status",
     "stamp",
@@ -240,6 +280,8 @@ __all__ = [
     "upgrade",
     "upsert_channel",
     "upsert_posts",
+    "version_digest",
+    "version_origins",
 ]
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "audit_event",
     "capture_log",
     "channel",
+    "channel_health",
     "channel_snapshot",
     "collector_state",
     "entity",
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 FLAG_STATUSES = ("new", "confirmed", "dismissed", "escalated")
-OUTBOX_KINDS = ("alert", "followup", "digest")
+OUTBOX_KINDS = ("alert", "followup", "digest", "health")
 OUTBOX_STATUSES = ("pending", "sending", "delivered", "failed")
 
 metadata = MetaData(
@@ -136,6 +137,9 @@ post_version = Table(
     Column("edited_at", UTCDateTime),
     Column("captured_at", UTCDateTime, nullable=False),
     Column("content_hash", String(64), nullable=False),
+    # "collected" (our capture) or "imported" (source: the export's file name) (0007)
+    Column("provenance", String(16), nullable=False, server_default="collected"),
+    Column("source", Text),
     UniqueConstraint("post_id", "content_hash"),
 )
 
@@ -258,7 +262,8 @@ alert_outbox = Table(
     Column("id", BigIntPK, primary_key=True),
     Column("idempotency_key", String(255), nullable=False, unique=True),
     Column("route", String(128), nullable=False),
-    Column("post_id", BigInteger, ForeignKey("post.id", ondelete="CASCADE"), nullable=False),
+    # NULL for a channel health alert (kind "health", 0008): about a channel, not a post.
+    Column("post_id", BigInteger, ForeignKey("post.id", ondelete="CASCADE"), nullable=True),
     Column("flag_ids", JSONType, nullable=False),
     Column("kind", String(16), nullable=False, default="alert"),
     Column("status", String(16), nullable=False, default="pending"),
@@ -271,6 +276,23 @@ alert_outbox = Table(
     Column("lease_owner", String(255)),  # "host|pid|start" of the worker sending it (0003)
     Index(None, "status", "next_attempt_at"),
     Index(None, "post_id"),  # a flagged post's earlier alerts (0002)
+)
+
+# Channel health (0008): one row per watched channel (its canonical handle) that ever had a
+# problem: what is wrong now (NULL: healthy), since when, and how many problems it has had
+# (``episode``, part of the health alerts' idempotency keys). ``failing_since``: the first
+# failed poll of the current streak, so "failed every poll for an hour" survives a restart.
+channel_health = Table(
+    "channel_health",
+    metadata,
+    Column("handle", String(128), primary_key=True),
+    Column("channel_id", BigInteger),
+    Column("problem", String(32)),
+    Column("detail", Text),
+    Column("since", UTCDateTime),
+    Column("episode", Integer, nullable=False, default=0, server_default="0"),
+    Column("failing_since", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 # The tamper-evident capture log (0005): a hash chain over every stored post version and media

@@ -20,6 +20,7 @@ from storage.engine import dialect_insert
 from storage.errors import StorageError
 from storage.media import link_post_media
 from storage.models import channel, post, post_metric, post_version
+from storage.provenance import Provenance, imported_record, known_versions
 from storage.records import PostRecord
 
 __all__ = [
@@ -123,6 +124,7 @@ async def upsert_posts(
     conn: AsyncConnection,
     captured_at: datetime,
     expect_new: bool = False,
+    provenance: Provenance | None = None,
 ) -> UpsertResult:
     """Store collected messages idempotently.
 
@@ -139,9 +141,16 @@ async def upsert_posts(
     insert found already stored (a repeated batch, another account's pass) are looked up. The
     outcome is the same either way; only the number of statements differs.
 
+    ``provenance``: where the records come from (default: our own capture). Imported records
+    (see :mod:`storage.provenance`) never change a post that holds a captured version: they add
+    only the versions (text and edit date) it lacks, and count as ``changed`` when they do.
+
     The channel rows must exist (see :func:`storage.channels.upsert_channel`).
     """
     result = UpsertResult()
+    imported = provenance is not None and provenance.imported
+    if imported:
+        records = [imported_record(r) for r in records]
     latest: dict[tuple[int, int], PostRecord] = {}
     for record in records:
         latest[(record.channel_id, record.message_id)] = record
@@ -173,6 +182,7 @@ async def upsert_posts(
     media_posts: list[tuple[int, PostRecord]] = []
     new_media: list[tuple[int, PostRecord]] = []  # posts inserted here: nothing linked yet
     checked: list[int] = []
+    known = await known_versions([r.id for r in existing.values()], conn=conn) if imported else {}
     for key, record in latest.items():
         if key in inserted:
             post_id = inserted[key]
@@ -186,7 +196,15 @@ async def upsert_posts(
             continue
         row = existing[key]
         post_id = row.id
-        checked.append(post_id)
+        if post_id in known and known[post_id].collected:
+            if (record.text, record.edited_at) in known[post_id].contents:
+                result.unchanged.append(PostKey(*key, post_id))
+            else:
+                versions.append(_version_row(post_id, record, captured_at))
+                result.changed.append(PostKey(*key, post_id))
+            continue
+        if not imported:
+            checked.append(post_id)
         if record.content_hash != row.content_hash and _older(record.edited_at, row.edited_at):
             # A copy fetched before the stored edit arrived late: its text is kept as a version;
             # the post's current fields (and counters, older too) stay as they are.
@@ -221,6 +239,8 @@ async def upsert_posts(
             if metrics_changed:
                 metric_updates.append({"pid": post_id, **counters})
 
+    if versions and provenance is not None:
+        versions = [{**row, **provenance.columns()} for row in versions]
     if versions:
         insert = dialect_insert(conn)(post_version).on_conflict_do_nothing(
             index_elements=["post_id", "content_hash"]

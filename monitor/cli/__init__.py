@@ -5,12 +5,15 @@ from __future__ import annotations
 from monitor.cli import (
     alerts_cmd,  # noqa: F401
     channels_cmd,  # noqa: F401
+    cite_cmd,  # noqa: F401
     collect_cmd,  # noqa: F401
     config_cmd,  # noqa: F401  (registers commands on app)
     db_cmd,  # noqa: F401
     demo_cmd,  # noqa: F401
+    entities_cmd,  # noqa: F401
     evidence_cmd,  # noqa: F401
     flags_cmd,  # noqa: F401
+    import_cmd,  # noqa: F401
     match_cmd,  # noqa: F401
     simulator_cmd,  # noqa: F401
     verify_cmd,  # noqa: F401

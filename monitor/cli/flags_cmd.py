@@ -220,15 +220,24 @@ def show(
     Example: monitor flags show 12 --json
     """
     from monitor.cli.flags_render import inert_text
+    from storage.provenance import version_origins
     from storage.review import flag_views
 
+    async def fetch(conn: AsyncConnection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        views = await flag_views(conn=conn, flag_id=flag_id)
+        return views, (await version_origins(views[0]["post_id"], conn=conn) if views else [])
+
     settings = make_settings(ctx, data_dir=data_dir, quiet=True)
-    views = run_async(_with_conn(settings, lambda conn: flag_views(conn=conn, flag_id=flag_id)))
+    views, origins = run_async(_with_conn(settings, fetch))
     if not views:
         raise ConfigError(f"no flag with id {flag_id}", hint="see `monitor flags list`")
     view = views[0]
     if as_json:
-        _print_json({**flag_json(view), "text": view["text"]})
+        versions = [
+            {**o, "captured_at": _iso(o["captured_at"]), "edited_at": _iso(o["edited_at"])}
+            for o in origins
+        ]
+        _print_json({**flag_json(view), "text": view["text"], "versions": versions})
         return
     safe = markup_safe
     text = Text(view["text"])  # stylise spans on the stored text, then drop control characters
@@ -251,6 +260,17 @@ def show(
         f"language: {safe(view['language'] or 'unknown')}"
     )
     console.print(f"link: {view['link']}", soft_wrap=True)
+    if any(o["provenance"] != "collected" for o in origins):  # say which text is not our capture
+        console.print(
+            "versions: "
+            + "; ".join(
+                f"{o['provenance']}"
+                + (f" from {safe(o['source'])}" if o["source"] else "")
+                + f" {o['captured_at']:%Y-%m-%d %H:%M} UTC"
+                for o in origins
+            ),
+            soft_wrap=True,
+        )
     console.print(
         "matched: "
         + ", ".join(
@@ -262,24 +282,10 @@ def show(
 
 def parse_post_ref(ref: str) -> tuple[str | int, int]:
     """``https://t.me/name/123``, ``t.me/c/<id>/123``, ``@name/123`` or ``<channel id>/123``
-    as (username or channel id, message id)."""
-    import re
+    as (username or channel id, message id): the parser ``monitor cite`` uses."""
+    from monitor.cli.cite_cmd import parse_ref
 
-    found = re.fullmatch(
-        r"(?:(?:https?://)?(?:www\.)?t(?:elegram)?\.me/)?(c/)?@?([A-Za-z0-9_]+)/(\d+)/?(?:\?.*)?",
-        ref.strip(),
-    )
-    if found is None:
-        raise ConfigError(
-            f"--post {markup_safe(repr(ref))} is not a post reference",
-            hint="use a t.me link (https://t.me/name/123), @name/123 or <channel id>/<message id>",
-        )
-    private, channel, message_id = found.groups()
-    if private and not channel.isdigit():
-        raise ConfigError(
-            f"--post {markup_safe(repr(ref))}: a t.me/c/ link needs a numeric channel id"
-        )
-    return (int(channel) if channel.isdigit() else channel), int(message_id)
+    return parse_ref(ref, "--post")
 
 
 @flags_app.command("set")

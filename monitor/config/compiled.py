@@ -1,8 +1,8 @@
 """The compiled matcher of a watchlist, cached on disk so a large watchlist starts fast.
 
 :class:`~monitor.matching.Matcher` stays pure; this module owns the file I/O. A cache file is
-named after a SHA-256 of everything :meth:`Matcher.compile` reads (each entity's id, name and
-aliases, in order) and of the matching code itself (its source files, the Unicode and
+named after a SHA-256 of everything :meth:`Matcher.compile` reads (each entity's id, name,
+aliases and ``infer`` switch, in order) and of the matching code itself (its source files, the Unicode and
 pyahocorasick versions), so an edited alias or an upgraded normaliser never reuses a stale
 automaton. Files are written atomically (a temporary file renamed into place); a file that
 cannot be read or is not a compiled matcher is ignored and written again. The cache directory
@@ -115,14 +115,16 @@ import gc, pickle, sys, types
 gc.disable()
 from monitor.matching import Matcher
 rows = pickle.load(sys.stdin.buffer)
-entities = [types.SimpleNamespace(id=i, name=n, aliases=a) for i, n, a in rows]
+entities = [types.SimpleNamespace(id=i, name=n, aliases=a, infer=f) for i, n, a, f in rows]
 sys.stdout.buffer.write(Matcher.compile(entities).dumps())
 """
 
 
 def _compile_in_child(entities: Sequence[Any]) -> bytes | None:
     """The compiled matcher's bytes from a child process; ``None`` (logged) if it failed."""
-    rows = [(str(e.id), e.name, tuple(getattr(e, "aliases", None) or ())) for e in entities]
+    rows = [
+        (str(e.id), e.name, tuple(getattr(e, "aliases", None) or ()), _infers(e)) for e in entities
+    ]
     root = str(Path(__file__).resolve().parents[2])  # where `monitor` is importable from
     env = {
         **os.environ,
@@ -150,9 +152,16 @@ def cache_key(entities: Sequence[Any]) -> str:
     """A hex SHA-256 of what the compiled matcher depends on."""
     digest = hashlib.sha256(_code_fingerprint())
     # Exactly what Matcher.compile reads.
-    rows = [[str(e.id), e.name, list(getattr(e, "aliases", None) or ())] for e in entities]
+    rows = [
+        [str(e.id), e.name, list(getattr(e, "aliases", None) or ()), _infers(e)] for e in entities
+    ]
     digest.update(json.dumps(rows, ensure_ascii=False).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
+
+
+def _infers(entity: Any) -> bool:
+    """Whether the entity's aliases get inferred forms (``infer:`` in the watchlist)."""
+    return bool(getattr(entity, "infer", True))
 
 
 @functools.cache
@@ -162,7 +171,7 @@ def _code_fingerprint() -> bytes:
     import ahocorasick
 
     digest = hashlib.sha256()
-    for name in ("aliases", "matcher", "normalize", "spans"):
+    for name in ("aliases", "infer", "matcher", "normalize", "spans"):
         module = importlib.import_module(f"monitor.matching.{name}")
         digest.update(Path(str(module.__file__)).read_bytes())
     versions = (

@@ -32,7 +32,9 @@ __all__ = ["WatchlistError", "is_included", "load_entities", "load_watchlist", "
 TOP_KEYS = ("defaults", "include", "channels", "entities", "alerts")
 #: Top-level keys starting with this are ignored: a place for YAML anchors (``x-base: &base``).
 EXTENSION_PREFIX = "x-"
-CHANNEL_SHAPE = 'write `- handle: "@name"` with optional label, poll_every, tags, enabled'
+CHANNEL_SHAPE = (
+    'write `- handle: "@name"` with optional label, poll_every, tags, enabled, silent_after'
+)
 ENTITY_SHAPE = "write `- id: some-id` with name, kind, tags and aliases"
 ROUTE_SHAPE = 'write `- name: desk` with url: "${VAR}", entities, channels, min_status'
 
@@ -59,10 +61,22 @@ class WatchlistError(ConfigError):
         )
 
 
-def load_watchlist(path: Path, *, env: Mapping[str, str] | None = None) -> Watchlist:
-    """Load and validate a channels.yaml file; raises :class:`WatchlistError`/``ConfigError``."""
+def load_watchlist(
+    path: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[Path, str] | None = None,
+) -> Watchlist:
+    """Load and validate a channels.yaml file; raises :class:`WatchlistError`/``ConfigError``.
+
+    ``overrides`` maps files (this one or included ones) to text read instead of their content
+    on disk, under their own names: how an edit is validated before it is written.
+    """
     path = Path(path)
-    return parse_watchlist(_read(path), source=str(path), base_dir=path.parent, env=env)
+    texts = {Path(p).resolve(): text for p, text in (overrides or {}).items()}
+    text = texts[path.resolve()] if path.resolve() in texts else _read(path)
+    env = os.environ if env is None else env
+    return _build(text, str(path), env, path.parent, overrides=texts)
 
 
 def parse_watchlist(
@@ -114,7 +128,13 @@ def is_included(channels_file: Path, path: Path) -> bool:
 
 
 def _build(
-    text: str, source: str, env: Mapping[str, str], base_dir: Path, *, entities_only: bool = False
+    text: str,
+    source: str,
+    env: Mapping[str, str],
+    base_dir: Path,
+    *,
+    entities_only: bool = False,
+    overrides: Mapping[Path, str] | None = None,
 ) -> Watchlist:
     """Fast first; on any problem (or YAML the fast loader will not vouch for) the round-trip
     loader reads everything again and reports the problems with their positions."""
@@ -122,13 +142,16 @@ def _build(
     with paused_gc():
         try:
             fast = _Builder(used, base_dir, entities_only=entities_only, fast=True)
+            fast.overrides = overrides or {}
             return fast.build(text, source)
         except _TooCostly as exc:  # ruamel would refuse it too, only much slower
             raise WatchlistError([exc.problem]) from None
         except (WatchlistError, NeedsRoundTrip):
             pass
         try:
-            return _Builder(used, base_dir, entities_only=entities_only).build(text, source)
+            slow = _Builder(used, base_dir, entities_only=entities_only)
+            slow.overrides = overrides or {}
+            return slow.build(text, source)
         except WatchlistError as exc:
             raise WatchlistError([used.hide(problem) for problem in exc.problems]) from None
 
@@ -200,6 +223,8 @@ class _Builder:
         self.raw_channels: list[Placed[Any]] = []
         self.raw_entities: list[Placed[Any]] = []
         self.raw_routes: list[Placed[Any]] = []
+        #: Resolved path -> text to read instead of the file (an edit being validated).
+        self.overrides: Mapping[Path, str] = {}
 
     def build(self, text: str, source: str) -> Watchlist:
         doc = self._parse_main(text, source)
@@ -401,11 +426,13 @@ class _Builder:
 
     def _load_included(self, doc: YamlDoc, loc: Any, path: Path, order: int) -> YamlDoc | None:
         try:
-            size = path.stat().st_size
+            text = self.overrides.get(path.resolve())
+            size = len(text.encode()) if text is not None else path.stat().st_size
             if size > MAX_BYTES:
                 self.problems.append(Problem(order, 1, 1, str(path), size_problem(size)))
                 return None
-            text = path.read_text(encoding="utf-8-sig")
+            if text is None:
+                text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             self.problems.append(doc.problem(loc, f"cannot read included file '{path}': {exc}"))
             return None

@@ -47,6 +47,7 @@ MediaKind = Literal["photo", "video", "document", "audio", "voice", "sticker", "
 EntityKind = Literal["person", "organization", "place", "other"]
 
 MIN_POLL = timedelta(seconds=10)
+MIN_SILENT = timedelta(minutes=1)
 _SLUG = re.compile(r"[a-z0-9-]+")
 
 
@@ -77,6 +78,15 @@ def _min_poll(value: timedelta) -> timedelta:
     return value
 
 
+def _min_silent(value: timedelta) -> timedelta:
+    if value < MIN_SILENT:
+        raise ValueError(
+            f"silent_after '{format_duration(value)}' is too short; the minimum is 1m "
+            "(write how long the channel may go without a post, e.g. 2d)"
+        )
+    return value
+
+
 def _slug(value: Any) -> Any:
     if isinstance(value, str) and not _SLUG.fullmatch(value):
         suggestion = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "my-entity"
@@ -94,19 +104,21 @@ def _alias(value: Any) -> Any:
         raise ValueError("empty alias; remove the item or write the alias")
     from monitor.matching import normalize  # lazy: the matcher is imported only when needed
 
-    if not normalize(value).strip():
+    folded = normalize(value)
+    if not folded:
         raise ValueError(
             f"alias {_visible(value)} normalises to nothing; it has only punctuation, tatweel "
             "or invisible characters, so it can never match: remove it or write letters or digits"
         )
-    _long_enough("alias", value)
+    _long_enough("alias", value, folded)
     return value
 
 
-def _long_enough(what: str, value: str) -> None:
+def _long_enough(what: str, value: str, folded: str | None = None) -> None:
+    """``folded``: ``normalize(value)`` if the caller has it (10,000 aliases load faster)."""
     from monitor.matching import normalize
 
-    if len(normalize(value).strip()) < 2:
+    if len(normalize(value) if folded is None else folded) < 2:
         raise ValueError(
             f"{what} {_visible(value)} is too short to match safely (one character once "
             "normalised), it would flag any post with that letter as a word; write a longer form"
@@ -141,6 +153,7 @@ Text = Annotated[str, BeforeValidator(_text)]
 Tag = Annotated[str, BeforeValidator(_text)]
 Handle = Annotated[str, BeforeValidator(_handle)]
 PollEvery = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_min_poll)]
+SilentAfter = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_min_silent)]
 Alias = Annotated[str, BeforeValidator(_alias)]
 
 
@@ -152,11 +165,33 @@ class Defaults(FrozenModel):
     media: tuple[MediaKind, ...] = ("photo",)
 
 
+def _title_en(value: Any) -> Any:
+    """The desk's English title of a channel, cited in brackets after the original title."""
+    value = _text(value)
+    if isinstance(value, str):
+        if any(ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in value):
+            raise ValueError(
+                "title_en must be one line of plain text (no line breaks or control characters)"
+            )
+        if len(value) > TITLE_EN_MAX:
+            raise ValueError(
+                f"title_en is {len(value)} characters long; keep it to {TITLE_EN_MAX} at most"
+            )
+    return value
+
+
+TITLE_EN_MAX = 200
+
+
 class _ChannelBase(FrozenModel):
     handle: Handle
     label: Text | None = None
+    #: English rendering of the channel's title, added in brackets to citations (`monitor cite`).
+    title_en: Annotated[str, BeforeValidator(_title_en)] | None = None
     tags: tuple[Tag, ...] = ()
     enabled: bool = True
+    #: A health alert when the newest post is older than this (``None``: never).
+    silent_after: SilentAfter | None = None
 
     @property
     def key(self) -> str:
@@ -181,8 +216,10 @@ class ChannelEntry(_ChannelBase):
         return ChannelSpec(
             handle=self.handle,
             label=self.label,
+            title_en=self.title_en,
             tags=self.tags,
             enabled=self.enabled,
+            silent_after=self.silent_after,
             poll_every=self.poll_every if self.poll_every is not None else defaults.poll_every,
             backfill=self.backfill if self.backfill is not None else defaults.backfill,
             media=self.media if self.media is not None else defaults.media,
@@ -205,6 +242,9 @@ class EntitySpec(FrozenModel):
     kind: EntityKind = "other"
     tags: tuple[Tag, ...] = ()
     aliases: tuple[Alias, ...] = ()
+    #: Also match spellings nobody listed (Persian forms, Russian case endings, Latin
+    #: transliteration variants); ``false`` matches only the aliases as written.
+    infer: bool = True
 
 
 def _timezone(value: Any) -> Any:

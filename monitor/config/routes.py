@@ -74,6 +74,8 @@ class RouteSpec(BaseModel):
     channels: Selector = "all"
     min_status: Status = "new"
     digest: Annotated[timedelta, BeforeValidator(parse_duration)] | None = None
+    #: Also send channel health alerts (private, banned, renamed, silent, failing; recovered).
+    health: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -135,9 +137,10 @@ class RouteSpec(BaseModel):
         entities = "all" if self.entities == "all" else ", ".join(self.entities)
         channels = "all" if self.channels == "all" else ", ".join(self.channels)
         digest = f", digest {format_duration(self.digest)}" if self.digest else ""
+        health = ", health alerts" if self.health else ""
         return (
             f"{self.name} -> {' '.join(self.masked_urls())} (entities: {entities}; channels: "
-            f"{channels}; min_status {self.min_status}{digest})"
+            f"{channels}; min_status {self.min_status}{digest}{health})"
         )
 
 

@@ -9,6 +9,11 @@ Rules (names appear in every match so the desk can see *why* something matched):
   word; only for multi-word aliases or single words of at least ``MIN_CLITIC_WORD`` letters, so
   that قيس never fires inside قيسون;
 - ``acronym``: an alias in capitals of at most five letters; matches only case-sensitively.
+
+Inferred forms (issue 16; off for an entity with ``infer: false``), see
+:mod:`monitor.matching.infer`: ``article`` also names the Persian forms of an Arabic-script
+alias (article dropped, ة as ت, ezafe), ``inflection`` the Russian case endings of a Cyrillic
+alias, ``phonetic`` the transliteration variants of a Latin alias (keys of another automaton).
 """
 
 from __future__ import annotations
@@ -17,9 +22,16 @@ import itertools
 import unicodedata
 from dataclasses import dataclass
 
+from monitor.matching.infer import (
+    arabic_script_forms,
+    cyrillic_forms,
+    is_cyrillic,
+    phonetic_forms,
+)
 from monitor.matching.normalize import is_ignorable, normalize
 
 __all__ = [
+    "INFERRED",
     "RULES",
     "AliasForm",
     "alias_keys",
@@ -29,7 +41,9 @@ __all__ = [
 ]
 
 #: Rules in order of preference when one normalised form arises in several ways.
-RULES = ("exact", "acronym", "article", "hashtag", "clitic")
+RULES = ("exact", "acronym", "article", "hashtag", "clitic", "inflection", "phonetic")
+#: Rules of inferred forms (``infer: false`` turns them off; ``article`` only for Arabic script).
+INFERRED = ("article", "inflection", "phonetic")
 
 MIN_CLITIC_WORD = 5
 MAX_ACRONYM = 5
@@ -37,6 +51,9 @@ _ARTICLES = frozenset({"al", "el"})
 _MAX_ARTICLES = 3
 # Single proclitics and pairs, already in normalised letters.
 _PROCLITICS = ("و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل", "فك")
+_PROCLITIC_SET = frozenset(_PROCLITICS)
+#: Proclitics that end in ل: glued to ال they absorb its alef (ل + الخزعلي = للخزعلي).
+LAM_PROCLITICS = frozenset(p for p in _PROCLITICS if p.endswith("ل"))
 _DEFINITE = "ال"
 
 
@@ -94,10 +111,23 @@ def _article_variants(key: str) -> list[str]:
     return variants
 
 
+def takes_proclitics(key: str) -> bool:
+    """Whether a normalised Arabic-script form may have a proclitic glued to it."""
+    return " " in key or len(key) >= MIN_CLITIC_WORD
+
+
+def proclitic_fits(proclitic: str, key: str) -> bool:
+    """Whether ``proclitic`` glued to ``key`` is how Arabic writes it (ل + ال is لل, so
+    a ل proclitic never precedes an ال written in full)."""
+    return proclitic in _PROCLITIC_SET and not (
+        proclitic.endswith("ل") and key.startswith(_DEFINITE)
+    )
+
+
 def _clitic_variants(key: str) -> list[str]:
     words = key.split(" ")
     first = words[0]
-    if len(words) == 1 and len(first) < MIN_CLITIC_WORD:
+    if not takes_proclitics(key):
         return []
     rest = words[1:]
     out = []
@@ -110,13 +140,17 @@ def _clitic_variants(key: str) -> list[str]:
     return out
 
 
-def expand_alias(entity_id: str, alias: str) -> list[AliasForm]:
+def expand_alias(entity_id: str, alias: str, *, infer: bool = True) -> list[AliasForm]:
     """All forms of ``alias``; an empty list when nothing word-like remains."""
-    return [AliasForm(k, entity_id, alias, rule) for k, rule in alias_keys(alias)]
+    return [AliasForm(k, entity_id, alias, rule) for k, rule in alias_keys(alias, infer=infer)]
 
 
-def alias_keys(alias: str) -> list[tuple[str, str]]:
-    """``(key, rule)`` for every form of ``alias``: :func:`expand_alias` without the objects."""
+def alias_keys(alias: str, *, infer: bool = True) -> list[tuple[str, str]]:
+    """``(key, rule)`` for every form of ``alias``: :func:`expand_alias` without the objects.
+
+    A ``phonetic`` key is in the words of :func:`monitor.matching.infer.phonetic_text`, to be
+    searched in a post's phonetic text; every other key in normalised text.
+    """
     key = normalize(alias)
     if not key:
         return []
@@ -133,12 +167,17 @@ def alias_keys(alias: str) -> list[tuple[str, str]]:
         if k and k not in forms:
             forms[k] = rule
 
-    for base in keys:
+    phonetic: dict[str, None] = {}
+    for n, base in enumerate(keys):
         if is_arabic_script(base):
             for v in _clitic_variants(base):
                 add(v, "clitic")
             if " " in base:
                 add(base.replace(" ", ""), "hashtag")
+            if infer:
+                ta = normalize(alias.replace("\u0629", "\u062a"), zwnj_as_space=n > 0)
+                for v in arabic_script_forms(base, ta):
+                    add(v, "article")
         else:
             article = _article_variants(base)
             for v in article:
@@ -146,4 +185,9 @@ def alias_keys(alias: str) -> list[tuple[str, str]]:
             for v in [base, *article]:
                 if " " in v:
                     add(v.replace(" ", ""), "hashtag")
-    return list(forms.items())
+            if infer and is_cyrillic(base):
+                for v in cyrillic_forms(base):
+                    add(v, "inflection")
+            elif infer:
+                phonetic.update(dict.fromkeys(phonetic_forms([base, *article])))
+    return [*forms.items(), *((k, "phonetic") for k in phonetic)]

@@ -67,6 +67,7 @@ class Backend:
         self._subscribers: list[Callable[[ChangeEvent], None]] = []
         self._drop_next = 0
         self._photos: dict[int, SimPhoto] = {}
+        self._private: dict[int, str | None] = {}  # private channels: their former usernames
         self._documents: dict[int, SimDocument] = {}
         self._photo_counter = 0
         self._group_counter = 0
@@ -187,6 +188,37 @@ class Backend:
             if channel.username and channel.username.casefold() == wanted:
                 return channel
         return None
+
+    def make_private(self, channel_id: int) -> None:
+        """The channel goes private, as when its admins turn it so: its username is freed
+        (resolving it answers USERNAME_NOT_OCCUPIED) and every request touching it answers
+        CHANNEL_PRIVATE, for every account. :meth:`make_public` undoes it."""
+        channel = self.channel(channel_id)
+        if channel_id not in self._private:
+            self._private[channel_id] = channel.username
+            channel.username = None
+        self.faults.ban(channel_id)
+
+    def make_public(self, channel_id: int) -> None:
+        """Undo :meth:`make_private`: the username (if still free) and access come back."""
+        channel = self.channel(channel_id)
+        username = self._private.pop(channel_id, None)
+        if username and self.channel_by_username(username) is None:
+            channel.username = username
+        self.faults.unban(channel_id)
+
+    def silence(self, channel_id: int, since: datetime) -> None:
+        """Make the channel silent since ``since``: its messages are dated earlier, as if it
+        had posted nothing after then (order and spacing kept). A new :meth:`post` ends it."""
+        channel = self.channel(channel_id)
+        dates = [m.date for m in channel.messages.values()]
+        if not dates:
+            return
+        shift = max(dates) - _utc(since)
+        if shift.total_seconds() <= 0:
+            return
+        for message in channel.messages.values():
+            message.date -= shift
 
     def join(self, account: str, channel_id: int) -> None:
         self.channel(channel_id).joined.add(self.account(account).name)

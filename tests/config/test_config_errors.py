@@ -37,7 +37,7 @@ def test_unknown_key_without_close_match_lists_allowed_keys(problems):
     )
     assert lines == [
         "channels.yaml:4:5: unknown key 'colour' in entity 'x'; "
-        "allowed keys: id, name, kind, tags, aliases"
+        "allowed keys: id, name, kind, tags, aliases, infer"
     ]
 
 

@@ -55,3 +55,20 @@ def test_each_proclitic_glued_to_an_alias_is_matched(
 
 def test_a_glued_letter_that_is_no_proclitic_is_not_matched(matcher: Matcher) -> None:
     assert matcher.match("قال مقيس الخزعلي و تالسفير الصيني") == []
+
+
+def test_lam_before_the_article_is_written_once() -> None:
+    """ل + الخزعلي is للخزعلي: the alef goes, never the ل; a word that merely ends like the
+    alias, or the alias without its alef and without a proclitic, is not a mention."""
+    matcher = Matcher.compile([Entity("khazali", "الخزعلي")])
+    found = {t: [m.rule for m in matcher.match(t)] for t in
+             ("للخزعلي", "وللخزعلي", "والخزعلي", "لالخزعلي", "لخزعلي", "مالخزعلي", "الخزعلي")}  # fmt: skip
+    assert found == {
+        "للخزعلي": ["clitic"],
+        "وللخزعلي": ["clitic"],
+        "والخزعلي": ["clitic"],
+        "لالخزعلي": [],
+        "لخزعلي": [],
+        "مالخزعلي": [],
+        "الخزعلي": ["exact"],
+    }

@@ -37,6 +37,10 @@ MENTIONS = [
     ("ambassador", "Cui Wei"),
     ("irgc", "سپاه پاسداران"),
     ("khamenei", "علي خامنه اي"),
+    # inferred spellings (issue 16)
+    ("khazali", "Qays al-Khazaly"),
+    ("khazali", "قیس خزعلی"),
+    ("aah", "Asaib Ahl al-Hak"),
 ]
 FILLER = ["said", "today", "قال", "اليوم", "گفت", "امروز", "في", "و", "2024", "—", "!"]
 NOISE = [

@@ -2,7 +2,7 @@
 entries for what the archive already holds, in capture order.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0008
 Create Date: 2026-11-30 22:40:00
 """
 
@@ -19,7 +19,7 @@ from storage.capture_log import chain, media_item, version_item
 from storage.types import BigIntPK, UTCDateTime
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
