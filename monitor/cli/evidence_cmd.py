@@ -7,8 +7,8 @@ last line of this module; pointing that import at another ``export`` group moves
 from __future__ import annotations
 
 import json
-import re
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -24,7 +24,7 @@ from monitor.cli.app import (
     make_settings,
     run_async,
 )
-from monitor.cli.safe_text import inert, markup_safe
+from monitor.cli.safe_text import inert
 from monitor.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -32,14 +32,7 @@ if TYPE_CHECKING:
 
     from monitor.settings import Settings
 
-__all__ = ["evidence", "parse_ref"]
-
-_REF = re.compile(
-    r"(?:(?:https?://)?(?:www\.)?t(?:elegram)?\.me/)?(c/)?@?(-?[A-Za-z0-9_]+)/(\d+)/?(?:\?.*)?"
-)
-REF_HINT = "use a t.me link (https://t.me/name/123, t.me/c/<id>/123), @name/123, " + (
-    "<channel id>/<message id>, or --flag ID"
-)
+__all__ = ["evidence"]
 
 
 class Status(StrEnum):
@@ -47,19 +40,6 @@ class Status(StrEnum):
     confirmed = "confirmed"
     dismissed = "dismissed"
     escalated = "escalated"
-
-
-def parse_ref(ref: str) -> tuple[str | int, int]:
-    """``https://t.me/name/123``, ``t.me/c/<id>/123``, ``@name/123`` or ``<channel id>/123``
-    as (username or channel id, message id)."""
-    found = _REF.fullmatch(ref.strip())
-    if found is None:
-        raise ConfigError(f"{markup_safe(repr(ref))} is not a post reference", hint=REF_HINT)
-    private, channel, message_id = found.groups()
-    numeric = channel.lstrip("-").isdigit()
-    if (private and not numeric) or (channel.startswith("-") and not numeric):
-        raise ConfigError(f"{markup_safe(repr(ref))}: the channel must be a number", hint=REF_HINT)
-    return (int(channel) if numeric else channel), int(message_id)
 
 
 def evidence(
@@ -94,6 +74,14 @@ def evidence(
     until: Annotated[
         str | None, typer.Option(help="With --flags: flagged until a date (inclusive).")
     ] = None,
+    tz: Annotated[
+        str | None,
+        typer.Option(
+            "--tz",
+            help="Time zone of the citations' dates (default: the desk's, else UTC).",
+            show_default=False,
+        ),
+    ] = None,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -107,6 +95,8 @@ def evidence(
     Example: monitor export evidence https://t.me/khazali_media_sim/125 -o meeting.zip
     Example: monitor export evidence --flags --status confirmed --since 2024-05-01 -o evidence/
     """
+    from monitor.citations import parse_post_ref, resolve_timezone
+    from monitor.cli.cite_cmd import _desk_context
     from monitor.cli.flags_cmd import parse_since, parse_until
 
     chosen = [
@@ -122,9 +112,11 @@ def evidence(
         )
     if not flags and (status or since or until):
         raise ConfigError("--status, --since and --until go with --flags")
-    target = parse_ref(ref) if ref else None
+    target = parse_post_ref(ref) if ref else None
     window = (parse_since(since), parse_until(until, "--until"))
     settings = make_settings(ctx, data_dir=data_dir, quiet=True)
+    zone_name, titles = _desk_context(settings, tz)
+    cite = Citing(resolve_timezone(zone_name), titles)
     written = run_async(
         _export(
             settings,
@@ -134,6 +126,7 @@ def evidence(
             status=status.value if status else None,
             window=window,
             output=output,
+            cite=cite,
         )
     )
     for row in written:
@@ -161,6 +154,7 @@ async def _export(
     status: str | None,
     window: tuple[datetime | None, datetime | None],
     output: Path,
+    cite: Citing,
 ) -> list[dict[str, Any]]:
     from storage import MediaStore, StorageError, check_schema, create_engine
     from storage.evidence_queries import find_post, flagged_posts
@@ -187,14 +181,14 @@ async def _export(
                         hint="monitor flags list shows the flags' ids",
                     )
             for post_id in post_ids:
-                written.append(await _bundle(conn, store, post_id, output, folder=flags))
+                written.append(await _bundle(conn, store, post_id, output, folder=flags, cite=cite))
     finally:
         await engine.dispose()
     return written
 
 
 async def _bundle(
-    conn: AsyncConnection, store: Any, post_id: int, output: Path, *, folder: bool
+    conn: AsyncConnection, store: Any, post_id: int, output: Path, *, folder: bool, cite: Citing
 ) -> dict[str, Any]:
     import hashlib
 
@@ -205,7 +199,7 @@ async def _bundle(
     files = build_bundle(
         found,
         read_photo=lambda medium: _read_photo(store, medium),
-        citations=await _citations(conn, found),
+        citations=await _citations(conn, found, cite),
         created_at=datetime.now(UTC),
     )
     path = output / bundle_name(found) if folder or _is_dir(output) else output
@@ -239,9 +233,22 @@ def _is_dir(path: Path) -> bool:
     return path.is_dir()
 
 
-async def _citations(conn: AsyncConnection, found: Any) -> dict[str, str]:
-    """The post cited in every style (``monitor.citations``), or nothing until it exists."""
-    return {}
+@dataclass(frozen=True)
+class Citing:
+    """How the bundle's citations are dated and titled."""
+
+    zone: tzinfo
+    titles: dict[str, str]  # canonical handle -> the watchlist's English title
+
+
+async def _citations(conn: AsyncConnection, found: Any, cite: Citing) -> dict[str, str]:
+    """The post (an album's first message) cited in every style, from the archive only."""
+    from monitor.citations import STYLES, CitationSource, render_citation, with_title_en
+    from storage.citation_queries import load_citation_source_for_post
+
+    record = await load_citation_source_for_post(conn, found.lead["id"])
+    source = with_title_en(CitationSource(**record), cite.titles)
+    return {style: render_citation(source, style, tz=cite.zone) for style in STYLES}
 
 
 export_app.command("evidence")(evidence)

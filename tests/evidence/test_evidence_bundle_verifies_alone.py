@@ -109,7 +109,7 @@ def test_a_bundle_verifies_after_the_archive_is_deleted(archive, tmp_path):
     shutil.rmtree(archive["MONITOR_DATA_DIR"])  # SQLite's database and the media store
     result = cli(NO_ARCHIVE, "verify", str(bundle))
     assert result.exit_code == 0, result.output
-    assert "OK: meeting.zip: 18 files match the manifest and 6 capture-log entries" in result.output
+    assert "OK: meeting.zip: 24 files match the manifest and 6 capture-log entries" in result.output
     report = json.loads(cli(NO_ARCHIVE, "verify", str(bundle), "--json").output)
     assert report["ok"] and report["mismatches"] == []
 
@@ -271,3 +271,29 @@ def test_a_photo_changed_or_missing_in_the_media_store_stops_the_export(archive,
     assert result.exit_code == 1
     assert f"media file {path} is missing from the media store" in result.output
     assert not out.exists() and not list(tmp_path.glob("*.partial"))
+
+
+def test_the_bundle_cites_the_post_in_every_style_with_the_logged_version_hash(archive, tmp_path):
+    from monitor.citations import STYLES
+
+    bundle = export(archive, MEETING, tmp_path / "meeting.zip")
+    with zipfile.ZipFile(bundle) as zf:
+        cited = {
+            n.split("/")[1].rsplit(".", 1)[0]: zf.read(n).decode()
+            for n in zf.namelist()
+            if n.startswith("citations/")
+        }
+        version = json.loads(zf.read("messages/125/versions/1.json"))
+        manifest = json.loads(zf.read("manifest.json"))
+        html = zf.read("post.html").decode()
+    assert set(cited) == set(STYLES)
+    assert cited["short"] == "Telegram, May 13, 2024."
+    # The citation's hash is the capture log's content hash of the same version.
+    [entry] = next(f for f in manifest["files"] if f["path"] == "messages/125/versions/1.json")[
+        "capture_log"
+    ]
+    assert entry["content_sha256"] == version["version_sha256"]
+    assert f"SHA-256 {version['version_sha256'][:16]}" in cited["full"]
+    assert json.loads(cited["csl-json"])[0]["URL"] == MEETING
+    assert cited["bibtex"].startswith("@misc{")
+    assert "Telegram, May 13, 2024." in html
