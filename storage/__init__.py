@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and editors
     from storage.audit_log import audit, list_audit
+    from storage.capture_log import log_media, log_versions
+    from storage.capture_verify import Mismatch, VerifyReport, verify_archive
     from storage.channels import get_channel, get_peer, list_channels, save_peer, upsert_channel
     from storage.citation_queries import (
         NotArchivedError,
@@ -30,6 +32,7 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
     )
     from storage.entities import EntitySync, list_entities, sync_entities
     from storage.errors import SchemaOutOfDateError, StorageError
+    from storage.evidence_queries import Evidence, find_post, flagged_posts, load_evidence
     from storage.flags import (
         CreatedFlag,
         Flag,
@@ -107,6 +110,15 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "audit",
         "list_audit",
     ),
+    "storage.capture_log": (
+        "log_media",
+        "log_versions",
+    ),
+    "storage.capture_verify": (
+        "Mismatch",
+        "VerifyReport",
+        "verify_archive",
+    ),
     "storage.channels": (
         "get_channel",
         "get_peer",
@@ -138,6 +150,12 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "storage.errors": (
         "SchemaOutOfDateError",
         "StorageError",
+    ),
+    "storage.evidence_queries": (
+        "Evidence",
+        "find_post",
+        "flagged_posts",
+        "load_evidence",
     ),
     "storage.flags": (
         "CreatedFlag",
@@ -237,6 +255,15 @@ __all__ = [
     "list_users",
     "set_user_disabled",
     "set_user_password",
+    "Evidence",
+    "Mismatch",
+    "VerifyReport",
+    "find_post",
+    "flagged_posts",
+    "load_evidence",
+    "log_media",
+    "log_versions",
+    "verify_archive",
     "ChannelRecord",
     "CollectorState",
     "CreatedFlag",

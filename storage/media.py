@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import capture_log
 from storage.batching import chunked
 from storage.engine import dialect_insert
 from storage.errors import StorageError
@@ -152,6 +153,7 @@ async def record_media(
         )
     insert = dialect_insert(conn)(media).values(_media_row(item, seen_at or datetime.now(UTC)))
     await conn.execute(insert.on_conflict_do_nothing(index_elements=["sha256"]))
+    await capture_log.log_media([item.sha256], conn=conn)
 
 
 _FILE_FIELDS = ("sha256", "mime", "size", "width", "height")
@@ -184,6 +186,7 @@ async def link_post_media(
     if files:
         insert = dialect_insert(conn)(media).on_conflict_do_nothing(index_elements=["sha256"])
         await conn.execute(insert, list(files.values()))
+        await capture_log.log_media(files, conn=conn)
 
     post_ids = [post_id for post_id, _ in posts]
     previous: dict[tuple[int, int], Any] = {}

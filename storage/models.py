@@ -31,6 +31,7 @@ __all__ = [
     "account_peer",
     "alert_outbox",
     "audit_event",
+    "capture_log",
     "channel",
     "channel_health",
     "channel_snapshot",
@@ -355,4 +356,21 @@ desk_user = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("disabled_at", UTCDateTime),
+)
+
+# The tamper-evident capture log (0005): a hash chain over every stored post version and media
+# file, append-only (see storage/capture_log.py). No foreign keys: an entry outlives what it logs.
+capture_log = Table(
+    "capture_log",
+    metadata,
+    Column("seq", BigIntPK, primary_key=True),
+    Column("kind", String(8), nullable=False),  # "version" or "media"
+    Column("version_id", BigInteger, unique=True),  # post_version.id
+    Column("media_sha256", String(64), unique=True),  # media.sha256
+    Column("channel_id", BigInteger),  # of a version: names the post even if its row is gone
+    Column("message_id", BigInteger),
+    Column("content_sha256", String(64), nullable=False),
+    Column("captured_at", UTCDateTime, nullable=False),
+    Column("prev_hash", String(64), nullable=False, unique=True),  # one successor per entry
+    Column("entry_hash", String(64), nullable=False, unique=True),
 )

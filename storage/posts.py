@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage import capture_log
 from storage.batching import chunked, id_runs
 from storage.engine import dialect_insert
 from storage.errors import StorageError
@@ -251,6 +252,7 @@ async def upsert_posts(
         )
         kept = await conn.execute(insert.returning(*_INDEXED), versions)
         await index_versions(kept, index_text, conn=conn)  # search index, same transaction
+        await capture_log.log_versions({row["post_id"] for row in versions}, conn=conn)
     if metrics:
         await conn.execute(post_metric.insert(), metrics)
     for rows in (content_updates, metric_updates):

@@ -11,6 +11,7 @@ from monitor.cli import (
     db_cmd,  # noqa: F401
     demo_cmd,  # noqa: F401
     entities_cmd,  # noqa: F401
+    evidence_cmd,  # noqa: F401
     export_cmd,  # noqa: F401
     flags_cmd,  # noqa: F401
     import_cmd,  # noqa: F401
@@ -18,6 +19,7 @@ from monitor.cli import (
     search_cmd,  # noqa: F401
     simulator_cmd,  # noqa: F401
     users_cmd,  # noqa: F401
+    verify_cmd,  # noqa: F401
     web_cmd,  # noqa: F401
     workers_cmd,  # noqa: F401
 )

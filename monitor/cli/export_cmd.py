@@ -24,7 +24,10 @@ from monitor.cli.search_support import (
 from monitor.errors import ConfigError
 
 export_app = typer.Typer(
-    help="Export posts from the archive.\n\nExample: monitor export posts --format csv -o posts.csv",
+    help=(
+        "Export from the archive: posts (CSV, JSONL, HTML) or a post's evidence bundle.\n\n"
+        "Example: monitor export posts --format csv -o posts.csv"
+    ),
     no_args_is_help=True,
 )
 app.add_typer(export_app, name="export")

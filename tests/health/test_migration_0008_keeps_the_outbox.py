@@ -43,7 +43,7 @@ async def test_upgrade_from_0003_with_data(db_url: str) -> None:
                 ),
                 {"now": NOW},
             )
-        await upgrade(engine, "0008")
+        await upgrade(engine, "0008")  # this migration, whatever comes after it
         assert await current_revision(engine) == "0008"
         async with engine.begin() as conn:
             keys = (await conn.execute(select(alert_outbox.c.idempotency_key))).scalars().all()

@@ -1,7 +1,7 @@
 """Accounts of the review desk (``monitor users``): a name, a role, an argon2 password hash.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-30 22:40:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from storage.types import BigIntPK, UTCDateTime
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
