@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from monitor.config import format_duration
 from monitor.settings import Settings
-from monitor.web import auth, ops, overview, pages, queue
+from monitor.web import auth, ops, overview, pages, queue, search_page
 from monitor.web.auth import CsrfError, Forbidden, LoginLimiter, NotLoggedIn
 from monitor.web.watchlist import WatchlistCache
 from storage import StorageError, check_schema, create_engine
@@ -150,6 +150,7 @@ def create_app(
             Route("/post/{channel_id:int}/{message_id:int}", pages.post_page),
             Route("/media/{sha256:str}", pages.media_file),
             Route("/export/flags.csv", queue.export_flags),
+            Route("/search", search_page.search_page),
             Route("/channels", overview.channels_page),
             Route("/entity/{entity_id:str}", overview.entity_page),
             Route("/healthz", ops.healthz),

@@ -34,12 +34,13 @@ __all__ = [
     "safe_next",
 ]
 
-# What each role may do. Everyone signed in reads the queue, posts and photos, and searches.
+# What each role may do. Everyone signed in reads the queue, posts and photos.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "read": frozenset({"desk", "analyst", "operator", "admin"}),
     "review": frozenset({"desk", "admin"}),
     "cite": frozenset({"analyst", "admin", "desk"}),
     "export": frozenset({"analyst", "admin"}),
+    "search": frozenset({"analyst", "admin"}),
     "operate": frozenset({"operator", "admin"}),
 }
 CSRF_FIELD = "csrf_token"
