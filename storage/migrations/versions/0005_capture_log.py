@@ -23,7 +23,7 @@ down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-BATCH = 5000
+BATCH = 5000  # rows per keyset page
 
 
 def upgrade() -> None:
@@ -48,27 +48,41 @@ def upgrade() -> None:
     _backfill(op.get_bind(), table)
 
 
+def _pages(
+    bind: sa.Connection, select: str, order: tuple[str, str], columns: dict[str, Any]
+) -> Iterator[Any]:
+    """The rows of ``select`` in ``order``, BATCH at a time by keyset (no server-side cursor: one
+    left open in this transaction would block a later migration's ALTER TABLE on PostgreSQL)."""
+    first, second = order
+    after = f" WHERE {first} > :k1 OR ({first} = :k1 AND {second} > :k2)"
+    last: tuple[Any, Any] | None = None
+    while True:
+        sql = select + (after if last else "") + f" ORDER BY {first}, {second} LIMIT {BATCH}"
+        statement = sa.text(sql).columns(**columns)
+        if last:
+            statement = statement.bindparams(
+                sa.bindparam("k1", last[0], type_=UTCDateTime), sa.bindparam("k2", last[1])
+            )
+        rows = bind.execute(statement).all()
+        yield from rows
+        if len(rows) < BATCH:
+            return
+        last = (rows[-1][-2], rows[-1][-1])
+
+
 def _versions(bind: sa.Connection) -> Iterator[tuple[Any, int, dict[str, Any]]]:
-    rows = bind.execute(
-        sa.text(
-            "SELECT v.id, v.text, v.edited_at, v.captured_at, v.content_hash, p.channel_id, "
-            "p.message_id FROM post_version v JOIN post p ON p.id = v.post_id "
-            "ORDER BY v.captured_at, v.id"
-        )
-        .columns(edited_at=UTCDateTime, captured_at=UTCDateTime)
-        .execution_options(yield_per=BATCH)  # on the statement: Connection's would stick
+    select = (
+        "SELECT v.text, v.edited_at, v.content_hash, p.channel_id, p.message_id, "
+        "v.captured_at, v.id FROM post_version v JOIN post p ON p.id = v.post_id"
     )
-    for row in rows:
+    columns = {"edited_at": UTCDateTime, "captured_at": UTCDateTime}
+    for row in _pages(bind, select, ("v.captured_at", "v.id"), columns):
         yield row.captured_at, 1, version_item(row)
 
 
 def _media(bind: sa.Connection) -> Iterator[tuple[Any, int, dict[str, Any]]]:
-    rows = bind.execute(
-        sa.text("SELECT sha256, first_seen_at FROM media ORDER BY first_seen_at, sha256")
-        .columns(first_seen_at=UTCDateTime)
-        .execution_options(yield_per=BATCH)
-    )
-    for row in rows:
+    select = "SELECT first_seen_at, sha256 FROM media"
+    for row in _pages(bind, select, ("first_seen_at", "sha256"), {"first_seen_at": UTCDateTime}):
         yield row.first_seen_at, 0, media_item(row.sha256, row.first_seen_at)
 
 
