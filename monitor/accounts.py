@@ -38,4 +38,4 @@ def account_settings(settings: Settings, spec: AccountSpec) -> Settings:
     if spec.name != DEFAULT_ACCOUNT or spec.session is not None or spec.session_file:
         update["telegram_session"] = spec.session  # never the default account's login
         update["session_file"] = spec.session_file or settings.data_dir / f"{spec.name}.session"
-    return settings.model_copy(update=update) if update else settings
+    return settings.replace(**update) if update else settings

@@ -92,6 +92,8 @@ def _int(value: Any) -> int:
 def _secret(value: Any) -> Secret:
     if isinstance(value, Secret):
         return value
+    if hasattr(value, "get_secret_value"):  # pydantic's SecretStr, from channels.yaml models
+        return Secret(_str(value.get_secret_value()))
     return Secret(_str(value))
 
 
@@ -240,6 +242,26 @@ class Settings:
 
     def __hash__(self) -> int:
         return hash(tuple(getattr(self, name) for name in FIELDS))
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` (converted and checked like the environment's values; the
+        environment is not read again). Raises :class:`ConfigError` naming every invalid value."""
+        unknown = sorted(set(changes) - set(FIELDS))
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(unknown)}")
+        new = object.__new__(Settings)
+        problems: list[str] = []
+        for name, field in FIELDS.items():
+            value = getattr(self, name)
+            if name in changes:
+                try:
+                    value = field.convert(changes[name])
+                except _Invalid as exc:
+                    problems.append(f"{name}: {exc}")
+            object.__setattr__(new, name, value)
+        if problems:
+            raise ConfigError(f"invalid settings: {'; '.join(problems)}")
+        return new
 
     @property
     def has_telegram_credentials(self) -> bool:
