@@ -48,25 +48,53 @@ def upgrade() -> None:
     _backfill(op.get_bind(), table)
 
 
+def _pages(
+    bind: sa.Connection,
+    select: str,
+    where: str,
+    order: str,
+    key: tuple[str, str],
+    types: dict[str, Any],
+) -> Iterator[Any]:
+    """Rows ``ORDER BY order`` in pages of ``BATCH`` (keyset on ``key``): a server-side cursor
+    would stay open on PostgreSQL (asyncpg) until the migration's transaction ends and block the
+    later migrations' ALTER TABLEs."""
+    last: tuple[Any, Any] | None = None
+    while True:
+        clause = "" if last is None else f" WHERE {where}"
+        params = {} if last is None else {"k0": last[0], "k1": last[1]}
+        statement = sa.text(f"{select}{clause} ORDER BY {order} LIMIT {BATCH}")
+        if last is not None:
+            statement = statement.bindparams(sa.bindparam("k0", type_=UTCDateTime))
+        rows = list(bind.execute(statement.columns(**types), params))
+        yield from rows
+        if len(rows) < BATCH:
+            return
+        last = (getattr(rows[-1], key[0]), getattr(rows[-1], key[1]))
+
+
 def _versions(bind: sa.Connection) -> Iterator[tuple[Any, int, dict[str, Any]]]:
-    rows = bind.execute(
-        sa.text(
-            "SELECT v.id, v.text, v.edited_at, v.captured_at, v.content_hash, p.channel_id, "
-            "p.message_id FROM post_version v JOIN post p ON p.id = v.post_id "
-            "ORDER BY v.captured_at, v.id"
-        )
-        .columns(edited_at=UTCDateTime, captured_at=UTCDateTime)
-        .execution_options(yield_per=BATCH)  # on the statement: Connection's would stick
+    rows = _pages(
+        bind,
+        "SELECT v.id, v.text, v.edited_at, v.captured_at, v.content_hash, p.channel_id, "
+        "p.message_id FROM post_version v JOIN post p ON p.id = v.post_id",
+        "v.captured_at > :k0 OR (v.captured_at = :k0 AND v.id > :k1)",
+        "v.captured_at, v.id",
+        ("captured_at", "id"),
+        {"edited_at": UTCDateTime, "captured_at": UTCDateTime},
     )
     for row in rows:
         yield row.captured_at, 1, version_item(row)
 
 
 def _media(bind: sa.Connection) -> Iterator[tuple[Any, int, dict[str, Any]]]:
-    rows = bind.execute(
-        sa.text("SELECT sha256, first_seen_at FROM media ORDER BY first_seen_at, sha256")
-        .columns(first_seen_at=UTCDateTime)
-        .execution_options(yield_per=BATCH)
+    rows = _pages(
+        bind,
+        "SELECT sha256, first_seen_at FROM media",
+        "first_seen_at > :k0 OR (first_seen_at = :k0 AND sha256 > :k1)",
+        "first_seen_at, sha256",
+        ("first_seen_at", "sha256"),
+        {"first_seen_at": UTCDateTime},
     )
     for row in rows:
         yield row.first_seen_at, 0, media_item(row.sha256, row.first_seen_at)
