@@ -21,7 +21,7 @@ import random
 import socket
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,12 +30,14 @@ import structlog
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from alerts.attachments import read_photos
 from alerts.errors import AlertDeliveryError
 from alerts.message import AlertMessage
 from alerts.redact import redact
 from alerts.render import Renderer
 from alerts.sinks.base import Sink
 from storage.files import process_started
+from storage.media import MediaStore
 from storage.models import alert_outbox
 
 __all__ = ["DeliveryReport", "RetryPolicy", "deliver_due", "release_dead_leases", "worker_identity"]
@@ -98,6 +100,7 @@ class _Pass:
     now: datetime
     flush_digests: bool
     owner: str | None = None
+    media: MediaStore | None = None
     report: DeliveryReport = field(default_factory=DeliveryReport)
 
     async def claim(self, row: Any, *, ignore_due: bool = False) -> Any:
@@ -126,10 +129,14 @@ class _Pass:
             )
             return result.first()
 
-    async def _send_one(self, sink: Sink, message: AlertMessage, key: str) -> str | None:
+    async def _send_one(
+        self, sink: Sink, message: AlertMessage, key: str, photos: tuple[tuple[str, bytes], ...]
+    ) -> str | None:
         """Send to one sink; the error text, or None when it took the message."""
         try:
             rendered = self.renderer.render(message, sink.format)
+            if photos:
+                rendered = replace(rendered, attachments=photos)
             await asyncio.wait_for(
                 sink.send(rendered, idempotency_key=key),
                 self.policy.send_timeout.total_seconds(),
@@ -166,7 +173,11 @@ class _Pass:
             mark = f"{key}|{sink.name}" + (f"#{n}" if n > 1 else "")
             if not all(mark in d for d in done):
                 todo.append((mark, sink))
-        outcomes = await asyncio.gather(*(self._send_one(s, message, key) for _, s in todo))
+        photos = ()
+        if todo and message.attachments:  # the photos the route attaches, from the media store
+            async with self.engine.connect() as conn:
+                photos = await read_photos(conn, self.media, message.attachments)
+        outcomes = await asyncio.gather(*(self._send_one(s, message, key, photos) for _, s in todo))
         for (mark, _sink), error in zip(todo, outcomes, strict=True):
             if error is not None:
                 errors.append(error)
@@ -295,13 +306,15 @@ async def deliver_due(
     rng: random.Random | None = None,
     flush_digests: bool = False,
     owner: str | None = None,
+    media: MediaStore | None = None,
 ) -> DeliveryReport:
     """One pass: send every due row (up to ``batch`` per route), routes in parallel.
 
     ``now`` (aware UTC) is the clock for due checks, leases and backoff: tests pass it to step
     through time. ``flush_digests`` sends digest rows before their window ends (demo, shutdown).
     ``owner`` (:func:`worker_identity`) is written on the leases taken, so that a restart of
-    this worker after a crash can take them back (:func:`release_dead_leases`).
+    this worker after a crash can take them back (:func:`release_dead_leases`). ``media``: the
+    store the photos that routes attach are read from (without it, alerts go without them).
     """
     now = now or datetime.now(UTC)
     run = _Pass(
@@ -313,6 +326,7 @@ async def deliver_due(
         now,
         flush_digests,
         owner,
+        media,
     )
     async with engine.connect() as conn:
         routes = list(

@@ -64,6 +64,10 @@ class AlertMessage:
     # Health alerts: the problem (private, banned, renamed, silent, failing) or "recovered";
     # ``text`` says what happened, ``posted_at`` when it was noticed.
     health: str = ""
+    # The post's page on the review desk (MONITOR_WEB_URL set), and the SHA-256 of the photos
+    # to attach (chosen per route when queued; read from the media store when sent).
+    desk_link: str = ""
+    attachments: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -119,6 +123,8 @@ class AlertMessage:
             "items": [item.to_dict() for item in self.items],
             "link": self.link,
             **({"health": self.health} if self.kind == "health" else {}),
+            **({"desk_link": self.desk_link} if self.desk_link else {}),
+            **({"attachments": list(self.attachments)} if self.attachments else {}),
         }
 
     @classmethod
@@ -141,4 +147,6 @@ class AlertMessage:
             changes=tuple(data.get("changes") or ()),
             items=tuple(cls.from_dict(item) for item in data.get("items") or ()),
             health=data.get("health") or "",
+            desk_link=data.get("desk_link") or "",
+            attachments=tuple(data.get("attachments") or ()),
         )

@@ -10,6 +10,7 @@ unsent is merged into it instead. Idempotency keys are deterministic:
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ import structlog
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from alerts.attachments import choose_photos, photo_files
 from alerts.message import AlertMessage, Span
 from alerts.routes import Route
 from storage.models import alert_outbox, channel, entity, flag, post, post_media
@@ -93,6 +95,14 @@ def _message(
     )
 
 
+def _dressed(message: AlertMessage, route: Route, files: Sequence[tuple[str, int]]) -> AlertMessage:
+    """The route's extras: the link to the post on the desk, and the photos it attaches."""
+    link = (
+        f"{route.web_url}/post/{message.channel_id}/{message.message_id}" if route.web_url else ""
+    )
+    return replace(message, desk_link=link, attachments=choose_photos(files, route))
+
+
 def _changes(new_flags: Sequence[Any], row: Any, since: datetime | None) -> list[str]:
     out = []
     if row.edited_at is not None and (since is None or row.edited_at > since):
@@ -148,6 +158,9 @@ async def enqueue_for_posts(
     post_flags = await _load_flags(conn, post_ids)
     existing = await _load_outbox(conn, [p for p in post_ids if p not in fresh])
     photos = await _photo_counts(conn, list(rows.values()))
+    files = (
+        await photo_files(conn, list(rows.values())) if any(r.attach_photos for r in routes) else {}
+    )
     created: list[int | dict[str, Any]] = []  # ids, or rows still to insert
     for post_id, flags in posts:
         row = rows[post_id]
@@ -173,7 +186,15 @@ async def enqueue_for_posts(
                 if r.status == "pending" and r.attempts == 0 and not (r.payload or {}).get("sent")
             ]
             if unsent and await _merge(
-                conn, unsent[-1], route, row, wanted, new, photos[post_id], mine
+                conn,
+                unsent[-1],
+                route,
+                row,
+                wanted,
+                new,
+                photos[post_id],
+                mine,
+                files.get(post_id, ()),
             ):
                 created.append(unsent[-1].id)
                 continue
@@ -191,6 +212,7 @@ async def enqueue_for_posts(
                     changes,
                     [f.id for f in new],
                 )
+            message = _dressed(message, route, files.get(post_id, ()))
             row_kind = "digest" if route.digest else kind
             key = idempotency_key(
                 route.name, row.channel_id, row.message_id, row.grouped_id, kind, len(mine)
@@ -324,6 +346,7 @@ async def _merge(
     new: Sequence[Any],
     photos: int,
     mine: Sequence[Any],
+    files: Sequence[tuple[str, int]] = (),
 ) -> bool:
     """Fold ``new`` flags into an unsent row (so the desk gets one alert naming both)."""
     old = AlertMessage.from_dict(target.payload["message"])
@@ -336,6 +359,7 @@ async def _merge(
             [f for f in wanted if f.id in set(flag_ids)], row, max(earlier) if earlier else None
         )
         message = _message("followup", route.name, row, wanted, photos, changes, flag_ids)
+    message = _dressed(message, route, files)
     result = await conn.execute(
         update(alert_outbox)
         .where(

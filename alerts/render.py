@@ -55,6 +55,8 @@ class RenderedAlert:
     body: str
     format: str
     message: AlertMessage
+    # (file name, bytes) to attach: the post's photos, where the service takes attachments
+    attachments: tuple[tuple[str, bytes], ...] = ()
 
 
 def _finalizer(escape: Callable[[str], str]) -> Callable[[Any], Any]:
@@ -194,6 +196,7 @@ class Renderer:
             "flag_ids": ", ".join(f"#{fid}" for fid in message.flag_ids),
             "changes": list(message.changes),
             "link": Safe(message.link),
+            "desk_link": Safe(message.desk_link),
         }
 
     def _window(self, text: str, spans: list[Span]) -> tuple[int, int]:

@@ -35,6 +35,11 @@ class Route:
     min_status: str = "new"
     digest: timedelta | None = None
     health: bool = False  # also gets channel health alerts (went private, silent, ...)
+    # Attach the flagged post's photos (an album: all of them), largest first, within the caps.
+    attach_photos: bool = False
+    attach_max: int = 4
+    attach_max_bytes: int = 10 * 1024 * 1024
+    web_url: str | None = None  # the desk's address: alerts link to <web_url>/post/<ch>/<msg>
 
     def __post_init__(self) -> None:
         if not self.name or ":" in self.name:
@@ -48,6 +53,10 @@ class Route:
             )
         if self.digest is not None and self.digest <= timedelta(0):
             raise AlertConfigError(f"route {self.name!r}: digest window must be positive")
+        if self.attach_max < 1 or self.attach_max_bytes < 1:
+            raise AlertConfigError(
+                f"route {self.name!r}: attach_max and attach_max_mb must be positive"
+            )
 
     def wants(
         self, entity_id: str, channel_id: int, status: str = "new", username: str | None = None
@@ -76,6 +85,10 @@ class Route:
         min_status: str = "new",
         digest: timedelta | None = None,
         health: bool = False,
+        attach_photos: bool = False,
+        attach_max: int = 4,
+        attach_max_bytes: int = 10 * 1024 * 1024,
+        web_url: str | None = None,
     ) -> Route:
         """Build a route from any iterables (what the monitor side converts from RouteSpec)."""
         return cls(
@@ -86,6 +99,10 @@ class Route:
             min_status=min_status,
             digest=digest,
             health=health,
+            attach_photos=attach_photos,
+            attach_max=attach_max,
+            attach_max_bytes=attach_max_bytes,
+            web_url=web_url.rstrip("/") if web_url else None,
         )
 
 

@@ -23,6 +23,7 @@ from alerts.delivery import (
 )
 from alerts.render import Renderer
 from alerts.sinks.base import Sink
+from storage.media import MediaStore
 from storage.models import alert_outbox
 
 __all__ = ["OutboxWorker"]
@@ -54,8 +55,10 @@ class OutboxWorker:
         rng: random.Random | None = None,
         clock: Callable[[], datetime] = utcnow,
         owner: str | None = None,
+        media: MediaStore | None = None,  # where attached photos are read from
     ) -> None:
         self.engine = engine
+        self.media = media
         self.sinks = sinks
         self.renderer = renderer or Renderer()
         self.policy = policy or RetryPolicy()
@@ -94,6 +97,7 @@ class OutboxWorker:
             rng=self.rng,
             flush_digests=flush_digests,
             owner=self.owner,
+            media=self.media,
         )
         self.totals.add(report)
         return report

@@ -23,12 +23,14 @@ from alerts.sinks.jsonl import JsonlSink
 from monitor.config import Watchlist
 from monitor.flagging import FlaggedPost
 from monitor.pipeline import StoredBatch
+from storage.media import MediaStore
 
 DEMO_ROUTE = "demo"
 
 
-def routes_from(watchlist: Watchlist) -> list[Route]:
-    """The watchlist's routes with secrets expanded, tags resolved to entity ids."""
+def routes_from(watchlist: Watchlist, web_url: str | None = None) -> list[Route]:
+    """The watchlist's routes with secrets expanded, tags resolved to entity ids; alerts link
+    to ``web_url`` (the desk, MONITOR_WEB_URL) when given."""
     routes = []
     for spec in watchlist.routes:
         entity_ids, channel_keys = watchlist.route_targets(spec)
@@ -46,6 +48,10 @@ def routes_from(watchlist: Watchlist) -> list[Route]:
                 min_status=spec.min_status,
                 digest=spec.digest,
                 health=spec.health,
+                attach_photos=spec.attach_photos,
+                attach_max=spec.attach_max,
+                attach_max_bytes=round(spec.attach_max_mb * 1024 * 1024),
+                web_url=web_url,
             )
         )
     return routes
@@ -61,10 +67,15 @@ class Alerting:
         *,
         desk_timezone: str = "UTC",
         extra: Sequence[tuple[Route, Sequence[Sink]]] = (),
+        media: MediaStore | None = None,
+        web_url: str | None = None,
     ) -> None:
         self.extra = list(extra)
+        self.web_url = web_url
         self.routes: list[Route] = []
-        self.worker = OutboxWorker(engine, {}, renderer=Renderer(desk_timezone=desk_timezone))
+        self.worker = OutboxWorker(
+            engine, {}, renderer=Renderer(desk_timezone=desk_timezone), media=media
+        )
         self.use(watchlist)
 
     def use(self, watchlist: Watchlist) -> None:
@@ -75,7 +86,7 @@ class Alerting:
         """Build the watchlist's routes and sinks (raises ``AlertConfigError`` on an unusable
         URL) without adopting them; call the result to adopt them. A reload prepares before it
         changes anything, so a bad URL leaves everything as it was."""
-        routes = routes_from(watchlist)
+        routes = routes_from(watchlist, self.web_url)
         sinks: dict[str, list[Sink]] = sinks_for_routes(routes)
         for route, route_sinks in self.extra:
             routes.append(route)

@@ -146,6 +146,8 @@ async def open_runtime(
             watchlist,
             desk_timezone=settings.desk_timezone or watchlist.alerts.timezone or "UTC",
             extra=extra_routes,
+            media=media_store,
+            web_url=settings.web_url,
         )
         flagger = Flagger(matcher, on_flagged_batch=[alerting.on_flagged_batch])
         detector = get_detector(settings.language_detector)

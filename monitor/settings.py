@@ -162,6 +162,11 @@ FIELDS: dict[str, _Field] = {
         _at_least(0),
         "Days after capture that a photo Telegram refused is tried again (back-off).",
     ),
+    "web_url": _Field(
+        None,
+        _optional(_str),
+        "The review desk's address (e.g. https://desk.example.org); alerts link to the post there.",
+    ),
     "log_format": _Field("console", _one_of("console", "json"), "Log line format."),
     "log_level": _Field(
         "INFO", _one_of("DEBUG", "INFO", "WARNING", "ERROR"), "Log level (without --debug)."
@@ -188,6 +193,7 @@ class Settings:
     desk_timezone: str | None
     language_detector: Literal["fast", "langdetect"]
     media_retry_days: int
+    web_url: str | None
     log_format: Literal["console", "json"]
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 

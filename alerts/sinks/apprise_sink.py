@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import apprise
 import structlog
+from apprise.attachment.memory import AttachMemory
 
 from alerts.errors import AlertConfigError, AlertDeliveryError
 from alerts.redact import install_apprise_filter, redact
@@ -122,8 +123,13 @@ class AppriseSink:
             extras["idempotency_key"] = idempotency_key
         notifier = apprise.Apprise(asset=self._asset)
         notifier.add(plugin)
+        attach = None
+        if message.attachments:  # the post's photos; services without attachments ignore them
+            attach = apprise.AppriseAttachment(asset=self._asset)
+            for name, data in message.attachments:
+                attach.add(AttachMemory(content=data, name=name))
         result = await notifier.async_notify(
-            body=message.body, title=message.title, body_format=message.format
+            body=message.body, title=message.title, body_format=message.format, attach=attach
         )
         if result:
             log.debug("alert_sent", sink=self.name, key=idempotency_key)

@@ -76,6 +76,11 @@ class RouteSpec(BaseModel):
     digest: Annotated[timedelta, BeforeValidator(parse_duration)] | None = None
     #: Also send channel health alerts (private, banned, renamed, silent, failing; recovered).
     health: bool = False
+    #: Attach the flagged post's photos (an album: all of them), largest first, at most
+    #: ``attach_max`` of them and ``attach_max_mb`` megabytes together.
+    attach_photos: bool = False
+    attach_max: int = Field(4, ge=1, le=10)
+    attach_max_mb: float = Field(10, ge=0.1, le=100)
 
     @model_validator(mode="before")
     @classmethod
@@ -138,9 +143,14 @@ class RouteSpec(BaseModel):
         channels = "all" if self.channels == "all" else ", ".join(self.channels)
         digest = f", digest {format_duration(self.digest)}" if self.digest else ""
         health = ", health alerts" if self.health else ""
+        photos = (
+            f", photos attached (at most {self.attach_max}, {self.attach_max_mb:g} MB)"
+            if self.attach_photos
+            else ""
+        )
         return (
             f"{self.name} -> {' '.join(self.masked_urls())} (entities: {entities}; channels: "
-            f"{channels}; min_status {self.min_status}{digest}{health})"
+            f"{channels}; min_status {self.min_status}{digest}{health}{photos})"
         )
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,6 +13,7 @@ from monitor.web.auth import require
 from monitor.web.render import bar_chart
 from storage.desk_overview import channel_health, entity_overview, list_watched_entities
 from storage.desk_queries import queue_views
+from storage.health import ChannelHealth, load_health
 
 __all__ = ["channels_page", "entity_page"]
 
@@ -22,7 +24,9 @@ async def channels_page(request: Request) -> Response:
     async with request.app.state.engine.connect() as conn:
         channels = await channel_health(conn=conn, now=now)
         entities = await list_watched_entities(conn=conn)
+        health = await load_health(conn=conn)
     for item in channels:
+        item |= _open_problem(item, health)
         item["bars"] = bar_chart(item["posts_per_day"], width=150, height=24)
         item["posts_30d"] = sum(n for _, n in item["posts_per_day"])
     watchlist, error = request.app.state.watchlist.get()
@@ -38,6 +42,26 @@ async def channels_page(request: Request) -> Response:
             "now": now,
         },
     )
+
+
+def _open_problem(item: dict[str, Any], health: dict[str, ChannelHealth]) -> dict[str, Any]:
+    """The channel's open health problem (monitor.health), found by channel id, else by its
+    handle or username: ``health`` (the problem, or None when healthy), ``health_since`` and
+    ``health_detail``."""
+    found = next(
+        (
+            row
+            for row in health.values()
+            if item["channel_id"] and row.channel_id == item["channel_id"]
+        ),
+        None,
+    )
+    for key in (item.get("handle"), item.get("username")):
+        if found is None and key:
+            found = health.get(str(key).lower().lstrip("@"))
+    if found is None or found.problem is None:
+        return {"health": None, "health_since": None, "health_detail": None}
+    return {"health": found.problem, "health_since": found.since, "health_detail": found.detail}
 
 
 async def entity_page(request: Request) -> Response:
