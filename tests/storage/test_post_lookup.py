@@ -135,7 +135,11 @@ async def test_lookups_use_the_unique_key_in_a_table_never_analyzed(
     sent: list[tuple[str, tuple]] = []
 
     def record(_conn, _cursor, statement, parameters, _context, _many) -> None:  # noqa: ANN001
-        if statement.lstrip().startswith(("SELECT", "UPDATE")) and "message_id" in statement:
+        if (
+            statement.lstrip().startswith(("SELECT", "UPDATE"))
+            and "message_id" in statement
+            and "post_version" not in statement  # the capture log names logged versions' posts
+        ):
             sent.append((statement, tuple(parameters)))
 
     async with engine.connect() as conn:
