@@ -11,16 +11,7 @@ import typer
 
 from monitor.cli.app import DataDirOption, app, console, err_console, make_settings, run_async
 from monitor.cli.safe_text import markup_safe
-from monitor.cli.search_support import (
-    ChannelFilter,
-    DeletedFilter,
-    EditedFilter,
-    EntityFilter,
-    LanguageFilter,
-    PhotoFilter,
-    SinceFilter,
-    UntilFilter,
-)
+from monitor.cli.search_support import NO_FILTERS, FilterOptions, filter_options
 from monitor.errors import ConfigError
 
 export_app = typer.Typer(
@@ -40,6 +31,7 @@ class ExportFormat(StrEnum):
 
 
 @export_app.command("posts")
+@filter_options
 def export_posts(
     ctx: typer.Context,
     output: Annotated[
@@ -52,14 +44,7 @@ def export_posts(
     fmt: Annotated[
         ExportFormat, typer.Option("--format", "-f", help="csv (spreadsheets), jsonl or html.")
     ] = ExportFormat.csv,
-    channel: ChannelFilter = None,
-    entity: EntityFilter = None,
-    language: LanguageFilter = None,
-    since: SinceFilter = None,
-    until: UntilFilter = None,
-    has_photo: PhotoFilter = None,
-    deleted: DeletedFilter = None,
-    edited: EditedFilter = None,
+    raw_filters: FilterOptions = NO_FILTERS,
     data_dir: DataDirOption = None,
 ) -> None:
     """Export posts, one per row, in capture order, with their t.me links.
@@ -82,17 +67,7 @@ def export_posts(
             hint="create the folder first or choose another path",
         )
     settings = make_settings(ctx, data_dir=data_dir, quiet=True)
-    filters = post_filters(
-        settings,
-        channel=channel,
-        entity=entity,
-        language=language,
-        since=since,
-        until=until,
-        has_photo=has_photo,
-        deleted=deleted,
-        edited=edited,
-    )
+    filters = post_filters(settings, raw_filters)
     written = run_async(
         with_index(
             settings,

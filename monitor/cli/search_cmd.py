@@ -12,16 +12,7 @@ from rich.text import Text
 
 from monitor.cli.app import DataDirOption, JsonOption, app, console, make_settings, run_async
 from monitor.cli.safe_text import inert
-from monitor.cli.search_support import (
-    ChannelFilter,
-    DeletedFilter,
-    EditedFilter,
-    EntityFilter,
-    LanguageFilter,
-    PhotoFilter,
-    SinceFilter,
-    UntilFilter,
-)
+from monitor.cli.search_support import NO_FILTERS, FilterOptions, filter_options
 
 if TYPE_CHECKING:
     from monitor.search import ParsedQuery
@@ -98,19 +89,13 @@ def _print_hit(hit: dict[str, Any]) -> None:
 
 
 @app.command("search")
+@filter_options
 def search(
     ctx: typer.Context,
     query: Annotated[
         str, typer.Argument(help='Words (all must match), "a phrase", -word, a OR b, prefix*.')
     ],
-    channel: ChannelFilter = None,
-    entity: EntityFilter = None,
-    language: LanguageFilter = None,
-    since: SinceFilter = None,
-    until: UntilFilter = None,
-    has_photo: PhotoFilter = None,
-    deleted: DeletedFilter = None,
-    edited: EditedFilter = None,
+    raw_filters: FilterOptions = NO_FILTERS,
     limit: Annotated[int, typer.Option(min=1, help="At most this many posts.")] = 20,
     sort: Annotated[
         SortOrder, typer.Option(help="Newest first (date) or best match first (rank).")
@@ -133,17 +118,7 @@ def search(
 
     parsed = parse_query(query)
     settings = make_settings(ctx, data_dir=data_dir, quiet=True)
-    filters = post_filters(
-        settings,
-        channel=channel,
-        entity=entity,
-        language=language,
-        since=since,
-        until=until,
-        has_photo=has_photo,
-        deleted=deleted,
-        edited=edited,
-    )
+    filters = post_filters(settings, raw_filters)
     rows = run_async(
         with_index(
             settings,

@@ -6,9 +6,12 @@ Imports only Typer and Rich at the top (start-up speed); the rest loads inside t
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -85,6 +88,51 @@ EditedFilter = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class FilterOptions:
+    """The filter options as typed on the command line, before they are resolved."""
+
+    channel: ChannelFilter = None
+    entity: EntityFilter = None
+    language: LanguageFilter = None
+    since: SinceFilter = None
+    until: UntilFilter = None
+    has_photo: PhotoFilter = None
+    deleted: DeletedFilter = None
+    edited: EditedFilter = None
+
+
+NO_FILTERS = FilterOptions()
+
+
+def filter_options(command: Callable[..., T]) -> Callable[..., T]:
+    """Give a Typer command the archive filter options (``--channel`` ... ``--edited``) in place
+    of its ``raw_filters: FilterOptions`` parameter, and hand them to it as one
+    :class:`FilterOptions`. Typer reads the options from the wrapper's signature."""
+    hints = inspect.get_annotations(FilterOptions, eval_str=True)
+    options = [
+        inspect.Parameter(
+            f.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=hints[f.name]
+        )
+        for f in fields(FilterOptions)
+    ]
+    signature = inspect.signature(command, eval_str=True)
+    parameters: list[inspect.Parameter] = []
+    for parameter in signature.parameters.values():
+        if parameter.name == "raw_filters":
+            parameters += options
+        else:
+            parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> T:
+        given = {option.name: kwargs.pop(option.name) for option in options}
+        return command(raw_filters=FilterOptions(**given), **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    return wrapper
+
+
 def channel_keys(values: list[str], channels_file: object) -> tuple[str, ...]:
     """Channel handles (canonical: username or numeric id) for ``--channel`` values; a value
     that is a tag in channels.yaml stands for every channel carrying it."""
@@ -116,32 +164,21 @@ def channel_keys(values: list[str], channels_file: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(keys))
 
 
-def post_filters(
-    settings: Settings,
-    *,
-    channel: list[str] | None,
-    entity: list[str] | None,
-    language: list[str] | None,
-    since: str | None,
-    until: str | None,
-    has_photo: bool | None,
-    deleted: bool | None,
-    edited: bool | None,
-) -> PostFilters:
+def post_filters(settings: Settings, options: FilterOptions) -> PostFilters:
     from monitor.cli.flags_cmd import parse_since, parse_until
     from storage.search import PostFilters
 
-    after: datetime | None = parse_since(since, "--since")
-    before: datetime | None = parse_until(until, "--until")
+    after: datetime | None = parse_since(options.since, "--since")
+    before: datetime | None = parse_until(options.until, "--until")
     return PostFilters(
-        channels=channel_keys(channel, settings.channels_file) if channel else (),
-        entities=tuple(entity or ()),
-        languages=tuple(lang.lower() for lang in language or ()),
+        channels=channel_keys(options.channel, settings.channels_file) if options.channel else (),
+        entities=tuple(options.entity or ()),
+        languages=tuple(lang.lower() for lang in options.language or ()),
         since=after,
         until=before,
-        has_photo=has_photo,
-        deleted=deleted,
-        edited=edited,
+        has_photo=options.has_photo,
+        deleted=options.deleted,
+        edited=options.edited,
     )
 
 
