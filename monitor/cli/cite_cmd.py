@@ -118,7 +118,7 @@ def cite(
 
     target = parse_ref(ref, "REF") if ref else None
     settings = make_settings(ctx, data_dir=data_dir, channels=channels, quiet=True)
-    zone_name, titles = _desk_context(settings, tz)
+    zone_name, titles = citation_context(settings, tz)
     zone = resolve_timezone(zone_name)
     filters: dict[str, Any] = {
         "status": status.value if status else None,
@@ -211,7 +211,7 @@ async def _read(settings: Settings, work: Any) -> Any:
         await engine.dispose()
 
 
-def _desk_context(settings: Settings, tz: str | None) -> tuple[str | None, dict[str, str]]:
+def citation_context(settings: Settings, tz: str | None) -> tuple[str | None, dict[str, str]]:
     """The citation time zone's name and the watchlist's English channel titles.
 
     A missing or broken watchlist only costs the translations and its time zone (with a

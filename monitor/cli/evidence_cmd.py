@@ -96,7 +96,7 @@ def evidence(
     Example: monitor export evidence --flags --status confirmed --since 2024-05-01 -o evidence/
     """
     from monitor.citations import parse_post_ref, resolve_timezone
-    from monitor.cli.cite_cmd import _desk_context
+    from monitor.cli.cite_cmd import citation_context
     from monitor.cli.flags_cmd import parse_since, parse_until
 
     chosen = [
@@ -115,7 +115,7 @@ def evidence(
     target = parse_post_ref(ref) if ref else None
     window = (parse_since(since), parse_until(until, "--until"))
     settings = make_settings(ctx, data_dir=data_dir, quiet=True)
-    zone_name, titles = _desk_context(settings, tz)
+    zone_name, titles = citation_context(settings, tz)
     cite = Citing(resolve_timezone(zone_name), titles)
     written = run_async(
         _export(
