@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -151,10 +151,14 @@ class Collector:
         media_store: MediaStore,
         *,
         download: Iterable[str] = ("photo",),
+        languages: Callable[[Sequence[str]], Sequence[str | None]] | None = None,
     ) -> None:
         self.client = client
         self.media_store = media_store
         self.download = frozenset(download)
+        # Labels each record's language as it is built: one call per batch of texts (empty
+        # texts included, answered None), instead of a labelled copy of every record later.
+        self.languages = languages
         self._downloads = asyncio.Semaphore(DOWNLOAD_CONCURRENCY)
 
     async def new_posts(
@@ -224,7 +228,13 @@ class Collector:
         media = await asyncio.gather(
             *(self._media_of(peer, m, download=download) for m in messages)
         )
-        return [to_record(m, items) for m, items in zip(messages, media, strict=True)]
+        if self.languages is None:
+            return [to_record(m, items) for m, items in zip(messages, media, strict=True)]
+        found = self.languages([_storable(m.message or "") for m in messages])
+        return [
+            to_record(m, items, language=language)
+            for m, items, language in zip(messages, media, found, strict=True)
+        ]
 
     async def _media_of(
         self, peer: types.InputPeerChannel, message: Message, *, download: bool
@@ -351,7 +361,9 @@ def _largest_size(sizes: Sequence[Any]) -> Any:
     return max(candidates, key=weight) if candidates else None
 
 
-def to_record(message: Message, media: tuple[MediaRecord, ...] = ()) -> PostRecord:
+def to_record(
+    message: Message, media: tuple[MediaRecord, ...] = (), *, language: str | None = None
+) -> PostRecord:
     """A plain record of one message: text, times, counters, provenance and raw TL JSON."""
     return PostRecord(
         channel_id=message.peer_id.channel_id,
@@ -368,6 +380,7 @@ def to_record(message: Message, media: tuple[MediaRecord, ...] = ()) -> PostReco
         reply_to_message_id=getattr(message.reply_to, "reply_to_msg_id", None),
         raw=raw_json(message),
         media=media,
+        language=language,
     )
 
 
@@ -407,7 +420,27 @@ def raw_json(message: Message) -> dict[str, Any]:
     """The message as Telegram sent it (Telethon's ``to_dict``), JSON-safe: datetimes ISO 8601
     in UTC, bytes as ``{"base64": ...}``, U+0000 as U+FFFD (see :func:`_storable`). What a JSON
     round trip with :func:`_json_default` gives, in one walk (this runs per post)."""
-    return _json_safe(message.to_dict())
+    return _json_safe_fresh(message.to_dict())
+
+
+def _json_safe_fresh(value: dict[Any, Any]) -> dict[Any, Any]:
+    """:func:`_json_safe` of a dict nobody else holds (``to_dict`` builds a new one, nested
+    ones too), converted in place: most of a message's values are already JSON-safe, so this
+    copies nothing. Lists are rebuilt (``to_dict`` may pass a TL object's own list on)."""
+    for k, v in value.items():
+        if type(k) is not str or "\x00" in k:
+            return _json_safe(value)  # keys to rewrite: not in place
+        t = type(v)
+        if t is int or v is None or t is bool or t is float:
+            continue
+        if t is str:
+            if "\x00" in v:
+                value[k] = _storable(v)
+        elif t is dict:
+            value[k] = _json_safe_fresh(v)
+        else:
+            value[k] = _json_safe(v)
+    return value
 
 
 def _storable(text: str) -> str:

@@ -415,7 +415,13 @@ class Pipeline:
             min_id = await backfill_floor(client, peer, wanted)
         else:
             min_id = state.last_message_id
-        collector = Collector(client, self.media_store, download=media or spec.media)
+        detects = self.detect_languages is not None or self.detect_language is not None
+        collector = Collector(
+            client,
+            self.media_store,
+            download=media or spec.media,
+            languages=self._languages if detects else None,
+        )
         batches = (
             collector.new_posts_by_ids(peer, min_id=min_id)
             if history_parked
@@ -424,7 +430,7 @@ class Pipeline:
         newest = min_id
         async with contextlib.aclosing(prefetched(batches)) as ahead:
             async for records in ahead:
-                await self._store(peer.channel_id, records, report)
+                await self._store(peer.channel_id, records, report, labelled=True)
                 newest = max(newest, *(r.message_id for r in records))
                 if on_progress:
                     on_progress(len(records))
@@ -507,10 +513,12 @@ class Pipeline:
         report: ChannelReport,
         *,
         advance: bool = True,
+        labelled: bool = False,
     ) -> None:
+        """``labelled``: the collector already set each record's language (None included)."""
         if not records:
             return
-        if self.detect_languages is not None or self.detect_language is not None:
+        if not labelled and (self.detect_languages is not None or self.detect_language is not None):
             records = self._with_language(records)
         captured_at = self.now()
         async with self.engine.begin() as conn:
@@ -561,15 +569,25 @@ class Pipeline:
         for committed in self.after_commit:
             await committed(batch)
 
+    def _languages(self, texts: Sequence[str]) -> list[str | None]:
+        """The language of each text (None for an empty one, or without a detector)."""
+        if self.detect_languages is not None:
+            wanted = [i for i, text in enumerate(texts) if text]
+            found: list[str | None] = [None] * len(texts)
+            for i, language in zip(
+                wanted, self.detect_languages([texts[i] for i in wanted]), strict=True
+            ):
+                found[i] = language
+            return found
+        if self.detect_language is not None:
+            return [self.detect_language(text) if text else None for text in texts]
+        return [None] * len(texts)
+
     def _with_language(self, records: Sequence[PostRecord]) -> Sequence[PostRecord]:
         wanted = [i for i, r in enumerate(records) if r.text and r.language is None]
         if not wanted:
             return records
-        if self.detect_languages is not None:
-            found = self.detect_languages([records[i].text for i in wanted])
-        else:
-            assert self.detect_language is not None
-            found = [self.detect_language(records[i].text) for i in wanted]
+        found = self._languages([records[i].text for i in wanted])
         out = list(records)
         for i, language in zip(wanted, found, strict=True):
             out[i] = replace(records[i], language=language)

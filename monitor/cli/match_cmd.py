@@ -114,6 +114,10 @@ def _no_constant(name: str) -> Any:
     raise ValueError(name)
 
 
+# One decoder for every line (json.loads with an option builds a new one per call).
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
 def _parse_post(raw: str | bytes, number: int) -> tuple[Any, str]:
     """One line's (id, text); a bad line is a :class:`MonitorError` naming it (the run stops)."""
     where = f"stdin line {number}"
@@ -126,7 +130,9 @@ def _parse_post(raw: str | bytes, number: int) -> tuple[Any, str]:
             f"{where}: not UTF-8 text (byte {exc.start + 1})", hint="save the posts as UTF-8"
         ) from None
     try:
-        post = json.loads(line, parse_constant=_no_constant)
+        if line.startswith("\ufeff"):  # as json.loads says of a BOM
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", line, 0)
+        post = _DECODER.decode(line)
     except json.JSONDecodeError as exc:
         raise MonitorError(
             f"{where}: not valid JSON ({exc.msg} at column {exc.colno})", hint=_LINE_HINT

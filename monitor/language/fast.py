@@ -81,6 +81,8 @@ def _predict_lines(model: Any, lines: list[str]) -> list[Sequence[str]]:
 
 
 def _normalized(text: str) -> str:
+    if _UPPER.search(text) is None:  # no Latin capital (most Arabic-script posts): no count
+        return text.lower() if text.isupper() else text
     upper = len(_UPPER.findall(text))
     if text.isupper() or (upper > 0.8 * len(_LATIN.findall(text)) and len(text) > 5):
         return text.lower()

@@ -84,3 +84,27 @@ def test_nul_bytes_dates_floats_and_nested_objects():
     assert json.dumps(got, ensure_ascii=False) == json.dumps(
         _reference(message), ensure_ascii=False
     )
+
+
+def test_building_the_raw_json_leaves_the_message_as_telegram_sent_it():
+    """The JSON is made in place in ``to_dict``'s fresh dicts, never in the message's own
+    values: the record built next (dates, photo bytes, entities) still reads the originals."""
+    stripped = types.PhotoStrippedSize("i", b"\xff\xd8\x00")
+    message = _message(
+        message="before\x00after",
+        media=types.MessageMediaPhoto(
+            photo=types.Photo(
+                id=99, access_hash=-5, file_reference=b"\x00ref", date=datetime(2024, 5, 13),
+                sizes=[stripped], dc_id=2,
+            ),
+            ttl_seconds=None,
+        ),
+        entities=[types.MessageEntityBold(0, 6)],
+    )  # fmt: skip
+    first = raw_json(message)
+    assert raw_json(message) == first == _reference(message)
+    assert message.message == "before\x00after"
+    assert message.date == datetime(2024, 5, 13, 9, 12, tzinfo=UTC)
+    assert message.media.photo.file_reference == b"\x00ref"
+    assert message.media.photo.sizes == [stripped] and stripped.bytes == b"\xff\xd8\x00"
+    assert isinstance(message.entities[0], types.MessageEntityBold)
