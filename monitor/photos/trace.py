@@ -168,18 +168,14 @@ def _utc(value: datetime) -> str:
 
 
 def _delay(delay: timedelta) -> str:
+    """``+20m``, ``+1h5m``, ``+2d3h``, ``+45s``: the non-zero units, largest first."""
     seconds = int(delay.total_seconds())
-    sign = "-" if seconds < 0 else "+"
-    minutes, sec = divmod(abs(seconds), 60)
+    sign, seconds = ("-" if seconds < 0 else "+"), abs(seconds)
+    minutes, sec = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
-    parts = [f"{days}d"] if days else []
-    if hours or days:
-        parts.append(f"{hours}h")
-    parts.append(f"{minutes:02d}m" if parts else f"{minutes}m")
-    if not days:
-        parts.append(f"{sec:02d}s")
-    return sign + " ".join(parts)
+    units = zip((days, hours, minutes, sec), "dhms", strict=True)
+    return sign + ("".join(f"{n}{unit}" for n, unit in units if n) or "0s")
 
 
 def render_trace(trace: PhotoTrace) -> str:
