@@ -32,14 +32,20 @@ class Clock:
         return self.at
 
 
-async def _scenario(telegram, connect, make_pipeline) -> dict[str, str]:
+REPOSTS_FIRST = ("relay_three", "relay_one", "elsewhere", "relay_two", "source_media")
+
+
+async def _scenario(
+    telegram, connect, make_pipeline, *, order=REPOSTS_FIRST, **pipeline_args
+) -> dict[str, str]:
     """The source posts a meeting photo; three channels repost edited copies 20, 35 and 50
-    minutes later and another posts an unrelated photo. The reposts are collected first."""
+    minutes later and another posts an unrelated photo. By default the reposts are collected
+    first. The source's and relay_two's captions name a watched entity."""
     original = v.original()
     channels = {
-        "source_media": (0, original, "The council met today"),
+        "source_media": (0, original, "The council met قيس الخزعلي today"),
         "relay_one": (20, v.reencoded(original), "Reposted: the meeting"),
-        "relay_two": (35, v.resized(original), "Photo from the meeting"),
+        "relay_two": (35, v.resized(original), "قيس الخزعلي at the meeting"),
         "relay_three": (50, v.cropped(v.reencoded(original), 4), "Meeting, cropped"),
         "elsewhere": (10, v.unrelated(), "Something else entirely"),
     }
@@ -48,10 +54,10 @@ async def _scenario(telegram, connect, make_pipeline) -> dict[str, str]:
         telegram.post(channel.id, "earlier text post", date=START)
         telegram.post(channel.id, text, date=POSTED + minutes * MINUTE, photo=photo)
     clock = Clock(POSTED + 2 * 60 * MINUTE)
-    pipeline = make_pipeline(now=clock)
+    pipeline = make_pipeline(now=clock, **pipeline_args)
     client = await connect()
-    for name in ("relay_three", "relay_one", "elsewhere", "relay_two", "source_media"):
-        clock.at += 5 * MINUTE  # the source is captured last
+    for name in order:
+        clock.at += 5 * MINUTE
         report = await pipeline.collect(client, spec(name))
         assert report.ok and report.photos == 1, report.error
     return {name: name for name in channels}
