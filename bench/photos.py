@@ -235,6 +235,43 @@ async def run_postgres(url: str, sizes: list[int]) -> None:
             await admin.dispose()
 
 
+def hash_distances(seeds: int = 20) -> None:
+    """How far copies of scenario photos hash from the original, and unrelated photos from
+    each other (bits of 64): max and mean over ``seeds`` photos."""
+    from itertools import combinations
+
+    from monitor.photos.phash import hamming, phash
+    from monitor.simulator.photos import generate_jpeg
+    from tests.photos import photo_variants as v
+
+    copies: dict[str, Callable[[bytes], bytes]] = {
+        "re-encoded q55": v.reencoded,
+        "resized 640 px": v.resized,
+        "cropped 3 % (both sides)": lambda d: v.cropped(d, 3),
+        "cropped 5 % (both sides)": lambda d: v.cropped(d, 5),
+        "cropped 3 % (one corner)": lambda d: v.cropped(d, 3, where="corner"),
+        "cropped 5 % (one corner)": lambda d: v.cropped(d, 5, where="corner"),
+        "re-encoded+cropped 4 %+resized": lambda d: v.resized(v.cropped(v.reencoded(d), 4)),
+    }
+    found: dict[str, list[int]] = {name: [] for name in copies}
+    hashes = []
+    for seed in range(seeds):
+        data = generate_jpeg(seed, label=f"Meeting {seed}")
+        base = phash(data)
+        hashes.append(base)
+        for name, make in copies.items():
+            found[name].append(hamming(base, phash(make(data))))
+    print(f"pHash distance over {seeds} scenario photos (near = at most {DISTANCE} bits)")
+    for name, bits in found.items():
+        near = sum(b <= DISTANCE for b in bits)
+        print(
+            f"  {name:<32} max {max(bits):2d}  mean {statistics.mean(bits):4.1f}"
+            f"  within {DISTANCE}: {near}/{len(bits)}"
+        )
+    apart = [hamming(a, b) for a, b in combinations(hashes, 2)]
+    print(f"  {'unrelated pairs':<32} min {min(apart):2d}  mean {statistics.mean(apart):4.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10k and 100k hashes")
@@ -242,6 +279,7 @@ def main() -> None:
     parser.add_argument("--no-ocr", action="store_true", help="skip the OCR section")
     args = parser.parse_args()
     sizes = [10_000, 100_000] if args.quick else [100_000, 1_000_000]
+    hash_distances()
     print(f"near-duplicate query, distance {DISTANCE}, {QUERIES} queries through the index")
     asyncio.run(run_sqlite(sizes))
     if args.postgres:

@@ -26,7 +26,7 @@ from storage.photo_appearances import (
     photos_of_posts,
     post_id_for,
 )
-from storage.photo_hashes import band_probes, hamming, split_bands
+from storage.photo_hashes import band_probes, get_hashes, hamming, split_bands
 
 __all__ = [
     "PhotoTrace",
@@ -62,16 +62,23 @@ class PhotoTrace:
 
 
 def build_trace(
-    sha256: str, seen: Sequence[Appearance], distances: Mapping[str, int]
+    sha256: str, seen: Sequence[Appearance], hashes: Mapping[str, int]
 ) -> PhotoTrace | None:
-    """The trace of ``sha256`` from the posts showing it or its copies (``distances``: file ->
-    bits from ``sha256``'s hash); ``None`` when no archived post shows any of them."""
+    """The trace of ``sha256`` from the posts showing it or its copies; each repost's distance
+    is between its file's hash and the first appearance's (``hashes``: file -> hash; a file
+    without one counts as an exact copy). ``None`` when no archived post shows any of them."""
     ordered = sorted(seen, key=lambda a: a.order)
     if not ordered:
         return None
     first = ordered[0]
+
+    def distance(other: str) -> int:
+        if other == first.sha256 or first.sha256 not in hashes or other not in hashes:
+            return 0
+        return hamming(hashes[first.sha256], hashes[other])
+
     reposts = tuple(
-        Repost(a, a.posted_at - first.posted_at, distances.get(a.sha256, 0)) for a in ordered[1:]
+        Repost(a, a.posted_at - first.posted_at, distance(a.sha256)) for a in ordered[1:]
     )
     return PhotoTrace(sha256, first, reposts)
 
@@ -81,7 +88,8 @@ async def trace_photo(
 ) -> PhotoTrace | None:
     """The trace of one stored file (its exact copies and near duplicates)."""
     copies = await copies_of(sha256, conn=conn, distance=distance)
-    return build_trace(sha256, await appearances(copies, conn=conn), copies)
+    seen = await appearances(copies, conn=conn)
+    return build_trace(sha256, seen, await get_hashes(copies, conn=conn))
 
 
 async def trace_post(
@@ -121,12 +129,7 @@ async def reposted_photos(
         if len(by_post) < 2:
             continue
         ordered = sorted(by_post.values(), key=lambda a: a.order)
-        root = ordered[0].sha256
-        distances = {
-            sha: hamming(hashes[root], hashes[sha]) if root in hashes and sha in hashes else 0
-            for sha in files
-        }
-        trace = build_trace(root, ordered, distances)
+        trace = build_trace(ordered[0].sha256, ordered, hashes)
         if trace is not None:
             traces.append(trace)
     return sorted(traces, key=lambda t: t.first.order)
@@ -189,7 +192,11 @@ def render_trace(trace: PhotoTrace) -> str:
     ]
     for repost in trace.reposts:
         seen = repost.seen
-        kind = "same file" if seen.sha256 == first.sha256 else f"near copy, {repost.distance} bits"
+        kind = (
+            "same file"
+            if seen.sha256 == first.sha256
+            else f"another file, {repost.distance} bits from the first"
+        )
         lines.append(
             f"  {_delay(repost.delay):>14}  {seen.channel_name} at {_utc(seen.posted_at)} "
             f"(captured {_utc(seen.first_captured_at)}; {kind}) {seen.link}"
