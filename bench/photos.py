@@ -88,7 +88,7 @@ def fill_sqlite(path: Path, values: list[int]) -> None:
     try:
         db.execute("PRAGMA synchronous=OFF")
         for band in BANDS:
-            db.execute(f"DROP INDEX ix_photo_hash_{band}")
+            db.execute(f"DROP INDEX ix_photo_hash_{band}_phash")
         stamp = AT.isoformat()
         db.executemany(
             "INSERT INTO media (sha256, size, path, first_seen_at) VALUES (?, 1, ?, ?)",
@@ -100,7 +100,7 @@ def fill_sqlite(path: Path, values: list[int]) -> None:
             ((*r, stamp) for r in rows),
         )
         for band in BANDS:
-            db.execute(f"CREATE INDEX ix_photo_hash_{band} ON photo_hash ({band})")
+            db.execute(f"CREATE INDEX ix_photo_hash_{band}_phash ON photo_hash ({band}, phash)")
         db.commit()
         db.execute("ANALYZE")
     finally:
@@ -111,7 +111,7 @@ async def fill_postgres(engine: AsyncEngine, values: list[int]) -> None:
     rows = _rows(values)
     async with engine.begin() as conn:
         for band in BANDS:
-            await conn.execute(text(f"DROP INDEX ix_photo_hash_{band}"))
+            await conn.execute(text(f"DROP INDEX ix_photo_hash_{band}_phash"))
         raw = (await conn.get_raw_connection()).driver_connection
         await raw.copy_records_to_table(
             "media",
@@ -124,7 +124,9 @@ async def fill_postgres(engine: AsyncEngine, values: list[int]) -> None:
             columns=["sha256", "phash", "band0", "band1", "band2", "band3", "hashed_at"],
         )
         for band in BANDS:
-            await conn.execute(text(f"CREATE INDEX ix_photo_hash_{band} ON photo_hash ({band})"))
+            await conn.execute(
+                text(f"CREATE INDEX ix_photo_hash_{band}_phash ON photo_hash ({band}, phash)")
+            )
     async with engine.begin() as conn:
         await conn.execute(text("ANALYZE media"))
         await conn.execute(text("ANALYZE photo_hash"))

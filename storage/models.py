@@ -222,10 +222,11 @@ photo_hash = Table(
     Column("band2", Integer, nullable=False),
     Column("band3", Integer, nullable=False),
     Column("hashed_at", UTCDateTime, nullable=False),
-    Index(None, "band0"),
-    Index(None, "band1"),
-    Index(None, "band2"),
-    Index(None, "band3"),
+    # (band, phash): candidates are checked from the index alone, without reading the rows
+    Index(None, "band0", "phash"),
+    Index(None, "band1", "phash"),
+    Index(None, "band2", "phash"),
+    Index(None, "band3", "phash"),
 )
 
 # No FK to channel: state may be recorded (errors, flood waits) before the channel row exists.

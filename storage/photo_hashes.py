@@ -19,7 +19,7 @@ from datetime import datetime
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.batching import chunked
@@ -132,14 +132,29 @@ def _radius(distance: int) -> int:
 
 async def find_near(value: int, *, conn: AsyncConnection, distance: int = 6) -> list[NearPhoto]:
     """Every stored hash within ``distance`` bits of ``value`` (itself included when stored),
-    nearest first, then by SHA-256: through the band indexes, each candidate checked exactly."""
+    nearest first, then by SHA-256: through the band indexes, each candidate checked exactly.
+
+    Two statements: the candidates' hashes, read from the ``(band, phash)`` indexes alone (no
+    table row per candidate), then the files of the few that are near enough.
+    """
     radius = _radius(distance)
+    bands = split_bands(value)
     probes = [
-        column.in_(band_probes(band, radius))
-        for column, band in zip(_COLUMNS, split_bands(value), strict=True)
+        select(photo_hash.c.phash).where(column.in_(band_probes(band, radius)))
+        for column, band in zip(_COLUMNS, bands, strict=True)
     ]
-    query = select(photo_hash.c.sha256, photo_hash.c.phash).where(or_(*probes))
-    return _nearest(await conn.execute(query), value, distance)
+    candidates = set((await conn.execute(union_all(*probes))).scalars())
+    near = [c for c in candidates if ((c ^ value) & _MASK).bit_count() <= distance]
+    if not near:
+        return []
+    found = []
+    for part in chunked(near):
+        query = select(photo_hash.c.sha256, photo_hash.c.phash).where(
+            photo_hash.c.phash.in_(part),
+            photo_hash.c.band0.in_({split_bands(c & _MASK)[0] for c in part}),
+        )
+        found.extend(_nearest(await conn.execute(query), value, distance))
+    return sorted(found, key=lambda n: (n.distance, n.sha256))
 
 
 async def scan_near(value: int, *, conn: AsyncConnection, distance: int = 6) -> list[NearPhoto]:

@@ -100,3 +100,33 @@ async def test_the_full_citation_of_the_repost_names_the_first_post(
     assert "first posted" not in source
     # An unrelated photo posted earlier never counts as the first post.
     assert "first posted" not in await cite("@elsewhere/2")
+
+
+def test_markdown_alerts_and_digests_carry_the_first_posted_line():
+    from datetime import UTC, datetime
+
+    item = AlertMessage(
+        kind="alert",
+        route="desk",
+        channel_id=5,
+        message_id=9,
+        channel_title="Relay Two",
+        channel_username="relay_two",
+        entities=("Qais al-Khazali",),
+        text="at the meeting",
+        posted_at=datetime(2024, 5, 1, 9, 35, tzinfo=UTC),
+        photo_first_by="@source_media",
+        photo_first_at=datetime(2024, 5, 1, 9, 0, tzinfo=UTC),
+        photo_first_link="https://t.me/source_media/2",
+    )
+    assert AlertMessage.from_dict(item.to_dict()) == item  # the outbox payload keeps it
+    renderer = Renderer()
+    markdown = renderer.render(item, "markdown").body.translate(INVISIBLE)
+    assert "on May 1, 2024 09:00 UTC ([first post](https://t.me/source_media/2))" in markdown
+    digest = AlertMessage.digest("desk", [item])
+    for fmt in ("text", "markdown", "html"):
+        body = renderer.render(digest, fmt).body.translate(INVISIBLE)
+        assert "on May 1, 2024 09:00 UTC" in body and "source" in body, fmt
+    # A link that is not a t.me post link is left out rather than rendered.
+    odd = AlertMessage.from_dict({**item.to_dict(), "photo_first_link": "javascript:alert(1)"})
+    assert "javascript" not in renderer.render(odd, "html").body

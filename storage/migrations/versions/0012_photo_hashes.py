@@ -39,10 +39,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("sha256", name="pk_photo_hash"),
     )
     for band in BANDS:
-        op.create_index(f"ix_photo_hash_{band}", "photo_hash", [band], unique=False)
+        # (band, phash): a query checks its candidates from the index, without the table
+        op.create_index(f"ix_photo_hash_{band}_phash", "photo_hash", [band, "phash"])
 
 
 def downgrade() -> None:
     for band in BANDS:
-        op.drop_index(f"ix_photo_hash_{band}", table_name="photo_hash")
+        op.drop_index(f"ix_photo_hash_{band}_phash", table_name="photo_hash")
     op.drop_table("photo_hash")
