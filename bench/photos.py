@@ -279,11 +279,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10k and 100k hashes")
     parser.add_argument("--postgres", default=os.environ.get("MONITOR_BENCH_DATABASE_URL"))
     parser.add_argument("--no-ocr", action="store_true", help="skip the OCR section")
+    parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
     args = parser.parse_args()
     sizes = [10_000, 100_000] if args.quick else [100_000, 1_000_000]
     hash_distances()
     print(f"near-duplicate query, distance {DISTANCE}, {QUERIES} queries through the index")
-    asyncio.run(run_sqlite(sizes))
+    if not args.no_sqlite:
+        asyncio.run(run_sqlite(sizes))
     if args.postgres:
         asyncio.run(run_postgres(args.postgres, sizes))
 

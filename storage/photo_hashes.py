@@ -134,11 +134,22 @@ async def find_near(value: int, *, conn: AsyncConnection, distance: int = 6) -> 
     """Every stored hash within ``distance`` bits of ``value`` (itself included when stored),
     nearest first, then by SHA-256: through the band indexes, each candidate checked exactly.
 
-    Two statements: the candidates' hashes, read from the ``(band, phash)`` indexes alone (no
-    table row per candidate), then the files of the few that are near enough.
+    SQLite: two statements, the candidates' hashes read from the ``(band, phash)`` indexes
+    alone (no table row per candidate), then the files of the few near enough. PostgreSQL: one
+    statement, a BitmapOr of the band indexes reading the candidates' rows in page order (an
+    index-only scan would visit the heap anyway until VACUUM marks the pages all-visible).
     """
     radius = _radius(distance)
     bands = split_bands(value)
+    if conn.dialect.name == "postgresql":
+        either = or_(
+            *(
+                column.in_(band_probes(band, radius))
+                for column, band in zip(_COLUMNS, bands, strict=True)
+            )
+        )
+        query = select(photo_hash.c.sha256, photo_hash.c.phash).where(either)
+        return _nearest(await conn.execute(query), value, distance)
     probes = [
         select(photo_hash.c.phash).where(column.in_(band_probes(band, radius)))
         for column, band in zip(_COLUMNS, bands, strict=True)
