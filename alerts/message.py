@@ -68,6 +68,11 @@ class AlertMessage:
     # to attach (chosen per route when queued; read from the media store when sent).
     desk_link: str = ""
     attachments: tuple[str, ...] = ()
+    # The post's photo was first posted by another post (storage.photo_appearances): its
+    # channel ("@name" or title), posted_at and link; empty when not.
+    photo_first_by: str = ""
+    photo_first_at: datetime | None = None
+    photo_first_link: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -125,6 +130,15 @@ class AlertMessage:
             **({"health": self.health} if self.kind == "health" else {}),
             **({"desk_link": self.desk_link} if self.desk_link else {}),
             **({"attachments": list(self.attachments)} if self.attachments else {}),
+            **(
+                {
+                    "photo_first_by": self.photo_first_by,
+                    "photo_first_at": self.photo_first_at.astimezone(UTC).isoformat(),
+                    "photo_first_link": self.photo_first_link,
+                }
+                if self.photo_first_by and self.photo_first_at is not None
+                else {}
+            ),
         }
 
     @classmethod
@@ -149,4 +163,11 @@ class AlertMessage:
             health=data.get("health") or "",
             desk_link=data.get("desk_link") or "",
             attachments=tuple(data.get("attachments") or ()),
+            photo_first_by=data.get("photo_first_by") or "",
+            photo_first_at=(
+                datetime.fromisoformat(data["photo_first_at"]).astimezone(UTC)
+                if data.get("photo_first_at")
+                else None
+            ),
+            photo_first_link=data.get("photo_first_link") or "",
         )

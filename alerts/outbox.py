@@ -22,6 +22,7 @@ from alerts.attachments import choose_photos, photo_files
 from alerts.message import AlertMessage, Span
 from alerts.routes import Route
 from storage.models import alert_outbox, channel, entity, flag, post, post_media
+from storage.photo_appearances import Appearance, first_elsewhere
 
 __all__ = ["digest_due_at", "enqueue_for_post", "enqueue_for_posts", "idempotency_key"]
 
@@ -95,12 +96,26 @@ def _message(
     )
 
 
-def _dressed(message: AlertMessage, route: Route, files: Sequence[tuple[str, int]]) -> AlertMessage:
-    """The route's extras: the link to the post on the desk, and the photos it attaches."""
+def _dressed(
+    message: AlertMessage,
+    route: Route,
+    files: Sequence[tuple[str, int]],
+    first: Appearance | None = None,
+) -> AlertMessage:
+    """The route's extras: the link to the post on the desk, and the photos it attaches; and
+    where the post's photo was first posted when that was another post."""
     link = (
         f"{route.web_url}/post/{message.channel_id}/{message.message_id}" if route.web_url else ""
     )
-    return replace(message, desk_link=link, attachments=choose_photos(files, route))
+    message = replace(message, desk_link=link, attachments=choose_photos(files, route))
+    if first is None:
+        return message
+    return replace(
+        message,
+        photo_first_by=first.channel_name,
+        photo_first_at=first.posted_at,
+        photo_first_link=first.link,
+    )
 
 
 def _changes(new_flags: Sequence[Any], row: Any, since: datetime | None) -> list[str]:
@@ -161,6 +176,7 @@ async def enqueue_for_posts(
     files = (
         await photo_files(conn, list(rows.values())) if any(r.attach_photos for r in routes) else {}
     )
+    firsts = await first_elsewhere([p for p in post_ids if photos[p]], conn=conn)
     created: list[int | dict[str, Any]] = []  # ids, or rows still to insert
     for post_id, flags in posts:
         row = rows[post_id]
@@ -195,6 +211,7 @@ async def enqueue_for_posts(
                 photos[post_id],
                 mine,
                 files.get(post_id, ()),
+                firsts.get(post_id),
             ):
                 created.append(unsent[-1].id)
                 continue
@@ -212,7 +229,7 @@ async def enqueue_for_posts(
                     changes,
                     [f.id for f in new],
                 )
-            message = _dressed(message, route, files.get(post_id, ()))
+            message = _dressed(message, route, files.get(post_id, ()), firsts.get(post_id))
             row_kind = "digest" if route.digest else kind
             key = idempotency_key(
                 route.name, row.channel_id, row.message_id, row.grouped_id, kind, len(mine)
@@ -347,6 +364,7 @@ async def _merge(
     photos: int,
     mine: Sequence[Any],
     files: Sequence[tuple[str, int]] = (),
+    first: Appearance | None = None,
 ) -> bool:
     """Fold ``new`` flags into an unsent row (so the desk gets one alert naming both)."""
     old = AlertMessage.from_dict(target.payload["message"])
@@ -359,7 +377,7 @@ async def _merge(
             [f for f in wanted if f.id in set(flag_ids)], row, max(earlier) if earlier else None
         )
         message = _message("followup", route.name, row, wanted, photos, changes, flag_ids)
-    message = _dressed(message, route, files)
+    message = _dressed(message, route, files, first)
     result = await conn.execute(
         update(alert_outbox)
         .where(

@@ -8,10 +8,11 @@ HTML), so an operator's template cannot forget to escape a post.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -197,6 +198,7 @@ class Renderer:
             "changes": list(message.changes),
             "link": Safe(message.link),
             "desk_link": Safe(message.desk_link),
+            **_photo_first(message),
         }
 
     def _window(self, text: str, spans: list[Span]) -> tuple[int, int]:
@@ -256,6 +258,38 @@ class Renderer:
             return Safe("  \n".join(isolate(head + md + tail).split("\n")))
         plain = "".join(f"[[{defuse(p)}]]" if bold else defuse(p) for p, bold in pieces)
         return Safe(isolate(head + plain + tail))
+
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_POST_LINK_RE = re.compile(r"https://t\.me/(?:c/\d+|[A-Za-z0-9_]{1,64})/\d+")
+
+
+def _photo_first(message: AlertMessage) -> dict[str, Any]:
+    """The "photo first posted by @x on May 13, 2024 14:20 UTC" line's parts (empty when the
+    photo was not first posted elsewhere); the channel name is untrusted (escaped as a value)."""
+    at = message.photo_first_at
+    if not message.photo_first_by or at is None:
+        return {"photo_first_by": "", "photo_first_when": "", "photo_first_link": ""}
+    at = at.astimezone(UTC)
+    link = message.photo_first_link
+    return {
+        "photo_first_by": one_line(message.photo_first_by),
+        "photo_first_when": f"{_MONTHS[at.month - 1]} {at.day}, {at.year} {at:%H:%M} UTC",
+        "photo_first_link": Safe(link) if _POST_LINK_RE.fullmatch(link) else "",
+    }
 
 
 def _channel_name(message: AlertMessage) -> str:

@@ -28,6 +28,7 @@ __all__ = [
     "bibtex_entry",
     "csl_item",
     "parse_post_ref",
+    "photo_first_line",
     "render_citation",
     "render_citations",
     "resolve_timezone",
@@ -81,6 +82,11 @@ class CitationSource:
     title_en: str | None = None
     version_provenance: str = "collected"  # or "imported" (storage.provenance)
     version_source: str | None = None  # what an imported version came from
+    # The post's photo was first posted by another post: its channel (@name or title), when
+    # (its posted_at) and its link (storage.photo_appearances.first_elsewhere).
+    photo_first_by: str | None = None
+    photo_first_at: datetime | None = None
+    photo_first_link: str | None = None
 
 
 class PostRef(NamedTuple):
@@ -235,7 +241,20 @@ def _full(source: CitationSource, tz: tzinfo) -> str:
     if notes:
         text += " (" + "; ".join(notes) + ")"
     archived = _archived(source, HASH_PREFIX)
-    return f"{text}. {archived[0].upper()}{archived[1:]}."
+    text = f"{text}. {archived[0].upper()}{archived[1:]}."
+    first = photo_first_line(source, tz)
+    return f"{text} {first[0].upper()}{first[1:]}." if first else text
+
+
+def photo_first_line(source: CitationSource, tz: str | tzinfo | None = None) -> str | None:
+    """``photo first posted by @x on May 13, 2024 14:20 UTC`` when the post's photo was first
+    posted elsewhere, else ``None``."""
+    if source.photo_first_by is None or source.photo_first_at is None:
+        return None
+    zone = _zone(tz)
+    at = source.photo_first_at
+    when = f"{_date(at, zone)} {at.astimezone(zone):%H:%M} {_zone_label(at, zone)}"
+    return f"photo first posted by {source.photo_first_by} on {when}"
 
 
 def _twelve_hour(value: datetime, tz: tzinfo) -> str:

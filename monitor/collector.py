@@ -315,8 +315,11 @@ class Collector:
                 return record
         if not isinstance(data, bytes):
             return record
-        stored = await asyncio.to_thread(self.media_store.put, data, ext=ext)
-        return replace(record, sha256=stored.sha256, size=stored.size, path=stored.relpath)
+        photo = record.kind == "photo"
+        stored, value = await asyncio.to_thread(_store_file, self.media_store, data, ext, photo)
+        return replace(
+            record, sha256=stored.sha256, size=stored.size, path=stored.relpath, phash=value
+        )
 
     async def _fetch(self, peer: types.InputPeerChannel, message: Message) -> bytes | None:
         try:
@@ -328,6 +331,21 @@ class Collector:
             if fresh is None:
                 return None  # deleted meanwhile: keep the metadata
             return await self.client.download_media(fresh, file=bytes)
+
+
+def _store_file(store: MediaStore, data: bytes, ext: str, photo: bool) -> tuple[Any, int | None]:
+    """In a worker thread: store the bytes and, for a photo, compute its perceptual hash (one
+    that cannot be decoded is stored all the same, without a hash)."""
+    stored = store.put(data, ext=ext)
+    if not photo:
+        return stored, None
+    from monitor.photos.phash import PhotoHashError, phash
+
+    try:
+        return stored, phash(data, name=f"photo {stored.sha256}")
+    except PhotoHashError as exc:
+        log.warning("photo_hash_failed", sha256=stored.sha256, error=str(exc))
+        return stored, None
 
 
 def media_kind(message: Message) -> str:

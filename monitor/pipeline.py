@@ -36,6 +36,7 @@ from storage import missing_media as missing_repo
 from storage import posts as post_repo
 from storage import state as state_repo
 from storage.media import MediaStore, record_media
+from storage.photo_hashes import save_hashes
 from storage.records import PostRecord
 
 log = structlog.get_logger(__name__)
@@ -526,6 +527,16 @@ class Pipeline:
                 for item in record.media:
                     if item.sha256:
                         await record_media(item, conn=conn, seen_at=captured_at)
+            await save_hashes(  # photos' perceptual hashes, computed by the collector's thread
+                {
+                    i.sha256: i.phash
+                    for r in records
+                    for i in r.media
+                    if i.sha256 and i.phash is not None
+                },
+                conn=conn,
+                at=captured_at,
+            )
             # New posts (ids above the cursor) are inserted without a lookup first.
             result = await post_repo.upsert_posts(
                 records,

@@ -21,6 +21,7 @@ from storage.digests import version_digest
 from storage.errors import StorageError
 from storage.models import channel as channel_table
 from storage.models import channel_snapshot, flag, post, post_version
+from storage.photo_appearances import first_elsewhere
 from storage.review import post_link
 
 __all__ = [
@@ -51,6 +52,9 @@ CITATION_FIELDS = (
     "permalink",
     "version_provenance",
     "version_source",
+    "photo_first_by",
+    "photo_first_at",
+    "photo_first_link",
 )
 
 
@@ -167,6 +171,19 @@ async def load_citation_source_for_post(
         "text": cited["text"],
         "language": row["language"],
         "permalink": link,
+        **await _photo_first(conn, post_id),
+    }
+
+
+async def _photo_first(conn: AsyncConnection, post_id: int) -> dict[str, Any]:
+    """Where the post's photo (or a near copy) was first posted, when that is another post."""
+    first = (await first_elsewhere([post_id], conn=conn)).get(post_id)
+    if first is None:
+        return {"photo_first_by": None, "photo_first_at": None, "photo_first_link": None}
+    return {
+        "photo_first_by": first.channel_name,
+        "photo_first_at": first.posted_at,
+        "photo_first_link": first.link,
     }
 
 

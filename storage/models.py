@@ -41,6 +41,7 @@ __all__ = [
     "flag",
     "media",
     "metadata",
+    "photo_hash",
     "post",
     "post_media",
     "post_metric",
@@ -202,6 +203,30 @@ post_media = Table(
     Column("height", Integer),
     PrimaryKeyConstraint("post_id", "position"),
     Index(None, "sha256"),
+)
+
+# A perceptual hash per photo file (0012, storage/photo_hashes.py): the 64-bit hash as a signed
+# BIGINT and its four 16-bit bands, each indexed, so a near-duplicate query probes the bands.
+photo_hash = Table(
+    "photo_hash",
+    metadata,
+    Column(
+        "sha256",
+        String(64),
+        ForeignKey("media.sha256", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("phash", BigInteger, nullable=False),
+    Column("band0", Integer, nullable=False),
+    Column("band1", Integer, nullable=False),
+    Column("band2", Integer, nullable=False),
+    Column("band3", Integer, nullable=False),
+    Column("hashed_at", UTCDateTime, nullable=False),
+    # (band, phash): candidates are checked from the index alone, without reading the rows
+    Index(None, "band0", "phash"),
+    Index(None, "band1", "phash"),
+    Index(None, "band2", "phash"),
+    Index(None, "band3", "phash"),
 )
 
 # No FK to channel: state may be recorded (errors, flood waits) before the channel row exists.

@@ -49,6 +49,7 @@ class MediaRecord:
     width: int | None = None
     height: int | None = None
     path: str | None = None  # relative to the media root: "ab/cd/<sha256>.jpg"
+    phash: int | None = None  # a photo's perceptual hash (storage.photo_hashes), when computed
 
 
 @dataclass(frozen=True, slots=True)

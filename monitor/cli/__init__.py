@@ -16,6 +16,7 @@ from monitor.cli import (
     flags_cmd,  # noqa: F401
     import_cmd,  # noqa: F401
     match_cmd,  # noqa: F401
+    photos_cmd,  # noqa: F401
     search_cmd,  # noqa: F401
     simulator_cmd,  # noqa: F401
     users_cmd,  # noqa: F401
