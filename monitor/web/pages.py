@@ -96,6 +96,7 @@ async def post_page(request: Request) -> Response:
         for f in page["flags"]
         if f["post_id"] == page["post"]["id"] and f["mention_removed_at"] is None
         for span in f["spans"]
+        if span.get("in") is None  # spans in a photo's text (OCR) index that text
     ]
     versions = page["versions"]
     changes = [
