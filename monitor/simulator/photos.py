@@ -24,6 +24,7 @@ __all__ = ["ARABIC_FONTS", "derive_jpeg", "generate_jpeg"]
 
 # Strength of the film grain (0-255). It is what makes the JPEG as large as a real photo.
 _GRAIN = 20
+_TEXT_MAX = 64
 # Fonts with Arabic and Persian letters, first found wins (fonts-noto-core, fonts-dejavu-core).
 ARABIC_FONTS = (
     "/usr/share/fonts/truetype/noto/NotoNaskhArabic-Bold.ttf",
@@ -44,20 +45,20 @@ def generate_jpeg(
     text: str = "",
 ) -> bytes:
     """A deterministic JPEG of ``width`` x ``height`` with ``label`` and a SYNTHETIC watermark,
-    and ``text`` (lines, any script) on a panel across its upper half when given."""
+    or, given ``text`` (lines, any script), a poster of that text with the label and watermark."""
     if not (16 <= width <= 4096 and 16 <= height <= 4096):
         raise ValueError(f"photo size {width}x{height} is out of range (16-4096 pixels a side)")
     if not 1 <= quality <= 95:
         raise ValueError(f"JPEG quality {quality} is out of range (1-95)")
     rng = random.Random(f"monitor.simulator.photos:{seed}")
-    image = _shapes(rng, width, height)
-    grain = Image.frombytes("L", (width, height), rng.randbytes(width * height))
-    image = Image.blend(image, Image.merge("RGB", (grain, grain, grain)), _GRAIN / 255)
-    image = _caption(image, label)
-    if text:  # a poster: the text panel above, the watermark in the band below it
-        panel = _poster_text(image, text)
-        image = _watermark(image, top=panel)
+    if text:  # a poster: its text above, the watermark in the band below it
+        image = _caption(_poster(rng, width, height, text), label)
+        image = _watermark(image, top=height * 5 // 8)
     else:
+        image = _shapes(rng, width, height)
+        grain = Image.frombytes("L", (width, height), rng.randbytes(width * height))
+        image = Image.blend(image, Image.merge("RGB", (grain, grain, grain)), _GRAIN / 255)
+        image = _caption(image, label)
         image = _watermark(image)
     out = io.BytesIO()
     image.save(out, "JPEG", quality=quality)
@@ -99,31 +100,32 @@ def _arabic_font(size: int) -> ImageFont.FreeTypeFont:
     )
 
 
-def _poster_text(image: Image.Image, text: str) -> int:
-    """``text``'s lines, dark on a light panel across the upper middle: a poster or banner.
-    Without libraqm, Pillow cannot join or reorder Arabic letters: the lines are then drawn
-    unshaped (legible to no one), so keep libraqm installed where the scenario is generated."""
-    width, height = image.size
+def _poster(rng: random.Random, width: int, height: int, text: str) -> Image.Image:
+    """A poster: ``text``'s lines, dark on a light paper with a coloured frame, centred in the
+    upper part (the watermark goes below it). Without libraqm, Pillow cannot join or reorder
+    Arabic letters: the lines are then drawn unshaped (legible to no one), so keep libraqm
+    installed where the scenario is generated."""
     lines = [line for line in text.splitlines() if line.strip()] or [text]
-    size = max(12, min(height // (3 * len(lines) + 3), width // 14))
+    size = max(12, min(height // (3 * len(lines) + 3), width // 14, _TEXT_MAX))
     font = _arabic_font(size)
     direction = "rtl" if font.layout_engine == ImageFont.Layout.RAQM else None
-    line_h = round(size * 1.7)
-    top, pad = height // 20, size
-    panel_h = line_h * len(lines) + 2 * pad
+    paper = tuple(rng.randrange(232, 250) for _ in range(3))
+    image = Image.new("RGB", (width, height), paper)
     draw = ImageDraw.Draw(image)
-    draw.rectangle((0, 0, width, top + panel_h), fill=(245, 242, 232))
-    top += pad
+    frame = max(4, min(width, height) // 40)
+    draw.rectangle((0, 0, width - 1, height - 1), outline=_colour(rng), width=frame)
+    line_h = round(size * 1.7)
+    top = (height * 5 // 8 - line_h * len(lines)) // 2
     for n, line in enumerate(lines):
         draw.text(
-            (width // 2, top + pad // 2 + line_h * n + line_h // 2),
+            (width // 2, top + line_h * n + line_h // 2),
             line,
             font=font,
             fill=(20, 20, 20),
             anchor="mm",
             direction=direction,
         )
-    return top + panel_h
+    return image
 
 
 def _colour(rng: random.Random, alpha: int | None = None) -> tuple[int, ...]:
