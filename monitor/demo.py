@@ -91,7 +91,9 @@ async def run_demo(settings: Settings, *, scenario: str = "seed") -> DemoSummary
                 for spec in runtime.watchlist.enabled_channels()
             ]
             if runtime.ocr is not None:  # the photos' text may flag their posts too
-                await runtime.ocr.finish(ALERT_DRAIN_SECONDS)
+                from monitor.photos.reader import FINISH_SECONDS
+
+                await runtime.ocr.finish(FINISH_SECONDS)
             delivery = await runtime.alerting.worker.drain(ALERT_DRAIN_SECONDS)
             summary = DemoSummary(
                 reports,

@@ -246,7 +246,9 @@ async def _collect(
                     report.parked_until = report.parked_until or rechecked.parked_until
                 reports.append(report)
         if runtime.ocr is not None:  # photos being read (OCR) may still flag their posts
-            await runtime.ocr.finish(alert_timeout)
+            from monitor.photos.reader import FINISH_SECONDS
+
+            await runtime.ocr.finish(FINISH_SECONDS)
         # A cron job's alerts leave before it exits (digests too: this run is the batch).
         delivery = await runtime.alerting.worker.drain(alert_timeout)
     return reports, delivery

@@ -35,6 +35,10 @@ __all__ = ["OcrJob", "OcrReader"]
 
 log = structlog.get_logger(__name__)
 
+# How long a one-shot command (`monitor collect`, `monitor demo`) waits for the photos it queued:
+# about a second a photo on one core, so a first pass over a channel of posters takes a while.
+FINISH_SECONDS = 600.0
+
 
 @dataclass(frozen=True, slots=True)
 class OcrJob:
