@@ -3,10 +3,12 @@ does not name him; the flag says its spans index the photo's text, and alerts ar
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 from typer.testing import CliRunner
 
 from monitor.cli import app
@@ -16,6 +18,7 @@ from monitor.simulator.photos import generate_jpeg
 from storage.media_text import get_texts
 from tests.photos.ocr_archive import alerts_of, flags_of, posts_carrying, rig
 from tests.telegram_fixtures import START, spec
+from tests.web.site import add_accounts, log_in, settings_for, start_desk
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTER = "بيان صادر عن\nالشيخ قيس الخزعلي\nالأمين العام"
@@ -107,9 +110,10 @@ async def test_a_name_in_both_caption_and_photo_is_one_flag_and_one_alert(
     assert [a.kind for a in await alerts_of(engine, posted.id)] == ["alert"]
 
 
-def test_seed_poster_is_flagged_by_the_demo(db_url, tmp_path, tesseract):
+async def test_seed_poster_is_flagged_by_the_demo(db_url, tmp_path, tesseract):
     """The seed's condolence poster (media office 115) and Persian poster (news_fa 94),
-    collected by `monitor demo` from the simulated Telegram through the real client."""
+    collected by `monitor demo` from the simulated Telegram through the real client; the CLI
+    and the desk show the photo's text with the name highlighted."""
     channels = (ROOT / "channels.yaml").read_text(encoding="utf-8")
     persian = 'handle: "https://t.me/iran_akhbar_fa_sim"\n'
     channels = channels.replace(persian, persian + "    ocr: [fas]\n")
@@ -120,10 +124,15 @@ def test_seed_poster_is_flagged_by_the_demo(db_url, tmp_path, tesseract):
         "MONITOR_CHANNELS_FILE": str(tmp_path / "channels.yaml"),
         "COLUMNS": "200",
     }
-    runner = CliRunner()
-    assert runner.invoke(app, ["demo"], env=env).exit_code == 0
-    listed = runner.invoke(app, ["flags", "list", "--json", "--limit", "1000"], env=env)
-    flags = [json.loads(line) for line in listed.output.splitlines()]
+
+    async def cli(*args: str) -> str:
+        result = await asyncio.to_thread(CliRunner().invoke, app, list(args), env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    await cli("demo")
+    listed = await cli("flags", "list", "--json", "--limit", "1000")
+    flags = [json.loads(line) for line in listed.splitlines()]
     found = {
         (f["channel"], f["message_id"], f["entity"])
         for f in flags
@@ -133,13 +142,24 @@ def test_seed_poster_is_flagged_by_the_demo(db_url, tmp_path, tesseract):
     assert ("iran_akhbar_fa_sim", 94, "qais-al-khazali") in found
     poster = ("khazali_media_sim", 115, "qais-al-khazali")
     ocr_flag = next(f for f in flags if (f["channel"], f["message_id"], f["entity"]) == poster)
-    shown = runner.invoke(app, ["flags", "show", str(ocr_flag["id"])], env=env).output
+    shown = await cli("flags", "show", str(ocr_flag["id"]))
     assert "text in photo" in shown and "قيس الخزعلي" in shown
-    caption = json.loads(
-        runner.invoke(app, ["flags", "show", str(ocr_flag["id"]), "--json"], env=env).output
-    )
-    assert "الخزعلي" not in caption["text"] and "قيس الخزعلي" in "".join(
-        caption["photo_texts"].values()
-    )
-    status = runner.invoke(app, ["status"], env=env).output
-    assert "OCR: on (tesseract" in status
+    caption = json.loads(await cli("flags", "show", str(ocr_flag["id"]), "--json"))
+    assert "الخزعلي" not in caption["text"]
+    assert "قيس الخزعلي" in "".join(caption["photo_texts"].values())
+    assert "OCR: on (tesseract" in await cli("status")
+
+    settings = settings_for(env)
+    await add_accounts(db_url, ("noor",))
+    desk = await asyncio.to_thread(start_desk, settings)
+    try:
+        async with httpx.AsyncClient(base_url=desk.url) as http:
+            await log_in(http, "noor")
+            page = await http.get(f"/post/{ocr_flag['channel_id']}/115")
+    finally:
+        await asyncio.to_thread(desk.stop)
+    assert page.status_code == 200
+    assert "Text in photo (OCR)" in page.text and "<mark>قيس الخزعلي</mark>" in page.text
+    # The caption's own text highlights only what the caption says (Kataib Hezbollah).
+    caption_html = page.text.split('id="post-text">', 1)[1].split("</div>", 1)[0]
+    assert "<mark>كتائب حزب الله</mark>" in caption_html and "الخزعلي" not in caption_html
