@@ -425,7 +425,7 @@ class _Parser:
             height=int(spec.get("height", 960)),
             text=str(spec.get("text") or ""),
         )
-        self.generated.setdefault(photo.seed, photo)
+        self.generated.setdefault(spec["seed"], photo)
         return photo
 
     def derived(self, spec: Any, where: str) -> PhotoSpec:
