@@ -167,7 +167,9 @@ class OcrReader:
                 index_text(stored.text),
                 conn=conn,
             )
-            flagged = await self.flagger.flag_photo_text(posts, stored.sha256, stored.text, conn)
+            # Flags only where a channel asked for OCR; search finds every post carrying it.
+            wanted = [p for p in posts if self.languages(int(p["channel_id"] or 0))]
+            flagged = await self.flagger.flag_photo_text(wanted, stored.sha256, stored.text, conn)
         self.totals.flagged += flagged
         log.info(
             "photo_read",

@@ -57,6 +57,7 @@ async def rig(
     languages: Sequence[str] = ("ara",),
     *,
     hooked: bool = True,
+    channels: Sequence[int] | None = None,
 ) -> OcrRig:
     """A pipeline with flagging, alerting and an OCR reader for every channel (``hooked``:
     new photos are queued for it as they are stored; otherwise the test submits them)."""
@@ -66,7 +67,11 @@ async def rig(
     flagger = Flagger(
         Matcher.compile(WATCHLIST.entities), on_flagged_batch=[alerting.on_flagged_batch]
     )
-    reader = OcrReader(engine, media_store, ocr, flagger, lambda _channel_id: tuple(languages))
+
+    def languages_of(channel_id: int) -> tuple[str, ...]:  # ``channels``: only these read photos
+        return tuple(languages) if channels is None or channel_id in channels else ()
+
+    reader = OcrReader(engine, media_store, ocr, flagger, languages_of)
     pipeline = Pipeline(
         engine=engine,
         media_store=media_store,
@@ -76,7 +81,9 @@ async def rig(
     return OcrRig(pipeline, reader, flagger, alerting)
 
 
-async def flags_of(engine: AsyncEngine, message_id: int) -> list[Any]:
+async def flags_of(
+    engine: AsyncEngine, message_id: int, channel_id: int | None = None
+) -> list[Any]:
     async with engine.connect() as conn:
         query = (
             select(flag.c.entity_id, flag.c.spans, flag.c.snippet)
@@ -84,6 +91,8 @@ async def flags_of(engine: AsyncEngine, message_id: int) -> list[Any]:
             .where(post.c.message_id == message_id)
             .order_by(flag.c.entity_id)
         )
+        if channel_id is not None:
+            query = query.where(post.c.channel_id == channel_id)
         return list(await conn.execute(query))
 
 
