@@ -46,6 +46,15 @@ ENV PYTHONUNBUFFERED=1 \
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
     pip install --no-index --find-links=/wheels telegram-monitor
 
+# Tesseract reads text in photos (channels with `ocr:`), with Arabic, Persian and English data.
+# The demo's posters are drawn in Arabic script: a font with those letters (DejaVu) and FriBiDi,
+# which Pillow's text layout (libraqm) loads to order and join them.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+       tesseract-ocr tesseract-ocr-ara tesseract-ocr-fas tesseract-ocr-eng \
+       fonts-dejavu-core libfribidi0 \
+    && rm -rf /var/lib/apt/lists/*
+
 # A fixed non-root uid/gid, so volumes can be chowned to it and Kubernetes can verify it.
 RUN groupadd --system --gid 10001 monitor \
     && useradd --system --uid 10001 --gid monitor --home-dir /home/monitor --create-home \

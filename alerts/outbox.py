@@ -76,7 +76,14 @@ def _message(
         )
         for f in flags
         for s in (f.spans or [])
+        if s.get("in") is None  # spans in a photo's text (OCR) do not index the post's text
     ]
+    in_photos = [
+        f"text in a photo names {f.name}: {f.snippet.removeprefix('[text in photo] ')}"
+        for f in flags
+        if any(s.get("in") == "photo" for s in (f.spans or []))
+    ]
+    changes = [*changes, *(c for c in in_photos if c not in changes)]
     return AlertMessage(
         kind=kind,
         route=route,
@@ -296,6 +303,7 @@ async def _load_flags(conn: AsyncConnection, post_ids: Sequence[int]) -> dict[in
                 flag.c.status,
                 flag.c.aliases,
                 flag.c.spans,
+                flag.c.snippet,
                 flag.c.language,
                 flag.c.mention_removed_at,
                 flag.c.created_at,

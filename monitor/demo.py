@@ -90,6 +90,10 @@ async def run_demo(settings: Settings, *, scenario: str = "seed") -> DemoSummary
                 await runtime.pipeline.collect(runtime.client, spec)
                 for spec in runtime.watchlist.enabled_channels()
             ]
+            if runtime.ocr is not None:  # the photos' text may flag their posts too
+                from monitor.photos.reader import FINISH_SECONDS
+
+                await runtime.ocr.finish(FINISH_SECONDS)
             delivery = await runtime.alerting.worker.drain(ALERT_DRAIN_SECONDS)
             summary = DemoSummary(
                 reports,

@@ -4,13 +4,21 @@ Runs as a pipeline batch hook, inside the batch's transaction, so a post, its fl
 alert outbox rows are committed together or not at all. The unit is the *post as the desk sees
 it*: an album (messages sharing ``grouped_id``) is matched once, on its caption, and flagged on
 its lead message.
+
+Text read from a photo (OCR, :mod:`monitor.photos`) is matched by :meth:`Flagger.flag_photo_text`
+with the same matcher. Its flags carry rule ``ocr`` and spans marked ``"in": "photo"`` with the
+photo's SHA-256: they index the photo's text (``media_text``), not the post's. A photo only adds
+entities the post is not flagged for yet: an entity the caption already named keeps its flag
+(and its spans in the caption), so no alert goes out twice for it; a new entity is alerted like
+a mention an edit brings (a follow-up when the post was alerted before).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,6 +30,14 @@ from storage import post_queries
 from storage.records import PostRecord
 
 log = structlog.get_logger(__name__)
+
+OCR_RULE = "ocr"  # the rule of a flag found in a photo's text
+PHOTO_SNIPPET_PREFIX = "[text in photo] "
+
+
+def in_photo(spans: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether a flag was found in a photo's text (its spans index that text, not the post's)."""
+    return bool(spans) and all(span.get("in") == "photo" for span in spans)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +103,11 @@ class Flagger:
                 )
             if unit.edited:
                 for old in existing:
-                    if old.entity_id not in by_entity and old.mention_removed_at is None:
+                    if (
+                        old.entity_id not in by_entity
+                        and old.mention_removed_at is None
+                        and not in_photo(old.spans)  # an edit of the caption leaves the photo
+                    ):
                         await flag_repo.mark_mention_removed(old.id, conn=conn, at=unit.at)
                         log.info("mention_removed_in_edit", flag_id=old.id, entity=old.entity_id)
             if by_entity:
@@ -113,6 +133,87 @@ class Flagger:
         if flagged:
             for batch_hook in self.on_flagged_batch:
                 await batch_hook(flagged, conn)
+
+    async def flag_photo_text(
+        self,
+        posts: Sequence[Mapping[str, Any]],
+        sha256: str,
+        text: str,
+        conn: AsyncConnection,
+    ) -> int:
+        """Flag each post (dicts with ``post_id``, ``channel_id``, ``grouped_id``) that carries the
+        photo whose text is ``text``, for every entity the text names that the post is not
+        flagged for yet. Queues the alerts like a batch does. Returns how many flags were new."""
+        found = self.matcher.match(text) if text else []
+        if not found:
+            return 0
+        by_entity: dict[str, list[Match]] = {}
+        for match in found:
+            by_entity.setdefault(match.entity_id, []).append(match)
+        leads: dict[int, tuple[int, int | None]] = {}  # lead post id -> channel, album
+        for row in posts:
+            lead = int(row["post_id"])
+            if row["grouped_id"] is not None:
+                album = await post_queries.album_posts(
+                    int(row["channel_id"]), int(row["grouped_id"]), conn=conn
+                )
+                lead = next((r for r in album if r["text"]), album[0])["id"]
+            leads[lead] = (int(row["channel_id"]), row["grouped_id"])
+        pending: list[tuple[_Unit, list[flag_repo.Flag]]] = []
+        wanted: list[flag_repo.NewFlag] = []
+        for lead, (channel_id, grouped_id) in leads.items():
+            existing = await flag_repo.list_flags(conn=conn, post_id=lead, limit=1000)
+            named = {f.entity_id for f in existing}
+            unit = _Unit(lead, channel_id, grouped_id, text, None, False, datetime.now(UTC))
+            fresh = [e for e in by_entity if e not in named]
+            if not fresh:
+                continue
+            pending.append((unit, existing))
+            wanted.extend(self._photo_flag(unit, e, by_entity[e], sha256) for e in fresh)
+        if not wanted:
+            return 0
+        created = await flag_repo.create_flags(wanted, conn=conn)
+        by_post: dict[int, list[flag_repo.CreatedFlag]] = {}
+        for item in created:
+            by_post.setdefault(item.post_id, []).append(item)
+        flagged = [
+            post
+            for unit, existing in pending
+            if (
+                post := await self._flagged(
+                    unit, by_post.get(unit.lead_post_id, []), existing, conn
+                )
+            )
+        ]
+        if flagged:
+            for batch_hook in self.on_flagged_batch:
+                await batch_hook(flagged, conn)
+        return sum(len(post.new_flags) for post in flagged)
+
+    @staticmethod
+    def _photo_flag(
+        unit: _Unit, entity_id: str, found: list[Match], sha256: str
+    ) -> flag_repo.NewFlag:
+        return flag_repo.NewFlag(
+            post_id=unit.lead_post_id,
+            channel_id=unit.channel_id,
+            grouped_id=unit.grouped_id,
+            entity_id=entity_id,
+            aliases=sorted({m.alias for m in found}),
+            spans=[
+                {
+                    "start": m.start,
+                    "end": m.end,
+                    "alias": m.alias,
+                    "rule": OCR_RULE,
+                    "match": m.rule,
+                    "in": "photo",
+                    "sha256": sha256,
+                }
+                for m in found
+            ],
+            snippet=PHOTO_SNIPPET_PREFIX + snippet(unit.text, found),
+        )
 
     async def _units(self, batch: StoredBatch, conn: AsyncConnection) -> list[_Unit]:
         """New and edited posts of the batch, albums folded into one unit each."""

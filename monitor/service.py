@@ -43,6 +43,7 @@ from monitor.workers import DEFAULT_LEASE, Coordinator, worker_for
 from storage import create_engine, head_revision, prepare_schema, sync_entities, upgrade
 
 if TYPE_CHECKING:
+    from monitor.photos.reader import OcrReader
     from monitor.simulator import Backend
 
 log = structlog.get_logger(__name__)
@@ -65,6 +66,7 @@ class Runtime:
     flagger: Flagger
     alerting: Alerting
     reloads: int = 0
+    ocr: OcrReader | None = None  # reads photos of channels with ``ocr:`` (monitor.photos)
 
     async def reload(self) -> bool:
         """Re-read channels.yaml. A broken file is reported and the last good one kept.
@@ -162,7 +164,22 @@ async def open_runtime(
         )
         # Idle polls' times are noted in memory and written in batches: the last batch here.
         stack.push_async_callback(_flush_quietly, pipeline)
-        yield Runtime(settings, engine, client, watchlist, pipeline, flagger, alerting)
+        runtime = Runtime(settings, engine, client, watchlist, pipeline, flagger, alerting)
+        if any(spec.ocr for spec in watchlist.channels):
+            from monitor.photos.reader import start_reader
+
+            runtime.ocr = start_reader(
+                engine,
+                media_store,
+                flagger,
+                binary=settings.ocr_tesseract,
+                workers=settings.ocr_workers,
+                keys=pipeline.channel_keys,
+                specs=lambda: {c.key: c.ocr for c in runtime.watchlist.channels},
+            )
+            pipeline.after_commit.append(runtime.ocr.after_commit)
+            stack.push_async_callback(runtime.ocr.aclose)
+        yield runtime
 
 
 async def _flush_quietly(pipeline: Pipeline) -> None:

@@ -162,6 +162,14 @@ FIELDS: dict[str, _Field] = {
         _at_least(0),
         "Days after capture that a photo Telegram refused is tried again (back-off).",
     ),
+    "ocr_tesseract": _Field(
+        None,
+        _optional(_str),
+        "The Tesseract binary for text in photos; default `tesseract` on PATH.",
+    ),
+    "ocr_workers": _Field(
+        1, _at_least(1), "Photos read (OCR) at the same time; each uses about one core."
+    ),
     "web_url": _Field(
         None,
         _optional(_str),
@@ -193,6 +201,8 @@ class Settings:
     desk_timezone: str | None
     language_detector: Literal["fast", "langdetect"]
     media_retry_days: int
+    ocr_tesseract: str | None
+    ocr_workers: int
     web_url: str | None
     log_format: Literal["console", "json"]
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]

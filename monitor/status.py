@@ -88,9 +88,48 @@ async def collect_status(
                     missing.get(state.channel_id) if state and "photo" in spec.media else None
                 ),
                 **_health(health.get(spec.key)),
+                "ocr": list(spec.ocr),
             }
         )
     return rows, alerts
+
+
+async def ocr_status(settings: Settings, engine: AsyncEngine) -> dict[str, Any]:
+    """Whether photos are read (OCR) and, when not, why: no Tesseract binary, no language data,
+    no channel with ``ocr:``, or a channel asking for a language that is not installed. With
+    the engine's version, the OCR channels and how many photos have a stored text."""
+    from monitor.photos.ocr import OcrEngine
+    from storage.media_text import count_texts
+
+    watchlist = load_watchlist(settings.channels_file)
+    channels = {spec.key: list(spec.ocr) for spec in watchlist.channels if spec.ocr}
+    ocr = OcrEngine.discover(settings.ocr_tesseract)
+    reason = ocr.reason
+    if reason is None and not channels:
+        reason = "not enabled for any channel (add `ocr: [ara, fas, eng]` to one in channels.yaml)"
+    missing = sorted({code for langs in channels.values() for code in ocr.missing(langs)})
+    if reason is None and missing:
+        reason = f"no Tesseract data for {', '.join(missing)} (installed: " + (
+            ", ".join(sorted(ocr.languages - {"osd"})) + ")"
+        )
+    async with engine.connect() as conn:
+        read = await count_texts(conn=conn)
+    return {
+        "on": reason is None,
+        "reason": reason,
+        "engine": ocr.version,
+        "languages": sorted(ocr.languages - {"osd"}),
+        "channels": channels,
+        "photos_read": read,
+    }
+
+
+def ocr_line(ocr: dict[str, Any]) -> str:
+    """The status command's one line about OCR."""
+    if not ocr["on"]:
+        return f"OCR: off — {ocr['reason']}"
+    channels = ", ".join(f"@{key} ({'+'.join(langs)})" for key, langs in ocr["channels"].items())
+    return f"OCR: on ({ocr['engine']}) for {channels}; {ocr['photos_read']} photos read"
 
 
 def _photos_missing(summary: ChannelMissingMedia | None) -> dict[str, Any]:

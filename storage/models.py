@@ -40,6 +40,7 @@ __all__ = [
     "entity",
     "flag",
     "media",
+    "media_text",
     "metadata",
     "photo_hash",
     "post",
@@ -187,6 +188,18 @@ media = Table(
     Column("height", Integer),
     Column("path", String(255), nullable=False),  # relative to the media root: ab/cd/<sha>.<ext>
     Column("first_seen_at", UTCDateTime, nullable=False),
+)
+
+# Text read from a photo (OCR), once per media file: the same bytes are never read twice.
+media_text = Table(
+    "media_text",
+    metadata,
+    Column("sha256", String(64), ForeignKey("media.sha256", ondelete="CASCADE"), primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("languages", String(64), nullable=False),  # tesseract's -l: "ara+fas"
+    Column("engine", String(32), nullable=False),
+    Column("engine_version", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 post_media = Table(

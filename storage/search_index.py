@@ -17,6 +17,11 @@ Backends:
 Neither table is in ``storage.models.metadata`` (an FTS5 virtual table cannot be); migration
 0004 creates them with :func:`create_search_tables`, and :func:`include_name` keeps Alembic's
 comparison from reporting them.
+
+Text read from a photo (OCR, migration 0011) is indexed as one more document of the version of
+the post that carries the photo (its newest version when the text was read), keyed by
+``(version_id, media_sha256)``: a search for a word only in a photo finds the post, through the
+same queries as any other word.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ __all__ = [
     "create_search_tables",
     "drop_search_tables",
     "include_name",
+    "index_media_text",
     "index_pending",
     "index_versions",
 ]
@@ -137,7 +143,7 @@ async def index_versions(
     statement = (
         f"INSERT INTO {SEARCH_TABLE} (version_id, post_id, posted_at, body) "
         "VALUES (:version_id, :post_id, :posted_at, to_tsvector('simple', :body)) "
-        "ON CONFLICT (version_id) DO NOTHING"
+        "ON CONFLICT (version_id, media_sha256) DO NOTHING"
     )
     await conn.execute(text(statement), values)
     return len(values)
@@ -229,3 +235,65 @@ async def index_pending(
         if progress is not None:
             progress(len(ids))
     return done
+
+
+async def index_media_text(
+    post_ids: Iterable[int], sha256: str, body: str, *, conn: AsyncConnection
+) -> int:
+    """Index a photo's text (``body``, already normalised) for each post that carries it, as a
+    document of the post's newest version. Indexing the same photo of a post again does nothing.
+    Returns how many documents were added."""
+    ids = sorted(set(post_ids))
+    if not ids or not body.strip():
+        return 0
+    newest = select(post_version.c.post_id, func.max(post_version.c.id).label("id"))
+    newest = newest.where(post_version.c.post_id.in_(ids)).group_by(post_version.c.post_id)
+    values = [
+        {"version_id": r.id, "post_id": r.post_id, "body": body, "media_sha256": sha256}
+        for r in await conn.execute(newest)
+    ]
+    if not values:
+        return 0
+    posted = await _posted(values, conn)
+    if conn.dialect.name != "sqlite":
+        for value in values:
+            value["posted_at"] = posted[value["post_id"]]
+        statement = (
+            f"INSERT INTO {SEARCH_TABLE} (version_id, post_id, posted_at, body, media_sha256) "
+            "VALUES (:version_id, :post_id, :posted_at, to_tsvector('simple', :body), "
+            ":media_sha256) ON CONFLICT (version_id, media_sha256) DO NOTHING"
+        )
+        return int((await conn.execute(text(statement), values)).rowcount or 0)
+    found = await conn.execute(
+        text(
+            f"SELECT version_id FROM {DOC_TABLE} WHERE media_sha256 = :sha AND version_id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True)),
+        {"sha": sha256, "ids": [v["version_id"] for v in values]},
+    )
+    done = set(found.scalars())
+    values = [v for v in values if v["version_id"] not in done]
+    if not values:
+        return 0
+    taken: set[int] = set()
+    for value in values:
+        key = doc_key(posted[value["post_id"]], value["version_id"])
+        while key in taken or await _doc_taken(key, conn):
+            key += 1
+        taken.add(key)
+        value["doc"] = key
+    await conn.execute(
+        text(
+            f"INSERT INTO {DOC_TABLE} (doc, version_id, post_id, media_sha256) "
+            "VALUES (:doc, :version_id, :post_id, :media_sha256)"
+        ),
+        values,
+    )
+    await conn.execute(
+        text(f"INSERT INTO {SEARCH_TABLE} (rowid, body) VALUES (:doc, :body)"), values
+    )
+    return len(values)
+
+
+async def _doc_taken(key: int, conn: AsyncConnection) -> bool:
+    found = await conn.execute(text(f"SELECT 1 FROM {DOC_TABLE} WHERE doc = :doc"), {"doc": key})
+    return found.first() is not None

@@ -245,6 +245,10 @@ async def _collect(
                     report.error = report.error or rechecked.error
                     report.parked_until = report.parked_until or rechecked.parked_until
                 reports.append(report)
+        if runtime.ocr is not None:  # photos being read (OCR) may still flag their posts
+            from monitor.photos.reader import FINISH_SECONDS
+
+            await runtime.ocr.finish(FINISH_SECONDS)
         # A cron job's alerts leave before it exits (digests too: this run is the batch).
         delivery = await runtime.alerting.worker.drain(alert_timeout)
     return reports, delivery
@@ -307,13 +311,17 @@ def status(
 
     Example: monitor status --json | jq 'select(.errors > 0)'
     """
-    from monitor.status import collect_status
+    from monitor.status import collect_status, ocr_line, ocr_status
     from storage.reading import run_reading
 
     settings = make_settings(ctx, data_dir=data_dir, channels=channels, quiet=True)
     rows, alerts = run_reading(settings.database_url, lambda db: collect_status(settings, db))
+    ocr = run_reading(settings.database_url, lambda db: ocr_status(settings, db))
     if as_json:
         for row in rows:
+            on = ocr["on"] and bool(row["ocr"])
+            off = None if on or not row["ocr"] else ocr["reason"]
+            row = {**row, "ocr_on": on, "ocr_off_reason": off}
             console.print_json(json.dumps(row, default=_iso), indent=None)
         return
     table = Table(
@@ -345,6 +353,7 @@ def status(
     if alerts["failed"]:
         line += " — see `monitor alerts list --failed`, then `monitor alerts retry --all-failed`"
     console.print(line)
+    console.print(ocr_line(ocr), soft_wrap=True)
 
 
 def _photos_missing(row: dict[str, Any]) -> str:

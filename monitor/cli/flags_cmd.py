@@ -236,15 +236,26 @@ def show(
     Example: monitor flags show 12 --json
     """
     from monitor.cli.flags_render import inert_text
+    from storage.media_text import get_texts
     from storage.provenance import version_origins
     from storage.review import flag_views
 
-    async def fetch(conn: AsyncConnection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    async def fetch(
+        conn: AsyncConnection,
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
         views = await flag_views(conn=conn, flag_id=flag_id)
-        return views, (await version_origins(views[0]["post_id"], conn=conn) if views else [])
+        if not views:
+            return views, [], {}
+        photos = {s["sha256"] for s in views[0]["spans"] if s.get("in") == "photo"}
+        texts = await get_texts(photos, conn=conn)
+        return (
+            views,
+            await version_origins(views[0]["post_id"], conn=conn),
+            {sha: found.text for sha, found in texts.items()},
+        )
 
     settings = make_settings(ctx, data_dir=data_dir, quiet=True)
-    views, origins = _read(settings, fetch)
+    views, origins, photo_texts = _read(settings, fetch)
     if not views:
         raise ConfigError(f"no flag with id {flag_id}", hint="see `monitor flags list`")
     view = views[0]
@@ -253,12 +264,14 @@ def show(
             {**o, "captured_at": _iso(o["captured_at"]), "edited_at": _iso(o["edited_at"])}
             for o in origins
         ]
-        _print_json({**flag_json(view), "text": view["text"], "versions": versions})
+        extra = {"photo_texts": photo_texts} if photo_texts else {}
+        _print_json({**flag_json(view), "text": view["text"], "versions": versions, **extra})
         return
     safe = markup_safe
     text = Text(view["text"])  # stylise spans on the stored text, then drop control characters
     for span in view["spans"]:
-        text.stylize("bold yellow", span["start"], span["end"])
+        if span.get("in") is None:  # spans found in a photo index its text, shown below
+            text.stylize("bold yellow", span["start"], span["end"])
     console.print(
         f"[bold]flag {view['id']}[/] · {safe(view['entity_name'])} ({safe(view['entity_id'])})"
     )
@@ -294,6 +307,13 @@ def show(
         )
     )
     console.print(inert_text(text))
+    for sha256, found in photo_texts.items():
+        photo = Text(found)
+        for span in view["spans"]:
+            if span.get("sha256") == sha256:
+                photo.stylize("bold yellow", span["start"], span["end"])
+        console.print(f"text in photo {sha256[:12]} (OCR):")
+        console.print(inert_text(photo))
 
 
 def parse_post_ref(ref: str) -> tuple[str | int, int]:

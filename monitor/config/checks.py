@@ -11,7 +11,14 @@ from monitor.config.handles import canonical_handle, display_handle
 from monitor.config.messages import did_you_mean
 from monitor.config.yamlpos import Loc, Problem, YamlDoc
 
-__all__ = ["Known", "Placed", "check_channels", "check_entities", "check_routes"]
+__all__ = [
+    "Known",
+    "Placed",
+    "check_channels",
+    "check_entities",
+    "check_ocr",
+    "check_routes",
+]
 
 
 T = TypeVar("T")
@@ -72,6 +79,32 @@ def check_channels(channels: list[Placed[Any]]) -> list[Problem]:
                     f"on {earlier.where(placed.doc)} is the same channel: remove one of them",
                 )
             )
+    return problems
+
+
+def check_ocr(channels: list[Placed[Any]], installed: frozenset[str] | None) -> list[Problem]:
+    """``ocr:`` languages Tesseract has no data for (``installed``: what it has; ``None``:
+    no Tesseract here, so nothing to check against: OCR stays off and `monitor status` says so).
+    """
+    problems: list[Problem] = []
+    if installed is None:
+        return problems
+    have = ", ".join(sorted(installed - {"osd"})) or "none"
+    for placed in channels:
+        data = placed.value
+        languages = data.get("ocr") if isinstance(data, Mapping) else None
+        if not isinstance(languages, list | tuple):
+            continue
+        for n, code in enumerate(languages):
+            if isinstance(code, str) and code.strip() not in installed:
+                problems.append(
+                    placed.doc.problem(
+                        (*placed.loc, "ocr", n),
+                        f"channel '{data.get('handle')}' asks OCR for '{code.strip()}', which "
+                        f"Tesseract has no data for (installed: {have}); install "
+                        f"tesseract-ocr-{code.strip().replace('_', '-')} or remove it",
+                    )
+                )
     return problems
 
 

@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from monitor.config.accounts import AccountSpec
-from monitor.config.checks import Known, Placed, check_channels, check_entities, check_routes
+from monitor.config.checks import (
+    Known,
+    Placed,
+    check_channels,
+    check_entities,
+    check_ocr,
+    check_routes,
+)
 from monitor.config.compiled import paused_gc
 from monitor.config.messages import did_you_mean, validate_at
 from monitor.config.models import AlertsSpec, ChannelEntry, Defaults, EntitySpec, Watchlist
@@ -255,6 +262,10 @@ class _Builder:
         for included in self._includes(doc):
             entities.extend(self._entities(included))
         self.problems.extend(check_channels(self.raw_channels))
+        if any(isinstance(p.value, Mapping) and p.value.get("ocr") for p in self.raw_channels):
+            from monitor.photos.ocr import installed_here
+
+            self.problems.extend(check_ocr(self.raw_channels, installed_here()))
         self.problems.extend(check_entities(self.raw_entities))
         self.problems.extend(check_routes(self.raw_routes, self.known))
         if self.problems:

@@ -158,6 +158,21 @@ SilentAfter = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidat
 Alias = Annotated[str, BeforeValidator(_alias)]
 
 
+def _ocr_language(value: Any) -> Any:
+    """A Tesseract language code: ``ara``, ``fas``, ``eng``, ``chi_sim`` (ISO 639-2 letters)."""
+    if isinstance(value, str):
+        value = value.strip()
+        if not re.fullmatch(r"[a-z]{3}(_[a-z]+)?", value):
+            raise ValueError(
+                f"'{value}' is not a Tesseract language code; write three lowercase letters "
+                "such as ara, fas or eng"
+            )
+    return value
+
+
+OcrLanguage = Annotated[str, BeforeValidator(_ocr_language)]
+
+
 class Defaults(FrozenModel):
     """Values every channel gets unless it overrides them."""
 
@@ -208,6 +223,9 @@ class _ChannelBase(FrozenModel):
 class ChannelEntry(_ChannelBase):
     """A channel as written in channels.yaml: overrides are ``None`` when not given."""
 
+    #: Read text in this channel's photos (OCR) with these Tesseract languages (default: off).
+    ocr: tuple[OcrLanguage, ...] = ()
+
     poll_every: PollEvery | None = None
     backfill: NonNegativeInt | None = None
     media: tuple[MediaKind, ...] | None = None
@@ -224,6 +242,7 @@ class ChannelEntry(_ChannelBase):
             poll_every=self.poll_every if self.poll_every is not None else defaults.poll_every,
             backfill=self.backfill if self.backfill is not None else defaults.backfill,
             media=self.media if self.media is not None else defaults.media,
+            ocr=self.ocr,
         )
 
 
@@ -233,6 +252,7 @@ class ChannelSpec(_ChannelBase):
     poll_every: timedelta
     backfill: NonNegativeInt
     media: tuple[MediaKind, ...]
+    ocr: tuple[str, ...] = ()  # Tesseract languages for text in photos; empty: off
 
 
 class EntitySpec(FrozenModel):

@@ -25,7 +25,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from monitor.simulator.model import Backend, SimChannel, SimForward, SimulatorError
-from monitor.simulator.photos import generate_jpeg
+from monitor.simulator.photos import derive_jpeg, generate_jpeg
 from monitor.simulator.scenario_file import (
     EventSpec,
     PhotoSpec,
@@ -293,10 +293,21 @@ class Scenario:
                 raise ScenarioError(
                     f"{self.source}: {where}: cannot read photo file: {exc}"
                 ) from None
-        assert photo.seed is not None
         try:
+            if photo.source is not None:
+                return derive_jpeg(
+                    self._photo_bytes(photo.source, where),
+                    resize=photo.resize,
+                    crop=photo.crop,
+                    quality=photo.quality,
+                )
+            assert photo.seed is not None
             return generate_jpeg(
-                photo.seed, label=photo.label, width=photo.width, height=photo.height
+                photo.seed,
+                label=photo.label,
+                width=photo.width,
+                height=photo.height,
+                text=photo.text,
             )
         except ValueError as exc:
             raise ScenarioError(f"{self.source}: {where}: {exc}") from None

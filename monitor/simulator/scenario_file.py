@@ -92,13 +92,20 @@ class ScenarioError(ConfigError):
 
 @dataclass(frozen=True)
 class PhotoSpec:
-    """A photo generated from a seed (``label`` drawn on it) or read from a file."""
+    """A photo generated from a seed (``label``, and any poster ``text``, drawn on it), read
+    from a file, or derived from an earlier generated photo (``source``: re-encoded at
+    ``quality``, cropped by ``crop`` of each side, scaled by ``resize``)."""
 
     seed: int | None = None
     label: str = ""
     width: int = 1280
     height: int = 960
     file: str | None = None
+    text: str = ""
+    source: PhotoSpec | None = None
+    resize: float = 1.0
+    crop: float = 0.0
+    quality: int = 85
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,7 @@ def parse_scenario(data: Any, source: str) -> ScenarioSpec:
 class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
+        self.generated: dict[int, PhotoSpec] = {}  # seed -> first generated photo (derive:)
 
     def fail(self, where: str, problem: str) -> ScenarioError:
         return ScenarioError(f"{self.source}: {where}: {problem}")
@@ -393,25 +401,57 @@ class _Parser:
         if (
             not isinstance(node, dict)
             or len(node) != 1
-            or next(iter(node)) not in ("generate", "file")
+            or next(iter(node)) not in ("generate", "file", "derive")
         ):
             raise self.fail(
-                where, "a photo is {generate: {seed, label, width, height}} or {file: path}"
+                where,
+                "a photo is {generate: {seed, label, width, height, text}}, {file: path} or "
+                "{derive: {from: seed, resize, crop, quality}}",
             )
         if "file" in node:
             return PhotoSpec(file=str(node["file"]))
+        if "derive" in node:
+            return self.derived(node["derive"], where)
         spec = node["generate"]
         if not isinstance(spec, dict):
             raise self.fail(where, "'generate:' needs seed and label")
-        self.check_keys(spec, {"seed", "label", "width", "height"}, f"{where} photo")
+        self.check_keys(spec, {"seed", "label", "width", "height", "text"}, f"{where} photo")
         if not isinstance(spec.get("seed"), int):
             raise self.fail(where, "a generated photo needs an integer 'seed'")
-        return PhotoSpec(
+        photo = PhotoSpec(
             seed=spec["seed"],
             label=str(spec.get("label", "")),
             width=int(spec.get("width", 1280)),
             height=int(spec.get("height", 960)),
+            text=str(spec.get("text") or ""),
         )
+        self.generated.setdefault(spec["seed"], photo)
+        return photo
+
+    def derived(self, spec: Any, where: str) -> PhotoSpec:
+        """``{derive: {from: <seed of a photo generated earlier in the file>, resize, crop,
+        quality}}``: a repost of that photo."""
+        if not isinstance(spec, dict):
+            raise self.fail(where, "'derive:' needs 'from:' (the seed of an earlier photo)")
+        self.check_keys(spec, {"from", "resize", "crop", "quality"}, f"{where} photo")
+        source = self.generated.get(spec.get("from"))  # type: ignore[arg-type]
+        if source is None:
+            known = ", ".join(str(seed) for seed in self.generated) or "none yet"
+            raise self.fail(
+                where,
+                f"'derive: from: {spec.get('from')!r}' names no photo generated earlier in the "
+                f"file (seeds so far: {known})",
+            )
+        try:
+            resize, crop = float(spec.get("resize", 1.0)), float(spec.get("crop", 0.0))
+            quality = int(spec.get("quality", 85))
+        except (TypeError, ValueError):
+            raise self.fail(where, "'resize', 'crop' and 'quality' must be numbers") from None
+        if not (0.1 <= resize <= 2.0 and 0.0 <= crop <= 0.4 and 1 <= quality <= 95):
+            raise self.fail(
+                where, "'derive:' wants resize 0.1-2, crop 0-0.4 (of each side), quality 1-95"
+            )
+        return PhotoSpec(source=source, resize=resize, crop=crop, quality=quality)
 
     def optional_str(self, node: Any, key: str, where: str) -> str | None:
         value = node.get(key)

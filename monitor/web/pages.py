@@ -15,6 +15,7 @@ from monitor.web.render import highlight, metric_chart, word_diff
 from storage.audit_log import audit, list_audit
 from storage.desk_queries import media_path
 from storage.desk_queries import post_page as load_post_page
+from storage.media_text import get_texts
 from storage.users import get_user
 
 __all__ = ["login", "login_form", "logout", "media_file", "post_page"]
@@ -90,13 +91,24 @@ async def post_page(request: Request) -> Response:
             f["id"]: await list_audit(conn=conn, subject_type="flag", subject_id=f["id"], limit=20)
             for f in page["flags"]
         }
+        read = await get_texts([p["sha256"] for p in page["photos"] if p.get("sha256")], conn=conn)
     text = page["post"]["text"] or ""
     spans = [
         span
         for f in page["flags"]
         if f["post_id"] == page["post"]["id"] and f["mention_removed_at"] is None
         for span in f["spans"]
+        if span.get("in") is None  # spans in a photo's text (OCR) index that text
     ]
+    photo_spans: dict[str, list[dict[str, Any]]] = {}
+    for f in page["flags"]:
+        for span in f["spans"]:
+            if span.get("in") == "photo":
+                photo_spans.setdefault(span["sha256"], []).append(span)
+    # The text read in each photo (OCR), with the names flagged in it highlighted.
+    photo_texts = {
+        sha: highlight(found.text, photo_spans.get(sha, [])) for sha, found in read.items()
+    }
     versions = page["versions"]
     changes = [
         {"version": v, "number": i + 1, "diff": word_diff(versions[i - 1]["text"], v["text"])}
@@ -110,6 +122,7 @@ async def post_page(request: Request) -> Response:
         {
             **page,
             "pieces": highlight(text, spans),
+            "photo_texts": photo_texts,
             "changes": list(reversed(changes)),
             "chart": metric_chart(page["metrics"]),
             "trail": trail,
