@@ -2,7 +2,7 @@
 indexed 16-bit bands so near duplicates are found by probing the bands (storage/photo_hashes.py).
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-01 02:00:00
 """
 
