@@ -171,7 +171,7 @@ async def test_any_message_of_an_album_finds_the_albums_flags(conn: AsyncConnect
 # A flag re-found after an edit reflects the edited text.
 
 
-QAIS = ("qais", "Qais al-Khazali", "person", [], ["Qais al-Khazali"])
+QAIS_EN = ("qais", "Qais al-Khazali", "person", [], ["Qais al-Khazali"])
 ALIAS = "Qais al-Khazali"
 
 
@@ -192,7 +192,7 @@ async def test_refound_flag_gets_the_edited_spans_and_is_no_longer_removed(
     conn: AsyncConnection,
 ):
     await upsert_channel(make_channel(), conn=conn, seen_at=BASE_TIME)
-    await sync_entities([QAIS], conn=conn, actor="config", at=BASE_TIME)
+    await sync_entities([QAIS_EN], conn=conn, actor="config", at=BASE_TIME)
     text = "Qais al-Khazali said"
     post_id = (
         (await upsert_posts([make_post(text)], conn=conn, captured_at=BASE_TIME)).new[0].post_id
