@@ -29,6 +29,18 @@ from storage.search_index import include_name
 
 
 @pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a database Alembic itself has just migrated (the suite's ``engine`` copies or
+    replays a migration made once per session: here the migrations themselves are checked)."""
+    engine = create_engine(db_url)
+    try:
+        await upgrade(engine)
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
 async def bare_engine(db_url: str) -> AsyncIterator[AsyncEngine]:
     """An engine on an empty, unmigrated database."""
     engine = create_engine(db_url)
