@@ -172,7 +172,7 @@ def migrated_postgresql() -> Statements | None:
     return run_async(record)
 
 
-def _copy_private(source: Path, target: Path) -> None:
+def copy_private(source: Path, target: Path) -> None:
     """``source`` copied to ``target`` as the monitor creates its files: 0600 in a 0700 folder."""
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     shutil.copyfile(source, target)
@@ -180,23 +180,36 @@ def _copy_private(source: Path, target: Path) -> None:
 
 
 @pytest.fixture
-async def engine(
-    db_url: str, migrated_sqlite: Path, migrated_postgresql: Statements | None
-) -> AsyncIterator[AsyncEngine]:
-    """An engine on a fully migrated database, disposed afterwards: on SQLite a copy of the
-    session's migrated file, on PostgreSQL the test's schema sent what Alembic sent the session's
-    first (tests/storage/test_schema.py runs Alembic itself)."""
+def migrated_url(db_url: str, migrated_sqlite: Path, migrated_postgresql: Statements | None) -> str:
+    """``db_url``, its database migrated to the head revision: on SQLite a copy of the session's
+    migrated file, on PostgreSQL the test's schema sent what Alembic sent the session's first
+    (tests/storage/test_schema.py runs Alembic itself)."""
     parsed = make_url(db_url)
-    engine = create_engine(db_url)
-    try:
-        if parsed.get_backend_name() == "sqlite":
-            _copy_private(migrated_sqlite, Path(parsed.database or ""))
-        elif migrated_postgresql is None:
-            await upgrade(engine)
-        else:
+    if parsed.get_backend_name() == "sqlite":
+        copy_private(migrated_sqlite, Path(parsed.database or ""))
+        return db_url
+
+    async def migrate() -> None:
+        engine = create_engine(db_url, poolclass=NullPool)
+        try:
+            if migrated_postgresql is None:
+                await upgrade(engine)
+                return
             async with engine.begin() as connection:
                 for statement, parameters in migrated_postgresql:
                     await connection.exec_driver_sql(statement, parameters)
+        finally:
+            await engine.dispose()
+
+    run_async(migrate)
+    return db_url
+
+
+@pytest.fixture
+async def engine(migrated_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a fully migrated database (``migrated_url``), disposed afterwards."""
+    engine = create_engine(migrated_url)
+    try:
         yield engine
     finally:
         await engine.dispose()

@@ -42,8 +42,9 @@ class Desk:
 
 
 @pytest.fixture
-async def desk(db_url: str, tmp_path: Path) -> AsyncIterator[Desk]:
+async def desk(migrated_url: str, tmp_path: Path) -> AsyncIterator[Desk]:
     """The desk over a small archive (one flagged post) with one account per role."""
+    db_url = migrated_url
     from tests.factories import BASE_TIME
 
     await _build(
