@@ -1,9 +1,14 @@
-"""Shared fixtures: a database URL per backend (SQLite file, PostgreSQL schema), a migrated
-engine, a media store.
+"""Shared fixtures: a database URL per backend (SQLite file, PostgreSQL schema), the same
+database migrated (``migrated_url``, ``engine``), a media store, and the seed scenario collected
+once per session (``seed_templates``).
 
 PostgreSQL runs when ``MONITOR_TEST_DATABASE_URL`` is set (CI always sets it); every test gets
 its own freshly created schema, dropped afterwards, so parallel runs never collide. With
 ``MONITOR_TEST_REQUIRE_POSTGRES=1`` an unreachable server fails the run instead of skipping.
+
+Migrating takes longer than copying: the head revision is made once per session, then copied
+(a SQLite file) or sent again (the statements Alembic sent PostgreSQL);
+tests/storage/test_suites_migrated_database_is_alembics.py checks the result is Alembic's.
 """
 
 from __future__ import annotations
