@@ -1,39 +1,39 @@
 """An email route with ``attach_photos`` sends the flagged album's photos (all its messages'), read
 from the media store, as attachments: largest first, within the route's caps; it links the post's
-page on the desk. Seed scenario collected from the simulated Telegram; aiosmtpd on loopback."""
+page on the desk. Seed scenario collected from the simulated Telegram (a copy per test); aiosmtpd
+on loopback."""
 
 from __future__ import annotations
 
 import email
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
+from sqlalchemy.engine import make_url
 
 from alerts import Route, deliver_due, enqueue_for_post, sinks_for_routes
-from monitor.cli import app
 from storage import create_engine
 from storage.media import MediaStore
 from storage.models import media, post, post_media
 from tests.alerts.conftest import MailBox
-from tests.flagging.desk import ROOT
+from tests.seed_archive import SeedTemplates
 
 WEB = "https://desk.example.org/"
 
 
 @pytest.fixture
-def seed(db_url: str, tmp_path: Path) -> dict[str, str]:
-    env = {
-        "MONITOR_DATA_DIR": str(tmp_path / "data"),
-        "MONITOR_DATABASE_URL": db_url,
-        "MONITOR_CHANNELS_FILE": str(ROOT / "channels.yaml"),
-    }
-    result = CliRunner().invoke(app, ["demo"], env=env)
-    assert result.exit_code == 0, result.output
-    return env
+def seed(db_url: str, seed_templates: SeedTemplates, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """This test's own copy of the seed scenario collected once per session (on the backend of
+    ``db_url``)."""
+    env, remove = seed_templates.copy(make_url(db_url).get_backend_name(), tmp_path / "data")
+    try:
+        yield env
+    finally:
+        remove()
 
 
 async def _mail_album(

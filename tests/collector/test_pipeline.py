@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from monitor.simulator import client_for
 from monitor.simulator.photos import generate_jpeg
+from monitor.telegram import FLOOD_SLEEP_THRESHOLD
 from storage import get_state
 from storage.models import post, post_media, post_version
 from tests.telegram_fixtures import START, fill, spec, version_texts
@@ -303,3 +305,56 @@ async def test_a_nul_character_in_a_post_does_not_stall_the_channel(
         texts = (await conn.execute(select(post.c.text, post.c.raw).order_by(post.c.id))).all()
     assert texts[0].text == "before\ufffdafter"
     assert texts[0].raw["message"] == "before\ufffdafter"
+
+
+# A re-check of the ids a pushed edit names costs only the GetMessages it needs.
+
+
+async def test_recheck_of_pushed_ids_does_not_call_get_full_channel(
+    telegram, connect, make_pipeline, engine
+):
+    # channels.getFullChannel is one of Telegram's most tightly limited methods; a busy channel
+    # that edits its posts would otherwise spend one call per pushed edit and get flood-waited.
+    channel = telegram.add_channel("chan_a", "Channel A")
+    fill(telegram, channel.id, 3)
+    pipeline = make_pipeline(now=lambda: START + timedelta(hours=1))
+    client = await connect()
+    await pipeline.collect(client, spec("chan_a"))
+    telegram.edit(channel.id, 2, "post number 1 (corrected)", date=START + timedelta(hours=1))
+    telegram.requests.reset()
+
+    report = await pipeline.recheck(client, spec("chan_a"), ids=[2])
+
+    assert report.ok and report.changed == 1
+    assert telegram.requests.count("GetMessagesRequest") == 1
+    assert telegram.requests.count("GetFullChannelRequest") == 0
+    assert await version_texts(engine, 2) == ["post number 1", "post number 1 (corrected)"]
+
+
+# A cached access hash that Telegram rejects is resolved again, not an error forever.
+
+
+async def test_logging_in_as_another_account_keeps_collecting_with_the_stored_cursor(
+    telegram, connect, make_pipeline, engine
+):
+    # Access hashes are per Telegram account. The daemon stores them under one account label,
+    # so after `monitor login` as another user every cached hash is CHANNEL_INVALID.
+    channel = telegram.add_channel("chan_a", "Channel A")
+    fill(telegram, channel.id, 10)
+    pipeline = make_pipeline()
+    first = await pipeline.collect(await connect(), spec("chan_a"))
+    assert first.new == 10
+    fill(telegram, channel.id, 4, start=START + timedelta(days=1))
+    telegram.add_account("other")
+    client = client_for(telegram, account="other", flood_sleep_threshold=FLOOD_SLEEP_THRESHOLD)
+    await client.connect()
+    try:
+        telegram.requests.reset()
+        report = await pipeline.collect(client, spec("chan_a"))
+        again = await pipeline.collect(client, spec("chan_a"))
+    finally:
+        await client.disconnect()
+
+    assert report.error is None and report.new == 4  # resumed from the stored cursor
+    assert telegram.requests.count("ResolveUsernameRequest") == 1  # once, then cached again
+    assert again.ok and again.new == 0

@@ -16,9 +16,10 @@ from monitor.pipeline import Pipeline
 from monitor.simulator import client_for
 from monitor.simulator.scenario import Scenario, load_scenario
 from monitor.telegram import FLOOD_SLEEP_THRESHOLD
-from storage.engine import create_engine, upgrade
+from storage.engine import create_engine
 from storage.media import MediaStore
 from storage.models import media, post, post_media, post_version
+from tests.conftest import copy_private
 from tests.telegram_fixtures import spec
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)  # the seed's history is applied up to here
@@ -48,10 +49,11 @@ async def collect(scenario: Scenario, engine: AsyncEngine, store: MediaStore, *n
 
 
 @pytest.fixture
-async def reference(tmp_path: Path) -> Any:
-    """A second archive (SQLite), for collecting the same channels to compare with."""
+async def reference(tmp_path: Path, migrated_sqlite: Path) -> Any:
+    """A second archive (SQLite, a copy of the session's migrated file), for collecting the same
+    channels to compare with."""
+    copy_private(migrated_sqlite, tmp_path / "reference" / "monitor.db")
     engine = create_engine(f"sqlite+aiosqlite:///{(tmp_path / 'reference' / 'monitor.db')}")
-    await upgrade(engine)
     yield engine, MediaStore(tmp_path / "reference" / "media")
     await engine.dispose()
 

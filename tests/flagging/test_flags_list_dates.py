@@ -30,8 +30,8 @@ POSTS = [
 
 
 @pytest.fixture
-def env(db_url, tmp_path):
-    return small_archive(db_url, tmp_path, POSTS)
+def env(migrated_url, tmp_path):
+    return small_archive(migrated_url, tmp_path, POSTS)
 
 
 def years(flags: list[dict]) -> list[str]:

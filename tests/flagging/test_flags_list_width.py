@@ -31,9 +31,9 @@ ENTITIES = [
 
 
 @pytest.fixture
-def env(db_url, tmp_path):
+def env(migrated_url, tmp_path):
     archive = small_archive(
-        db_url,
+        migrated_url,
         tmp_path,
         POSTS,
         channel={"username": USERNAME, "title": "Iraq News Wire " * 6},

@@ -19,9 +19,9 @@ TEXT = (
 
 
 @pytest.fixture
-def env(db_url, tmp_path):
+def env(migrated_url, tmp_path):
     return small_archive(
-        db_url,
+        migrated_url,
         tmp_path,
         [Flagged(TEXT, datetime(2024, 5, 13, 9, tzinfo=UTC))],
         channel={"title": f"{LINK_TITLE} {BOLD_CLOSE}\x1b[31m\r"},

@@ -1,11 +1,10 @@
-"""Search fixtures: the seed scenario collected once per module and backend (`monitor demo`), and
+"""Search fixtures: a copy of the seed scenario per module and backend (collected once), and
 a small crafted channel collected from the simulated Telegram, then edited and re-checked."""
 
 from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from monitor.cli import app
 from monitor.simulator.photos import generate_jpeg
-from tests.conftest import PG_ENV, _admin, _postgres_problem
-from tests.flagging.desk import ROOT
+from tests.conftest import PG_ENV, _postgres_problem
+from tests.seed_archive import SeedTemplates
 from tests.telegram_fixtures import START, connect, make_pipeline, spec, telegram  # noqa: F401
 
 
@@ -37,38 +35,26 @@ def search(env: dict[str, str], query: str, *args: str) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def seed_archive(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    seed_templates: SeedTemplates,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[str, str]]:
-    """The environment of a data directory holding the collected seed scenario (one per module
-    and backend: collecting takes seconds)."""
+    """The environment of a data directory holding the collected seed scenario: one copy of the
+    session's per module and backend, which these tests only read."""
     import asyncio
 
-    tmp = tmp_path_factory.mktemp("seed")
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{(tmp / 'data' / 'monitor.db').as_posix()}"
-    else:
+    if request.param == "postgresql":
         base = os.environ.get(PG_ENV)
         if not base:
             pytest.skip(f"PostgreSQL leg: set {PG_ENV}")
         problem = asyncio.run(_postgres_problem(base))
         if problem:
             pytest.skip(f"PostgreSQL unreachable: {problem}")
-        schema = f"test_{uuid.uuid4().hex[:16]}"
-        asyncio.run(_admin(base, f'CREATE SCHEMA "{schema}"'))
-        url = make_url(base).update_query_dict({"schema": schema}).render_as_string(False)
-    env = {
-        "MONITOR_DATA_DIR": str(tmp / "data"),
-        "MONITOR_DATABASE_URL": url,
-        "MONITOR_CHANNELS_FILE": str(ROOT / "channels.yaml"),
-    }
+    env, remove = seed_templates.copy(request.param, tmp_path_factory.mktemp("seed") / "data")
     try:
-        result = cli(env, "demo")
-        assert result.exit_code == 0, result.output
         yield env
     finally:
-        if schema is not None:
-            asyncio.run(_admin(os.environ[PG_ENV], f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        remove()
 
 
 @dataclass

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage import (
+    MediaRecord,
+    PostRecord,
     StorageError,
+    UpsertResult,
     content_hashes,
     get_post_by_key,
     list_metrics,
@@ -20,7 +26,7 @@ from storage import (
     upsert_channel,
     upsert_posts,
 )
-from storage.models import post, post_version
+from storage.models import post, post_media, post_metric, post_version
 from storage.records import ForwardedFrom
 from tests.factories import BASE_TIME, CHANNEL_ID, edited, make_channel, make_post
 
@@ -127,3 +133,68 @@ async def test_deleted_posts_leave_the_recheck_list(channel_conn: AsyncConnectio
     assert await posts_to_recheck(CHANNEL_ID, conn=conn, since=since) == [keep.message_id]
     row = await get_post_by_key(CHANNEL_ID, gone.message_id, conn=conn)
     assert row["deleted_at"] == at
+
+
+# upsert_posts: a late, older copy of a message must not roll the post back.
+
+
+async def test_older_copy_arriving_after_an_edit_keeps_the_edited_text(conn: AsyncConnection):
+    await upsert_channel(make_channel(), conn=conn, seen_at=BASE_TIME)
+    original = make_post("Casualties: 3")
+    edit = edited(original, "Casualties: 5")
+    # The live update brought the edit first; a poll page fetched before the edit lands later.
+    first = await upsert_posts([edit], conn=conn, captured_at=BASE_TIME)
+    late = await upsert_posts([original], conn=conn, captured_at=BASE_TIME + timedelta(seconds=5))
+    assert late.changed == [] and [k.post_id for k in late.unchanged] == [first.new[0].post_id]
+    row = await get_post_by_key(CHANNEL_ID, original.message_id, conn=conn)
+    assert row is not None
+    assert (row["text"], row["edited_at"]) == ("Casualties: 5", edit.edited_at)
+    assert row["content_hash"] == edit.content_hash
+    # The older text is still kept as a version: nothing seen is lost.
+    versions = await list_versions(row["id"], conn=conn)
+    assert sorted(v["text"] for v in versions) == ["Casualties: 3", "Casualties: 5"]
+
+
+# Two writers storing the same channel at once (two collector processes).
+
+
+async def counts(engine: AsyncEngine) -> list[int]:
+    async with engine.connect() as conn:
+        return [
+            (await conn.execute(select(func.count()).select_from(t))).scalar_one()
+            for t in (post, post_version, post_metric, post_media)
+        ]
+
+
+async def store_twice_at_once(engine: AsyncEngine, batch: Sequence[PostRecord]) -> UpsertResult:
+    """The first writer stores ``batch`` and commits only once the second is blocked behind it."""
+    writing = asyncio.Event()
+
+    def watch(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("INSERT INTO post"):
+            writing.set()
+
+    async def second() -> UpsertResult:
+        async with engine.begin() as conn:
+            return await upsert_posts(batch, conn=conn, captured_at=BASE_TIME)
+
+    async with engine.begin() as first:
+        await upsert_posts(batch, conn=first, captured_at=BASE_TIME)
+        event.listen(engine.sync_engine, "before_cursor_execute", watch)
+        try:
+            other = asyncio.create_task(second())
+            await writing.wait()
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", watch)
+    return await other
+
+
+async def test_two_writers_store_the_same_posts_and_edits_once(engine: AsyncEngine):
+    async with engine.begin() as conn:
+        await upsert_channel(make_channel(), conn=conn, seen_at=BASE_TIME)
+    photo = (MediaRecord(position=0, kind="photo", telegram_id=5),)
+    records = [make_post(f"post {i}", media=photo) for i in range(3)]
+    assert len((await store_twice_at_once(engine, records)).all) == 3
+    again = await store_twice_at_once(engine, [edited(r, r.text + " (edited)") for r in records])
+    assert len(again.all) == 3
+    assert await counts(engine) == [3, 6, 3, 3]  # posts, versions, metrics, media links

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -9,7 +10,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import NullPool
 
 from storage import (
     SchemaOutOfDateError,
@@ -23,6 +26,18 @@ from storage import (
 )
 from storage.engine import alembic_config
 from storage.search_index import include_name
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a database Alembic itself has just migrated (the suite's ``engine`` copies or
+    replays a migration made once per session: here the migrations themselves are checked)."""
+    engine = create_engine(db_url)
+    try:
+        await upgrade(engine)
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture
@@ -113,3 +128,26 @@ async def test_current_revision_reads_what_alembic_reads(bare_engine: AsyncEngin
         await conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     seen.append(await both())
     assert seen == [(None, None), (head_revision(),) * 2, (None, None), ("9999", "9999")]
+
+
+# ``?schema=NAME`` on PostgreSQL.
+
+
+async def test_upgrade_creates_the_schema_named_in_the_url(db_url: str, backend: str):
+    if backend != "postgresql":
+        pytest.skip("?schema= is a PostgreSQL setting")
+    schema = f"review_{uuid.uuid4().hex[:12]}"  # not created beforehand
+    url = make_url(db_url).update_query_dict({"schema": schema}).render_as_string(False)
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        await upgrade(engine)
+        await check_schema(engine)
+        async with engine.connect() as conn:
+            where = await conn.execute(
+                text("SELECT table_schema FROM information_schema.tables WHERE table_name = 'post'")
+            )
+            assert schema in set(where.scalars())
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        await engine.dispose()

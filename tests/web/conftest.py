@@ -6,22 +6,19 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
-from monitor.cli import app
 from monitor.settings import Settings
 from tests.flagging.desk import ENTITIES, Flagged, _build
+from tests.seed_archive import SeedTemplates
 from tests.web.site import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    ROOT,
     RunningDesk,
     add_accounts,
     off_loop,
@@ -45,8 +42,9 @@ class Desk:
 
 
 @pytest.fixture
-async def desk(db_url: str, tmp_path: Path) -> AsyncIterator[Desk]:
+async def desk(migrated_url: str, tmp_path: Path) -> AsyncIterator[Desk]:
     """The desk over a small archive (one flagged post) with one account per role."""
+    db_url = migrated_url
     from tests.factories import BASE_TIME
 
     await _build(
@@ -71,14 +69,14 @@ async def client(desk: Desk) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-# ── Browser tests: one seed archive per session, one Chromium per module ──────────────────────────────
+# ── Browser tests: one Chromium and one seed archive per session, a new context per test ────────
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    """Chromium for one test module. Not one per session: Playwright's synchronous API keeps an
-    event loop running on the main thread while it is open, where pytest-asyncio's tests of the
-    next modules must run theirs."""
+    """Chromium for the whole session. Playwright's synchronous API keeps an event loop running
+    on the main thread while it is open, where pytest-asyncio's tests must run theirs: the tests
+    that use it run after every other test (tests/conftest.py orders them)."""
     if not CHROMIUM.exists():
         reason = f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
         if os.environ.get(REQUIRE_BROWSER_ENV) == "1":
@@ -95,14 +93,14 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def seed_desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    """The desk over the seed scenario collected from the simulated Telegram (SQLite), with one
-    account per role; shared by the browser tests, which must not assume what others changed."""
+def seed_desk(
+    seed_templates: SeedTemplates, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Desk]:
+    """The desk over a copy of the seed scenario collected from the simulated Telegram (SQLite),
+    with one account per role; shared by the browser tests, which must not assume what others
+    changed."""
     data = tmp_path_factory.mktemp("seed-desk") / "data"
-    env = {"MONITOR_DATA_DIR": str(data), "MONITOR_CHANNELS_FILE": str(ROOT / "channels.yaml")}
-    with ThreadPoolExecutor(1) as pool:  # off the thread where Playwright's loop may run
-        result = pool.submit(CliRunner().invoke, app, ["demo"], env=env).result()
-    assert result.exit_code == 0, result.output
+    env, _ = seed_templates.copy("sqlite", data)
     settings = settings_for(env)
     off_loop(add_accounts, settings.database_url)
     running = start_desk(settings)
