@@ -289,16 +289,11 @@ def main() -> None:
     if args.postgres:
         asyncio.run(run_postgres(args.postgres, sizes))
 
-    # OCR section: bench/photos_ocr.py
     if not args.no_ocr:
-        try:
-            import photos_ocr  # type: ignore[import-not-found]  # the OCR helper's benchmark
-        except ImportError:
-            print("OCR: bench/photos_ocr.py is not there yet")
-        else:
-            run_ocr = getattr(photos_ocr, "main", None)
-            if run_ocr is not None:
-                run_ocr()
+        import photos_ocr  # bench/photos_ocr.py, beside this file
+
+        print()
+        photos_ocr.main([])
 
 
 if __name__ == "__main__":

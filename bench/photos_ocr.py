@@ -69,12 +69,12 @@ async def rate(workers: int, batch: list[tuple[bytes, str]], langs: list[str]) -
     return len(batch) / elapsed
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=12)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--langs", default="ara+fas")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     langs = args.langs.split("+")
     batch = photos(args.photos)
     version = OcrEngine.discover(os.environ.get("MONITOR_OCR_TESSERACT")).version
