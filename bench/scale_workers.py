@@ -135,8 +135,9 @@ async def one_run(
     lags = []
     for times in reads.values():
         times.sort()
-        # Reads less than a second apart are one pass (backfill floor, then the batch).
-        passes = [t for i, t in enumerate(times) if i == 0 or t - times[i - 1] > 1.0]
+        # Reads a few seconds apart are one pass (backfill floor, then the batch, then a new
+        # channel's catch-up re-check).
+        passes = [t for i, t in enumerate(times) if i == 0 or t - times[i - 1] > 5.0]
         lags += [max(0.0, b - a - every) for a, b in zip(passes, passes[1:], strict=False)]
     window = t1 - t0
     return {

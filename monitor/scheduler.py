@@ -189,7 +189,7 @@ class ChannelScheduler:
             return [None] * n
         per_window = max(1, int(self.history_per_30s * FIRST_PASS_SHARE) // FIRST_PASS_CALLS)
         now = self.now()
-        self._first_passes = [t for t in self._first_passes if t > now - _WINDOW]
+        self._first_passes = [t for t in self._first_passes if t > now - _WINDOW - _PASS_SPAN]
         times: list[datetime | None] = []
         gap = timedelta(seconds=1 / FIRST_RUNS_PER_SECOND)
         for _ in range(n):
@@ -198,8 +198,8 @@ class ChannelScheduler:
             at = now
             if self._first_passes:
                 at = max(at, self._first_passes[-1] + gap)
-            if len(self._first_passes) >= per_window:
-                at = max(at, self._first_passes[-per_window] + _WINDOW)
+            if len(self._first_passes) >= per_window:  # its re-check's call included
+                at = max(at, self._first_passes[-per_window] + _WINDOW + _PASS_SPAN)
             self._first_passes.append(at)
             times.append(at)
         return times
@@ -207,10 +207,9 @@ class ChannelScheduler:
     def _catch_up_time(
         self, spread: float, first_run: dict[str, datetime] | None = None
     ) -> datetime:
-        at = self.now() + CATCH_UP_AFTER + timedelta(seconds=_jitter(spread))
-        if self.history_per_30s and first_run:
-            at = max(at, first_run["next_run_time"] + CATCH_UP_AFTER)
-        return at
+        if self.history_per_30s and first_run:  # paced: right after the first pass
+            return first_run["next_run_time"] + CATCH_UP_AFTER
+        return self.now() + CATCH_UP_AFTER + timedelta(seconds=_jitter(spread))
 
     def catch_up(self) -> None:
         """Re-check every channel soon (spread out): after a reconnect, edits and deletions made
@@ -402,6 +401,8 @@ class ChannelScheduler:
 
 
 _WINDOW = timedelta(seconds=BUDGET_WINDOW)
+_PASS_SPAN = CATCH_UP_AFTER + timedelta(seconds=1)  # a new channel's calls: its first pass to
+# the end of its catch-up re-check
 
 
 def _jitter(seconds: float) -> float:
