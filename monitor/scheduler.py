@@ -39,8 +39,9 @@ FIRST_RUNS_PER_SECOND = 50  # new channels' first polls are spread out at about 
 # at about this rate (a re-check also asks for channel info, one of Telegram's tighter limits).
 CATCH_UP_AFTER = timedelta(seconds=2)
 CATCH_UP_PER_SECOND = 5
-# An account's first passes stay within this share of its getHistory budget per 30 s (the
-# rest is headroom for polls of channels already started and pushed updates); a new channel
+# An account's first passes, with the polls of the channels already started, stay within this
+# share of its getHistory budget per 30 s (the rest is headroom: interval jitter, bigger
+# batches, pushed updates); a new channel
 # costs three getHistory calls: the backfill floor, then the batch, and its catch-up re-check's
 # look for the newest message.
 FIRST_PASS_SHARE = 0.8
@@ -131,7 +132,12 @@ class ChannelScheduler:
         added = len(wanted.keys() - self.specs.keys())
         spread = added / FIRST_RUNS_PER_SECOND
         catch_up = added / CATCH_UP_PER_SECOND
-        first_runs = iter(self._first_run_times(added))
+        first_runs = iter(
+            self._first_run_times(
+                [s.poll_every.total_seconds() for k, s in wanted.items() if k not in self.specs],
+                [s.poll_every.total_seconds() for k, s in wanted.items() if k in self.specs],
+            )
+        )
         for key in self.specs.keys() - wanted.keys():
             for job_id in (f"poll:{key}", f"recheck:{key}"):
                 if self.scheduler.get_job(job_id):
@@ -180,19 +186,25 @@ class ChannelScheduler:
             )
             log.info("channel_scheduled", channel=key, every=str(spec.poll_every))
 
-    def _first_run_times(self, n: int) -> list[datetime | None]:
-        """When ``n`` new channels' first passes run: within :data:`FIRST_PASS_SHARE` of the
-        account's budget in every 30 s window, after the first passes already scheduled (the
-        first window's share at once, spread at FIRST_RUNS_PER_SECOND); all None (spread
-        only) without a budget."""
+    def _first_run_times(
+        self, new_every: list[float], kept_every: list[float]
+    ) -> list[datetime | None]:
+        """When new channels (polled every ``new_every`` seconds) run their first passes: with
+        the polls of the channels already running (``kept_every``) and of those started before
+        them, within :data:`FIRST_PASS_SHARE` of the account's budget in every 30 s window,
+        after the first passes already scheduled (the first window's share at once, spread at
+        FIRST_RUNS_PER_SECOND). All None (spread only) without a budget."""
         if not self.history_per_30s:
-            return [None] * n
-        per_window = max(1, int(self.history_per_30s * FIRST_PASS_SHARE) // FIRST_PASS_CALLS)
+            return [None] * len(new_every)
+        share = self.history_per_30s * FIRST_PASS_SHARE
+        # Calls per 30 s window that running channels' polls take in steady state.
+        load = sum(BUDGET_WINDOW / every for every in kept_every if every > 0)
         now = self.now()
         self._first_passes = [t for t in self._first_passes if t > now - _WINDOW - _PASS_SPAN]
         times: list[datetime | None] = []
         gap = timedelta(seconds=1 / FIRST_RUNS_PER_SECOND)
-        for _ in range(n):
+        for every in new_every:
+            per_window = max(1, int((share - load) // FIRST_PASS_CALLS))
             # Appended in time order: at most per_window passes in any 30 s, so this one comes a
             # window after the per_window-th pass before it.
             at = now
@@ -202,6 +214,7 @@ class ChannelScheduler:
                 at = max(at, self._first_passes[-per_window] + _WINDOW + _PASS_SPAN)
             self._first_passes.append(at)
             times.append(at)
+            load += BUDGET_WINDOW / every if every > 0 else 0.0
         return times
 
     def _catch_up_time(

@@ -52,8 +52,9 @@ DEFAULT_LEASE = timedelta(seconds=60)
 #: a shorter one is sat out.
 PARK_AFTER = timedelta(seconds=30)
 HISTORY = "GetHistoryRequest"
-#: The share of an account's getHistory budget its channels' polls may use in steady state.
-BUDGET_SHARE = 0.9
+#: The share of an account's getHistory budget its channels' polls may use in steady state (as
+#: the scheduler's pacing of first passes: monitor.scheduler.FIRST_PASS_SHARE).
+BUDGET_SHARE = 0.8
 
 __all__ = [
     "DEFAULT_LEASE",

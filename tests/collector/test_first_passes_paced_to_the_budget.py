@@ -11,7 +11,7 @@ from monitor.config import parse_watchlist
 from monitor.scheduler import ChannelScheduler
 from tests.telegram_fixtures import fill
 
-BUDGET = 15  # getHistory per 30 s: the first window holds 4 new channels (3 calls each)
+BUDGET = 16  # getHistory per 30 s: 80% of it holds 4 new channels a window (3 calls each)
 CHANNELS = 12
 
 
@@ -72,3 +72,25 @@ async def test_without_a_budget_start_up_bursts_into_flood_waits(telegram, conne
         assert answered == BUDGET and floods > 0  # what pacing avoids
     finally:
         await scheduler.shutdown(grace=2)
+
+
+def test_polls_of_channels_already_started_leave_less_room_for_first_passes(make_pipeline):
+    """40 channels polled every minute on a 30-per-30 s account: each started channel's polls
+    take half a call per window, so first passes thin out as channels start (7 in the first
+    window, one at a time at the end), never planning more than 80% of the budget."""
+    names = [f"minute_{i:02d}" for i in range(40)]
+    watchlist = parse_watchlist(
+        "defaults: {poll_every: 1m, backfill: 10, media: []}\nchannels:\n"
+        + "".join(f"  - handle: '@{name}'\n" for name in names)
+    )
+    scheduler = ChannelScheduler(make_pipeline(), None, history_per_30s=30)
+    scheduler.apply(watchlist)
+    times = sorted(scheduler.scheduler.get_job(f"poll:{name}").next_run_time for name in names)
+    window = timedelta(seconds=30)
+    for k, t in enumerate(times):
+        passes = sum(1 for u in times if t - window < u <= t)
+        started = sum(1 for u in times if u <= t - window)  # polling by now, every 60 s
+        assert 3 * passes + started * 30 / 60 <= 24 + 3, (k, passes, started)
+    assert sum(1 for u in times if u - times[0] < window) == 7
+    gaps = [(b - a).total_seconds() for a, b in zip(times[-3:], times[-2:], strict=False)]
+    assert all(g > 30 for g in gaps)  # one new channel a window once the account is nearly full
