@@ -12,9 +12,10 @@ posts per second. For each worker count, over a ``--seconds`` window from the wo
 - flood waits per hour: FLOOD_WAIT answers to getHistory, per hour, all accounts together;
 - channels covered: channels read at least once in the window.
 
-The workers keep each account within its budget (channels per account = 90% of budget x
-interval / 30 s) and pace the first passes of the channels they take to it (8 new channels per
-33 s at 30 getHistory per 30 s: each costs three calls), so fewer accounts cover fewer channels
+The workers keep each account within its budget (channels per account = 80% of budget x
+interval / 30 s) and pace the first passes of the channels they take to it (at most 8 new
+channels per 33 s at 30 getHistory per 30 s, each costing three calls, fewer as the started
+channels' polls take their share), so fewer accounts cover fewer channels
 in a window: throughput grows with accounts. Poll lag needs a channel's second poll inside the
 window; with 600 s polls and a shorter window it is "n/a".
 
