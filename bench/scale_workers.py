@@ -22,7 +22,7 @@ window; with 600 s polls and a shorter window it is "n/a".
 The issue's setting (2,000 channels, 30 getHistory per 30 s, 4 accounts):
 
     python bench/scale.py --only workers --workers 1,2,4 --worker-channels 2000 \
-        --worker-poll-every 600 --budget 30 --seconds 300
+        --worker-poll-every 120 --budget 30 --seconds 300   # and --worker-poll-every 600
 """
 
 from __future__ import annotations
