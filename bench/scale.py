@@ -512,9 +512,10 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 
 async def main(args: argparse.Namespace) -> None:
     only = set(args.only.split(",")) if args.only else {"daemon", "idle", "firstpass", "flags"}
-    pin(0)
     label = "" if args.code is None else f" (code: {args.code})"
-    if "workers" in only:  # bench/scale_workers.py: 1, 2, 4 worker processes on PostgreSQL
+    if (
+        "workers" in only
+    ):  # not pinned: the worker processes share the machine's cores  # bench/scale_workers.py: 1, 2, 4 worker processes on PostgreSQL
         from bench.scale_workers import run_workers_bench
 
         print(  # noqa: T201
@@ -529,6 +530,7 @@ async def main(args: argparse.Namespace) -> None:
                 rate=args.rate,
             )
         )
+    pin(0)
     if "idle" in only:
         cpu = await idle_poll_cpu(args.idle_channels, args.idle_rounds)
         print(f"\nCPU per idle poll{label}: {cpu:.2f} ms ", end="")  # noqa: T201

@@ -39,6 +39,14 @@ FIRST_RUNS_PER_SECOND = 50  # new channels' first polls are spread out at about 
 # at about this rate (a re-check also asks for channel info, one of Telegram's tighter limits).
 CATCH_UP_AFTER = timedelta(seconds=2)
 CATCH_UP_PER_SECOND = 5
+# An account's first passes, with the polls of the channels already started, stay within this
+# share of its getHistory budget per 30 s (the rest is headroom: interval jitter, bigger
+# batches, pushed updates); a new channel
+# costs three getHistory calls: the backfill floor, then the batch, and its catch-up re-check's
+# look for the newest message.
+FIRST_PASS_SHARE = 0.8
+FIRST_PASS_CALLS = 3
+BUDGET_WINDOW = 30.0
 
 
 def backoff(poll_every: timedelta, consecutive_errors: int) -> timedelta:
@@ -62,6 +70,7 @@ class ChannelScheduler:
         flush_every: timedelta = FLUSH_EVERY,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_report: Sequence[ReportHook] = (),
+        history_per_30s: int | None = None,
     ) -> None:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -93,6 +102,11 @@ class ChannelScheduler:
         self._again: set[str] = set()  # ... and were nudged while under way
         # Several workers (monitor.workers): only the channels this one holds a lease on.
         self.owns: Callable[[str], bool] = lambda _key: True
+        # The account's getHistory budget per 30 s: new channels' first passes are paced to it
+        # (None: only spread at FIRST_RUNS_PER_SECOND). Channels taken later queue behind the
+        # first passes already scheduled.
+        self.history_per_30s = history_per_30s
+        self._first_passes: list[datetime] = []  # scheduled first-pass times, still to come
 
     def start(self, watchlist: Watchlist) -> None:
         from apscheduler.triggers.interval import IntervalTrigger
@@ -118,6 +132,12 @@ class ChannelScheduler:
         added = len(wanted.keys() - self.specs.keys())
         spread = added / FIRST_RUNS_PER_SECOND
         catch_up = added / CATCH_UP_PER_SECOND
+        first_runs = iter(
+            self._first_run_times(
+                [s.poll_every.total_seconds() for k, s in wanted.items() if k not in self.specs],
+                [s.poll_every.total_seconds() for k, s in wanted.items() if k in self.specs],
+            )
+        )
         for key in self.specs.keys() - wanted.keys():
             for job_id in (f"poll:{key}", f"recheck:{key}"):
                 if self.scheduler.get_job(job_id):
@@ -131,11 +151,11 @@ class ChannelScheduler:
                 continue  # label, tags, backfill: read from self.specs at the next run
             every = spec.poll_every.total_seconds()
             # A new channel is polled soon; a rescheduled one keeps to its new interval.
-            first_run = (
-                {}
-                if old
-                else {"next_run_time": self.now() + timedelta(seconds=_jitter(min(spread, every)))}
-            )
+            first_run: dict[str, datetime] = {}
+            if not old:
+                paced = next(first_runs)
+                at = paced or self.now() + timedelta(seconds=_jitter(min(spread, every)))
+                first_run = {"next_run_time": at}
             self.scheduler.add_job(
                 self._due,
                 IntervalTrigger(seconds=every, jitter=max(1, int(every * 0.1))),
@@ -161,11 +181,47 @@ class ChannelScheduler:
                 # soon after its first poll, so edits and deletions made while the daemon was
                 # down are recorded now, not in 30 minutes. Spread out, as the first polls are.
                 # A rescheduled channel keeps its turn.
-                **({} if old else {"next_run_time": self._catch_up_time(catch_up)}),
+                # Paced to a budget: after the channel's first pass, never before it.
+                **({} if old else {"next_run_time": self._catch_up_time(catch_up, first_run)}),
             )
             log.info("channel_scheduled", channel=key, every=str(spec.poll_every))
 
-    def _catch_up_time(self, spread: float) -> datetime:
+    def _first_run_times(
+        self, new_every: list[float], kept_every: list[float]
+    ) -> list[datetime | None]:
+        """When new channels (polled every ``new_every`` seconds) run their first passes: with
+        the polls of the channels already running (``kept_every``) and of those started before
+        them, within :data:`FIRST_PASS_SHARE` of the account's budget in every 30 s window,
+        after the first passes already scheduled (the first window's share at once, spread at
+        FIRST_RUNS_PER_SECOND). All None (spread only) without a budget."""
+        if not self.history_per_30s:
+            return [None] * len(new_every)
+        share = self.history_per_30s * FIRST_PASS_SHARE
+        # Calls per 30 s window that running channels' polls take in steady state.
+        load = sum(BUDGET_WINDOW / every for every in kept_every if every > 0)
+        now = self.now()
+        self._first_passes = [t for t in self._first_passes if t > now - _WINDOW - _PASS_SPAN]
+        times: list[datetime | None] = []
+        gap = timedelta(seconds=1 / FIRST_RUNS_PER_SECOND)
+        for every in new_every:
+            per_window = max(1, int((share - load) // FIRST_PASS_CALLS))
+            # Appended in time order: at most per_window passes in any 30 s, so this one comes a
+            # window after the per_window-th pass before it.
+            at = now
+            if self._first_passes:
+                at = max(at, self._first_passes[-1] + gap)
+            if len(self._first_passes) >= per_window:  # its re-check's call included
+                at = max(at, self._first_passes[-per_window] + _WINDOW + _PASS_SPAN)
+            self._first_passes.append(at)
+            times.append(at)
+            load += BUDGET_WINDOW / every if every > 0 else 0.0
+        return times
+
+    def _catch_up_time(
+        self, spread: float, first_run: dict[str, datetime] | None = None
+    ) -> datetime:
+        if self.history_per_30s and first_run:  # paced: right after the first pass
+            return first_run["next_run_time"] + CATCH_UP_AFTER
         return self.now() + CATCH_UP_AFTER + timedelta(seconds=_jitter(spread))
 
     def catch_up(self) -> None:
@@ -355,6 +411,11 @@ class ChannelScheduler:
             await asyncio.wait_for(self.flush(), timeout=max(left(), 0.5))
         except TimeoutError:
             log.warning("poll_times_not_written", error="no time left at shutdown")
+
+
+_WINDOW = timedelta(seconds=BUDGET_WINDOW)
+_PASS_SPAN = CATCH_UP_AFTER + timedelta(seconds=1)  # a new channel's calls: its first pass to
+# the end of its catch-up re-check
 
 
 def _jitter(seconds: float) -> float:

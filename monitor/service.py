@@ -261,7 +261,11 @@ async def run_daemon(
             await health.load()
             runtime.pipeline.after_commit.append(health.after_commit)
             scheduler = ChannelScheduler(
-                runtime.pipeline, runtime.client, on_report=[health.observe]
+                runtime.pipeline,
+                runtime.client,
+                on_report=[health.observe],
+                # A worker paces its first passes to its account's getHistory budget.
+                history_per_30s=coordinator.history_per_30s if coordinator else None,
             )
             alerts_stop = asyncio.Event()
             deliverer = asyncio.create_task(runtime.alerting.worker.run_forever(alerts_stop))

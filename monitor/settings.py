@@ -70,6 +70,19 @@ def _str(value: Any) -> str:
     raise _Invalid("Input should be a valid string")
 
 
+def _media_url(value: Any) -> str | None:
+    """``s3://bucket/prefix``, a directory path or a ``file://`` URL; blank means unset."""
+    url = _str(value).strip()
+    if not url:
+        return None
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme not in ("s3", "file"):
+        raise _Invalid(f"unsupported scheme {scheme!r}; use s3://bucket/prefix or a directory")
+    if scheme == "s3" and not rest.split("/", 1)[0]:
+        raise _Invalid(f"{url!r} names no bucket; write it as s3://bucket/prefix")
+    return url
+
+
 def _int(value: Any) -> int:
     if isinstance(value, bool):  # a flag is not a number
         raise _Invalid("Input should be a valid integer")
@@ -137,6 +150,12 @@ FIELDS: dict[str, _Field] = {
         "", _str, "SQLAlchemy async URL; default sqlite+aiosqlite:///<data_dir>/monitor.db."
     ),
     "media_dir": _Field(Path(), _path, "Where photos are stored; default <data_dir>/media."),
+    "media_url": _Field(
+        None,
+        _optional(_media_url),
+        "s3://bucket/prefix: photos in S3-compatible storage (AWS_* for endpoint and "
+        "credentials); a path or file:// URL: that directory. Overrides media_dir.",
+    ),
     "channels_file": _Field(Path("channels.yaml"), _path, "The watchlist file."),
     "telegram_api_id": _Field(None, _optional(_int), "API id from my.telegram.org."),
     "telegram_api_hash": _Field(None, _optional(_secret), "API hash from my.telegram.org."),
@@ -192,6 +211,7 @@ class Settings:
     data_dir: Path
     database_url: str
     media_dir: Path
+    media_url: str | None
     channels_file: Path
     telegram_api_id: int | None
     telegram_api_hash: Secret | None

@@ -52,6 +52,9 @@ DEFAULT_LEASE = timedelta(seconds=60)
 #: a shorter one is sat out.
 PARK_AFTER = timedelta(seconds=30)
 HISTORY = "GetHistoryRequest"
+#: The share of an account's getHistory budget its channels' polls may use in steady state (as
+#: the scheduler's pacing of first passes: monitor.scheduler.FIRST_PASS_SHARE).
+BUDGET_SHARE = 0.8
 
 __all__ = [
     "DEFAULT_LEASE",
@@ -250,14 +253,20 @@ class Coordinator:
 
     # -- channels -----------------------------------------------------------------------------
 
+    @property
+    def history_per_30s(self) -> int | None:
+        """The account's getHistory budget (the scheduler paces first passes to it)."""
+        return self.account.history_per_30s if self.account is not None else None
+
     def capacity(self, watchlist: Watchlist) -> int:
-        """Channels the account's getHistory budget covers at the watchlist's poll intervals."""
+        """Channels the account's getHistory budget covers at the watchlist's poll intervals,
+        keeping :data:`BUDGET_SHARE` of it (interval jitter and bigger batches need the rest)."""
         assert self.account is not None
         specs = watchlist.enabled_channels()
         if not specs:
             return 0
         mean_every = sum(s.poll_every.total_seconds() for s in specs) / len(specs)
-        return max(1, int(self.account.history_per_30s * mean_every / 30))
+        return max(1, int(self.account.history_per_30s * BUDGET_SHARE * mean_every / 30))
 
     def _parked_until(self, pipeline: Pipeline) -> datetime | None:
         until = pipeline.parked_methods.get(HISTORY)

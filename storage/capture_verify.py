@@ -249,20 +249,22 @@ async def _check_media(
         )
         return
     try:
-        path = media_store.path_of(row.path)
+        where_stored = media_store.describe(row.path)
     except Exception as exc:  # noqa: BLE001 - a stored path outside the store is a finding
         report.mismatches.append(Mismatch("media", str(exc), **where))
         return
-    if not path.is_file():
+    # The bytes as the store serves them now (a file, or an S3 object read in full).
+    actual = await asyncio.to_thread(media_store.digest, row.path)
+    if actual is None:
         report.mismatches.append(
             Mismatch(
                 "media",
-                f"the file is missing from the media store ({path}){await _used_by(sha, conn)}",
+                f"the file is missing from the media store ({where_stored})"
+                f"{await _used_by(sha, conn)}",
                 **where,
             )
         )
         return
-    actual = await asyncio.to_thread(file_sha256, path)
     if actual != row.content_sha256:
         report.mismatches.append(
             Mismatch(

@@ -111,8 +111,38 @@ class MediaStore:
         return self.root.joinpath(*parts)
 
     def read(self, relpath: str) -> bytes:
-        """The bytes of a stored file (the same call on every store, S3 included)."""
+        """The bytes of a stored file (the same call on every store, S3 included); raises
+        FileNotFoundError when the store has no such file."""
         return self.path_of(relpath).read_bytes()
+
+    def digest(self, relpath: str) -> str | None:
+        """The SHA-256 of the stored file's bytes as they are now (read in blocks), or None
+        when the store has no such file; how ``monitor verify`` checks every store."""
+        path = self.path_of(relpath)
+        try:
+            handle = path.open("rb")
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+        digest = hashlib.sha256()
+        with handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+
+    def local_path(self, relpath: str) -> Path | None:
+        """The stored file on this machine's file system (for serving it as a file), or None:
+        not there, or a store without local files (S3)."""
+        path = self.path_of(relpath)
+        return path if path.is_file() else None
+
+    def describe(self, relpath: str) -> str:
+        """Where a stored file lives, for messages: a path, or an ``s3://`` URL."""
+        return str(self.path_of(relpath))
+
+    @property
+    def location(self) -> str:
+        """The store itself, for messages: its folder, or its ``s3://bucket/prefix``."""
+        return str(self.root)
 
     def find(self, sha256: str) -> Path | None:
         """The stored file for ``sha256`` whatever its extension, or None."""

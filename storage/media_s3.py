@@ -93,14 +93,52 @@ class S3MediaStore(MediaStore):
         found = sorted(self.keys(sha256))
         return Path(found[0]) if found else None
 
+    def _get(self, key: str) -> Any | None:
+        """The object's streaming body, or None when the bucket has no such key."""
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise StorageError(f"media store {self.url}: {exc}") from None
+
     def read(self, relpath: str) -> bytes:
-        """The bytes of a stored file (``relpath`` as in the media table)."""
-        answer = self.client.get_object(Bucket=self.bucket, Key=self._key(relpath))
-        return bytes(answer["Body"].read())
+        """The bytes of a stored file (``relpath`` as in the media table); FileNotFoundError
+        when the bucket has no such object."""
+        body = self._get(self._key(relpath))
+        if body is None:
+            raise FileNotFoundError(f"no object {self.describe(relpath)}")
+        with body:
+            return bytes(body.read())
+
+    def digest(self, relpath: str) -> str | None:
+        """The SHA-256 of the object's bytes as the server returns them now (streamed), or
+        None when the bucket has no such object."""
+        body = self._get(self._key(relpath))
+        if body is None:
+            return None
+        digest = hashlib.sha256()
+        with body:
+            for block in body.iter_chunks(1 << 20):
+                digest.update(block)
+        return digest.hexdigest()
+
+    def local_path(self, relpath: str) -> Path | None:
+        self._key(relpath)  # refuses a path escaping the store
+        return None  # objects have no local file: read() them
+
+    def describe(self, relpath: str) -> str:
+        return f"s3://{self.bucket}/{self._key(relpath)}"
+
+    @property
+    def location(self) -> str:
+        return self.url
 
     def verify(self, sha256: str) -> bool:
         found = sorted(self.keys(sha256))
         if not found:
             return False
-        body = self.client.get_object(Bucket=self.bucket, Key=found[0])["Body"].read()
-        return hashlib.sha256(body).hexdigest() == sha256
+        relpath = found[0].removeprefix(f"{self.prefix}/") if self.prefix else found[0]
+        return self.digest(relpath) == sha256

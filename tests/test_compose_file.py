@@ -1,8 +1,10 @@
-"""compose.yaml: PostgreSQL, a migration, two workers; every `monitor` command in it exists
-with the options it is given, and `docker compose config` accepts the file where Docker is."""
+"""compose.yaml: PostgreSQL, a migration, two workers (which also send the alerts) and the web
+desk; every `monitor` command in it exists with the options it is given, and Docker Compose
+(`docker compose`, or the standalone `docker-compose`) accepts the file where it is installed."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,6 +16,7 @@ from typer.testing import CliRunner
 from monitor.cli import app
 
 COMPOSE = Path(__file__).resolve().parents[1] / "compose.yaml"
+REQUIRE_ENV = "MONITOR_TEST_REQUIRE_COMPOSE"  # "1": a missing Docker Compose fails the test
 
 
 def _services() -> dict[str, dict]:
@@ -32,6 +35,20 @@ def test_two_workers_with_their_own_names_on_one_postgresql() -> None:
     assert services["migrate"]["command"] == ["monitor", "db", "upgrade"]
 
 
+def test_the_desk_serves_the_same_archive_and_media_as_the_workers() -> None:
+    services = _services()
+    desk = services["desk"]
+    assert desk["command"][:2] == ["monitor", "web"]
+    assert desk["command"][desk["command"].index("--host") + 1] == "0.0.0.0"
+    port = desk["command"][desk["command"].index("--port") + 1]
+    assert desk["ports"] == [f"127.0.0.1:{port}:{port}"]  # published on loopback only
+    worker = services["worker-1"]
+    for name in ("MONITOR_DATABASE_URL", "MONITOR_MEDIA_URL"):
+        assert desk["environment"][name] == worker["environment"][name]
+    assert desk["volumes"] == worker["volumes"]
+    assert desk["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+
+
 @pytest.mark.parametrize("service", sorted(_services()))
 def test_every_monitor_command_in_compose_exists_with_its_options(service: str) -> None:
     command = _services()[service].get("command")
@@ -41,18 +58,52 @@ def test_every_monitor_command_in_compose_exists_with_its_options(service: str) 
     assert result.exit_code == 0, result.output
 
 
+def _compose_command() -> list[str] | None:
+    """``docker compose`` (the plugin), else ``docker-compose`` (standalone), else None."""
+    for docker in {shutil.which("docker"), "/usr/bin/docker"} - {None}:
+        if Path(str(docker)).is_file():
+            probe = subprocess.run(
+                [str(docker), "compose", "version"], capture_output=True, check=False
+            )
+            if probe.returncode == 0:
+                return [str(docker), "compose"]
+    standalone = shutil.which("docker-compose")
+    return [standalone] if standalone else None
+
+
 def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
-    docker = shutil.which("docker")
-    if docker is None:
-        pytest.skip("Docker is not installed here")
-    probe = subprocess.run([docker, "compose", "version"], capture_output=True, check=False)
-    if probe.returncode != 0:
-        pytest.skip("`docker compose` is not available here")
+    compose = _compose_command()
+    if compose is None:
+        message = "neither `docker compose` nor `docker-compose` is installed here"
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}
+    base = [*compose, "--project-directory", str(COMPOSE.parent), "-f", str(COMPOSE)]
+
     done = subprocess.run(
-        [docker, "compose", "-f", str(COMPOSE), "config", "--quiet"],
+        [*base, "config"],
         capture_output=True,
         text=True,
-        env={"POSTGRES_PASSWORD": "example", "PATH": "/usr/bin:/bin:/usr/local/bin"},
+        env={**env, "POSTGRES_PASSWORD": "example"},
         check=False,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
+    resolved = yaml.safe_load(done.stdout)["services"]
+    assert {"db", "migrate", "worker-1", "worker-2", "desk"} <= set(resolved)
+    assert resolved["worker-2"]["environment"]["MONITOR_DATABASE_URL"] == (
+        "postgresql+asyncpg://monitor:example@db/monitor"
+    )
+
+    # The database password is required: compose refuses the file without it, naming it.
+    refused = subprocess.run(
+        [*base, "config", "--quiet"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+    assert refused.returncode != 0
+    assert "POSTGRES_PASSWORD" in refused.stderr

@@ -156,11 +156,12 @@ async def _export(
     output: Path,
     cite: Citing,
 ) -> list[dict[str, Any]]:
-    from storage import MediaStore, StorageError, check_schema, create_engine
+    from monitor.media_url import media_store_for
+    from storage import StorageError, check_schema, create_engine
     from storage.evidence_queries import find_post, flagged_posts
 
+    store = media_store_for(settings)  # a directory, or s3:// (MONITOR_MEDIA_URL)
     engine = create_engine(settings.database_url)
-    store = MediaStore(settings.media_dir)
     written: list[dict[str, Any]] = []
     try:
         await check_schema(engine)
@@ -220,11 +221,11 @@ def _read_photo(store: Any, medium: dict[str, Any]) -> bytes:
     from monitor.errors import MonitorError
 
     try:
-        return bytes(store.path_of(medium["path"]).read_bytes())
+        return bytes(store.read(medium["path"]))
     except FileNotFoundError:
         raise MonitorError(
             f"media file {medium['path']} is missing from the media store "
-            f"({store.root}); the bundle would not hold the photo as captured",
+            f"({store.location}); the bundle would not hold the photo as captured",
             hint="run `monitor verify` to see what else changed in the archive",
         ) from None
 

@@ -29,8 +29,9 @@ async def _import(
     settings: Settings, path: Path, batch_size: int, progress: Callable[[int], None] | None
 ) -> ImportReport:
     from monitor.importers.desktop import import_desktop_export
+    from monitor.media_url import media_store_for
     from monitor.settings import prepare_data_dir
-    from storage import MediaStore, check_schema, create_engine
+    from storage import check_schema, create_engine
 
     prepare_data_dir(settings)
     engine = create_engine(settings.database_url)
@@ -39,7 +40,7 @@ async def _import(
         return await import_desktop_export(
             path,
             engine=engine,
-            media_store=MediaStore(settings.media_dir),
+            media_store=media_store_for(settings),
             batch_size=batch_size,
             progress=progress,
         )

@@ -79,7 +79,8 @@ def verify(
 async def _verify_archive(settings: Settings, *, show_progress: bool) -> VerifyReport:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from storage import MediaStore, check_schema, create_engine
+    from monitor.media_url import media_store_for
+    from storage import check_schema, create_engine
     from storage.capture_verify import count_entries, verify_archive
 
     engine = create_engine(settings.database_url)
@@ -98,7 +99,7 @@ async def _verify_archive(settings: Settings, *, show_progress: bool) -> VerifyR
                 task = progress.add_task("verify", total=total)
                 return await verify_archive(
                     conn=conn,
-                    media_store=MediaStore(settings.media_dir),
+                    media_store=media_store_for(settings),
                     progress=lambda n: progress.advance(task, n),
                 )
     finally:

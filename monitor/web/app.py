@@ -19,13 +19,13 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from monitor.config import format_duration
+from monitor.media_url import media_store_for
 from monitor.settings import Settings
 from monitor.web import auth, ops, overview, pages, queue, search_page
 from monitor.web.auth import CsrfError, Forbidden, LoginLimiter, NotLoggedIn
 from monitor.web.watchlist import WatchlistCache
 from storage import StorageError, check_schema, create_engine
 from storage.files import private_file
-from storage.media import MediaStore
 
 __all__ = ["CSP", "create_app", "load_secret"]
 
@@ -176,7 +176,7 @@ def create_app(
     app.state.templates = templates
     app.state.limiter = LoginLimiter()
     app.state.watchlist = WatchlistCache(settings.channels_file)
-    app.state.media = MediaStore(settings.media_dir)
+    app.state.media = media_store_for(settings)  # a directory, or s3:// (MONITOR_MEDIA_URL)
     app.state.live_poll_seconds = live_poll_seconds
     return app
 

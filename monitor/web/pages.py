@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import mimetypes
 import re
 from typing import Any
 
@@ -154,7 +156,17 @@ async def media_file(request: Request) -> Response:
         return PlainTextResponse("not a SHA-256", status_code=404)
     async with request.app.state.engine.connect() as conn:
         relpath = await media_path(sha256, conn=conn)
-    path = request.app.state.media.path_of(relpath) if relpath else None
-    if path is None or not path.is_file():
-        return PlainTextResponse(f"no archived file {sha256}", status_code=404)
-    return FileResponse(path, headers={"cache-control": "private, max-age=86400, immutable"})
+    missing = PlainTextResponse(f"no archived file {sha256}", status_code=404)
+    if not relpath:
+        return missing
+    store = request.app.state.media
+    headers = {"cache-control": "private, max-age=86400, immutable"}
+    path = store.local_path(relpath)
+    if path is not None:  # a directory store: served as a file
+        return FileResponse(path, headers=headers)
+    try:  # S3: the object's bytes, read off the event loop
+        data = await asyncio.to_thread(store.read, relpath)
+    except FileNotFoundError:
+        return missing
+    kind = mimetypes.guess_type(relpath)[0] or "application/octet-stream"
+    return Response(data, media_type=kind, headers=headers)

@@ -91,3 +91,25 @@ def test_bad_s3_url_names_the_url() -> None:
     assert parse_s3_url("s3://bucket/a/b/") == ("bucket", "a/b")
     with pytest.raises(StorageError, match="'s3:/bucket' is not an S3 URL"):
         parse_s3_url("s3:/bucket")
+
+
+def test_missing_and_changed_files_as_every_reader_sees_them(store: MediaStore) -> None:
+    stored = store.put(b"as captured", ext="jpg")
+    assert store.digest(stored.relpath) == stored.sha256
+    from storage.media_s3 import S3MediaStore
+
+    if isinstance(store, S3MediaStore):
+        key = f"{store.prefix}/{stored.relpath}"
+        store.client.put_object(Bucket=store.bucket, Key=key, Body=b"changed")
+        assert store.describe(stored.relpath) == f"s3://{store.bucket}/{key}"
+        assert store.local_path(stored.relpath) is None  # never a local file for an object
+    else:
+        store.path_of(stored.relpath).write_bytes(b"changed")
+        assert store.local_path(stored.relpath) == store.path_of(stored.relpath)
+    assert store.digest(stored.relpath) == hashlib.sha256(b"changed").hexdigest()
+    assert store.read(stored.relpath) == b"changed"
+
+    never = store.relpath_for("f" * 64, "jpg")
+    assert store.digest(never) is None
+    with pytest.raises(FileNotFoundError):
+        store.read(never)
