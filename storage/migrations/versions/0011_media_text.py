@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from storage.search_index import DOC_TABLE, SEARCH_TABLE
+from storage.search_index import DOC_TABLE, SEARCH_TABLE, create_search_tables
 from storage.types import UTCDateTime
 
 revision: str = "0011"
@@ -71,22 +71,16 @@ def upgrade() -> None:
 def downgrade() -> None:
     conn = op.get_bind()
     if conn.dialect.name == "sqlite":
-        op.execute(
-            f"DELETE FROM post_search WHERE rowid IN (SELECT doc FROM {DOC_TABLE} WHERE media_sha256 != '')"
-        )
-        op.execute(
-            f"CREATE TABLE {DOC_TABLE}_old ("
-            " doc INTEGER PRIMARY KEY,"
-            " version_id INTEGER NOT NULL UNIQUE"
-            " REFERENCES post_version (id) ON DELETE CASCADE,"
-            " post_id INTEGER NOT NULL)"
-        )
-        op.execute(
-            f"INSERT INTO {DOC_TABLE}_old (doc, version_id, post_id) "
-            f"SELECT doc, version_id, post_id FROM {DOC_TABLE} WHERE media_sha256 = ''"
-        )
+        # A contentless FTS5 table cannot forget a row by its id, and a photo's row left behind
+        # could later answer for a new document given its id. Start the index again (0004's
+        # tables) and queue every version: the next `monitor db upgrade` or search re-indexes.
+        op.execute(f"DROP TABLE {SEARCH_TABLE}")
         op.execute(f"DROP TABLE {DOC_TABLE}")
-        op.execute(f"ALTER TABLE {DOC_TABLE}_old RENAME TO {DOC_TABLE}")
+        create_search_tables(conn)
+        op.execute(
+            "INSERT INTO search_pending (version_id) SELECT id FROM post_version"
+            " WHERE id NOT IN (SELECT version_id FROM search_pending)"
+        )
     else:
         op.execute(f"DELETE FROM {SEARCH_TABLE} WHERE media_sha256 != ''")
         op.execute(f"ALTER TABLE {SEARCH_TABLE} DROP CONSTRAINT {SEARCH_TABLE}_pkey")
