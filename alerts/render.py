@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jinja2
 from markupsafe import Markup
 
+from alerts.dates import long_date
 from alerts.errors import AlertConfigError, AlertDeliveryError
 from alerts.message import AlertMessage, Span
 from alerts.safety import defuse, escape_html, escape_markdown, isolate, one_line
@@ -260,20 +261,6 @@ class Renderer:
         return Safe(isolate(head + plain + tail))
 
 
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 _POST_LINK_RE = re.compile(r"https://t\.me/(?:c/\d+|[A-Za-z0-9_]{1,64})/\d+")
 
 
@@ -287,7 +274,7 @@ def _photo_first(message: AlertMessage) -> dict[str, Any]:
     link = message.photo_first_link
     return {
         "photo_first_by": one_line(message.photo_first_by),
-        "photo_first_when": f"{_MONTHS[at.month - 1]} {at.day}, {at.year} {at:%H:%M} UTC",
+        "photo_first_when": f"{long_date(at)} {at:%H:%M} UTC",
         "photo_first_link": Safe(link) if _POST_LINK_RE.fullmatch(link) else "",
     }
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from alerts.dates import long_date
 from monitor.errors import ConfigError
 
 __all__ = [
@@ -38,20 +39,6 @@ __all__ = [
 STYLES = ("short", "full", "chicago", "markdown", "csl-json", "bibtex")
 HASH_PREFIX = 16  # hex digits of the version's SHA-256 shown in `full`
 EXCERPT = 160  # characters of the post quoted by `chicago` (CMOS 14.209) and as CSL/BibTeX title
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +140,7 @@ def _zone(tz: str | tzinfo | None) -> tzinfo:
 
 def _date(value: datetime, tz: tzinfo) -> str:
     local = value.astimezone(tz)
-    return f"{_MONTHS[local.month - 1]} {local.day}, {local.year}"
+    return long_date(local)
 
 
 def _offset(value: datetime, tz: tzinfo) -> str:
