@@ -16,7 +16,7 @@ a mention an edit brings (a follow-up when the post was alerted before).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -194,25 +194,15 @@ class Flagger:
     def _photo_flag(
         unit: _Unit, entity_id: str, found: list[Match], sha256: str
     ) -> flag_repo.NewFlag:
-        return flag_repo.NewFlag(
-            post_id=unit.lead_post_id,
-            channel_id=unit.channel_id,
-            grouped_id=unit.grouped_id,
-            entity_id=entity_id,
-            aliases=sorted({m.alias for m in found}),
-            spans=[
-                {
-                    "start": m.start,
-                    "end": m.end,
-                    "alias": m.alias,
-                    "rule": OCR_RULE,
-                    "match": m.rule,
-                    "in": "photo",
-                    "sha256": sha256,
-                }
-                for m in found
-            ],
-            snippet=PHOTO_SNIPPET_PREFIX + snippet(unit.text, found),
+        """A flag for words read in a photo: rule ``ocr``; the matcher's rule kept as ``match``;
+        the spans index the photo's text (``in: photo``, its SHA-256)."""
+        flag = Flagger._new_flag(unit, entity_id, found)
+        photo = {"rule": OCR_RULE, "in": "photo", "sha256": sha256}
+        return replace(
+            flag,
+            spans=[{**span, "match": span["rule"], **photo} for span in flag.spans],
+            snippet=PHOTO_SNIPPET_PREFIX + flag.snippet,
+            language=None,
         )
 
     async def _units(self, batch: StoredBatch, conn: AsyncConnection) -> list[_Unit]:
