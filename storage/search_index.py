@@ -138,15 +138,24 @@ async def index_versions(
     if conn.dialect.name == "sqlite":
         await _index_sqlite(values, posted, conn)
         return len(values)
+    await _insert_postgresql(values, posted, conn)
+    return len(values)
+
+
+async def _insert_postgresql(
+    values: list[dict[str, Any]], posted: dict[int, datetime], conn: AsyncConnection
+) -> int:
+    """Add documents (a version's text, or with ``media_sha256`` a photo's) to the tsvector
+    index; one already there stays. Returns the rows added."""
     for value in values:
         value["posted_at"] = posted[value["post_id"]]
+        value.setdefault("media_sha256", "")
     statement = (
-        f"INSERT INTO {SEARCH_TABLE} (version_id, post_id, posted_at, body) "
-        "VALUES (:version_id, :post_id, :posted_at, to_tsvector('simple', :body)) "
-        "ON CONFLICT (version_id, media_sha256) DO NOTHING"
+        f"INSERT INTO {SEARCH_TABLE} (version_id, post_id, posted_at, body, media_sha256) "
+        "VALUES (:version_id, :post_id, :posted_at, to_tsvector('simple', :body), "
+        ":media_sha256) ON CONFLICT (version_id, media_sha256) DO NOTHING"
     )
-    await conn.execute(text(statement), values)
-    return len(values)
+    return int((await conn.execute(text(statement), values)).rowcount or 0)
 
 
 async def _posted(values: list[dict[str, Any]], conn: AsyncConnection) -> dict[int, datetime]:
@@ -256,14 +265,7 @@ async def index_media_text(
         return 0
     posted = await _posted(values, conn)
     if conn.dialect.name != "sqlite":
-        for value in values:
-            value["posted_at"] = posted[value["post_id"]]
-        statement = (
-            f"INSERT INTO {SEARCH_TABLE} (version_id, post_id, posted_at, body, media_sha256) "
-            "VALUES (:version_id, :post_id, :posted_at, to_tsvector('simple', :body), "
-            ":media_sha256) ON CONFLICT (version_id, media_sha256) DO NOTHING"
-        )
-        return int((await conn.execute(text(statement), values)).rowcount or 0)
+        return await _insert_postgresql(values, posted, conn)
     found = await conn.execute(
         text(
             f"SELECT version_id FROM {DOC_TABLE} WHERE media_sha256 = :sha AND version_id IN :ids"
