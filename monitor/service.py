@@ -179,7 +179,21 @@ async def open_runtime(
             )
             pipeline.after_commit.append(runtime.ocr.after_commit)
             stack.push_async_callback(runtime.ocr.aclose)
+            await runtime.ocr.queue_unread(await _ocr_channels(engine, account, watchlist))
         yield runtime
+
+
+async def _ocr_channels(engine: AsyncEngine, account: str, watchlist: Watchlist) -> dict[int, Any]:
+    """channel id -> ``ocr:`` languages, for the OCR channels this account has resolved before
+    (a channel never resolved has nothing archived to read)."""
+    from storage.channels import get_peer
+
+    found: dict[int, Any] = {}
+    async with engine.connect() as conn:
+        for spec in watchlist.channels:
+            if spec.ocr and (peer := await get_peer(account, spec.key, conn=conn)) is not None:
+                found[peer[0]] = spec.ocr
+    return found
 
 
 async def _flush_quietly(pipeline: Pipeline) -> None:

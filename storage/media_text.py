@@ -11,16 +11,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from storage.batching import chunked
 from storage.engine import dialect_insert
-from storage.models import media_text, post, post_media
+from storage.models import media, media_text, post, post_media
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
-__all__ = ["MediaText", "count_texts", "get_texts", "posts_with_media", "store_text"]
+__all__ = [
+    "MediaText",
+    "count_texts",
+    "get_texts",
+    "posts_with_media",
+    "store_text",
+    "unread_photos",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +79,33 @@ async def posts_with_media(sha256: str, *, conn: AsyncConnection) -> list[dict[s
 async def count_texts(*, conn: AsyncConnection) -> int:
     """How many photos have a stored text."""
     return int((await conn.execute(select(func.count()).select_from(media_text))).scalar_one())
+
+
+async def unread_photos(
+    channel_ids: Iterable[int], *, conn: AsyncConnection
+) -> list[tuple[int, str, str]]:
+    """Photos posted in these channels that have no stored text yet, oldest post first:
+    ``(channel_id, sha256, path)``, one row per photo (at its first post among them)."""
+    ids = sorted(set(channel_ids))
+    if not ids:
+        return []
+    query = (
+        select(post.c.channel_id, media.c.sha256, media.c.path, func.min(post.c.id).label("first"))
+        .select_from(post_media)
+        .join(post, post.c.id == post_media.c.post_id)
+        .join(media, media.c.sha256 == post_media.c.sha256)
+        .where(
+            post.c.channel_id.in_(ids),
+            post_media.c.kind == "photo",
+            ~exists().where(media_text.c.sha256 == media.c.sha256),
+        )
+        .group_by(post.c.channel_id, media.c.sha256, media.c.path)
+        .order_by("first")
+    )
+    seen: set[str] = set()
+    out: list[tuple[int, str, str]] = []
+    for row in await conn.execute(query):
+        if row.sha256 not in seen:
+            seen.add(row.sha256)
+            out.append((int(row.channel_id), row.sha256, row.path))
+    return out

@@ -8,8 +8,9 @@ stored, indexed for search beside the post, and matched by :meth:`Flagger.flag_p
 which writes ``ocr`` flags and queues their alerts.
 
 A photo that fails to read is logged and skipped; the post, its photo and every other flag stay
-as they were. Jobs still queued when the process stops are not saved: the next run does not
-re-read old photos (``monitor status`` shows how many photos have text).
+as they were. Jobs still queued when the process stops are not saved, but nothing is missed: on
+start :meth:`OcrReader.queue_unread` queues every archived photo of an OCR channel that has no
+text yet (stopped mid-queue, or collected before the channel asked for OCR).
 """
 
 from __future__ import annotations
@@ -88,6 +89,20 @@ class OcrReader:
             for item in record.media:
                 if item.kind == "photo" and item.sha256 and item.path:
                     self.submit(OcrJob(item.sha256, item.path, languages))
+
+    async def queue_unread(self, channels: Mapping[int, Sequence[str]]) -> int:
+        """Queue the archived photos of these channels (id -> ``ocr:`` languages) that have no
+        stored text. Returns how many were queued."""
+        if not self.ocr.available:
+            return 0
+        wanted = {cid: tuple(langs) for cid, langs in channels.items() if langs}
+        async with self.engine.connect() as conn:
+            unread = await text_repo.unread_photos(wanted, conn=conn)
+        for channel_id, sha256, path in unread:
+            self.submit(OcrJob(sha256, path, wanted[channel_id]))
+        if unread:
+            log.info("ocr_backlog", photos=len(unread))
+        return len(unread)
 
     def submit(self, job: OcrJob) -> None:
         if job.sha256 in self._queued:
