@@ -67,6 +67,31 @@ class Runtime:
     alerting: Alerting
     reloads: int = 0
     ocr: OcrReader | None = None  # reads photos of channels with ``ocr:`` (monitor.photos)
+    closers: contextlib.AsyncExitStack | None = None  # what open_runtime closes at the end
+
+    async def start_ocr(self) -> None:
+        """Read the photos of channels with ``ocr:``: the reader starts when the first channel
+        asks (at start, or by a reload), and the archived photos of those channels that have
+        no text yet are queued (each photo once)."""
+        if not any(spec.ocr for spec in self.watchlist.channels):
+            return
+        if self.ocr is None:
+            from monitor.photos.reader import start_reader
+
+            self.ocr = start_reader(
+                self.engine,
+                self.pipeline.media_store,
+                self.flagger,
+                binary=self.settings.ocr_tesseract,
+                workers=self.settings.ocr_workers,
+                keys=self.pipeline.channel_keys,
+                specs=lambda: {c.key: c.ocr for c in self.watchlist.channels},
+            )
+            self.pipeline.after_commit.append(self.ocr.after_commit)
+            if self.closers is not None:
+                self.closers.push_async_callback(self.ocr.aclose)
+        channels = await _ocr_channels(self.engine, self.pipeline.account, self.watchlist)
+        await self.ocr.queue_unread(channels)
 
     async def reload(self) -> bool:
         """Re-read channels.yaml. A broken file is reported and the last good one kept.
@@ -91,6 +116,10 @@ class Runtime:
         self.flagger.use(matcher)
         adopt_routes()
         self.reloads += 1
+        try:  # a channel that now asks for OCR: its new and archived photos are read
+            await self.start_ocr()
+        except Exception:  # the watchlist is in force; only reading photos failed to start
+            log.exception("ocr_start_failed")
         log.info(
             "watchlist_reloaded",
             channels=len(watchlist.enabled_channels()),
@@ -164,22 +193,10 @@ async def open_runtime(
         )
         # Idle polls' times are noted in memory and written in batches: the last batch here.
         stack.push_async_callback(_flush_quietly, pipeline)
-        runtime = Runtime(settings, engine, client, watchlist, pipeline, flagger, alerting)
-        if any(spec.ocr for spec in watchlist.channels):
-            from monitor.photos.reader import start_reader
-
-            runtime.ocr = start_reader(
-                engine,
-                media_store,
-                flagger,
-                binary=settings.ocr_tesseract,
-                workers=settings.ocr_workers,
-                keys=pipeline.channel_keys,
-                specs=lambda: {c.key: c.ocr for c in runtime.watchlist.channels},
-            )
-            pipeline.after_commit.append(runtime.ocr.after_commit)
-            stack.push_async_callback(runtime.ocr.aclose)
-            await runtime.ocr.queue_unread(await _ocr_channels(engine, account, watchlist))
+        runtime = Runtime(
+            settings, engine, client, watchlist, pipeline, flagger, alerting, closers=stack
+        )
+        await runtime.start_ocr()
         yield runtime
 
 
