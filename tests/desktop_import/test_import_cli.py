@@ -56,9 +56,9 @@ async def test_import_prints_a_summary_then_json_shows_nothing_new(
 
     assert code == 0, err
     assert f"(channel {office.id}): 128 new posts, 0 versions added" in out
-    assert "23 photos stored" in out and "1 service messages skipped" in out
+    assert "24 photos stored" in out and "1 service messages skipped" in out
     assert f"provenance: imported from {SOURCE}" in out
-    assert len(list((tmp_path / "data" / "media").rglob("*.jpg"))) == 23
+    assert len(list((tmp_path / "data" / "media").rglob("*.jpg"))) == 24
     code, out, err = await invoke(
         runner, "import", "desktop", str(folder / "result.json"), "--json"
     )
@@ -72,7 +72,7 @@ async def test_import_prints_a_summary_then_json_shows_nothing_new(
         "new": 0,
         "versions_added": 0,
         "unchanged": 128,
-        "photos": 23,
+        "photos": 24,
         "photos_missing": 0,
         "skipped": 1,
     }

@@ -30,10 +30,10 @@ async def test_channel_export_imports_the_texts_dates_and_photos_collection_stor
     imported = await archive(engine, office.id)
     assert imported == collected
     assert len(imported) == 128  # 129 posted, one deleted
-    assert sum(len(p[5]) for p in imported.values()) == 23  # photos, albums included
+    assert sum(len(p[5]) for p in imported.values()) == 24  # photos, albums and the poster included
     assert sum(1 for p in imported.values() if p[2] is not None) == 1  # the edited caption
     [channel] = report.channels
-    assert (channel.channel_id, channel.new, channel.photos) == (office.id, 128, 23)
+    assert (channel.channel_id, channel.new, channel.photos) == (office.id, 128, 24)
     assert channel.skipped == 1  # the pin's service message
     for message in imported.values():
         for sha256 in message[5]:
@@ -132,7 +132,7 @@ async def test_photos_left_out_of_the_export_are_recorded_without_bytes(
     report = await run_import(result)
 
     [channel] = report.channels
-    assert (channel.photos, channel.photos_missing) == (21, 2)
+    assert (channel.photos, channel.photos_missing) == (22, 2)
     async with engine.connect() as conn:
         rows = await conn.execute(
             select(post.c.message_id, post_media.c.kind, post_media.c.sha256, post_media.c.width)
