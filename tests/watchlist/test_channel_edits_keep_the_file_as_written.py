@@ -132,7 +132,7 @@ def test_removing_the_first_channel_keeps_the_comment_above_the_list(
     assert result.exit_code == 0, result.output
     after = channels_file.read_text(encoding="utf-8")
     assert comment_lines(after) == comment_lines(before)
-    assert len(only_deletions(before, after)) == 5  # handle, label, title_en, poll_every, tags
+    assert len(only_deletions(before, after)) == 6  # handle, label, title_en, poll_every, tags, ocr
 
 
 def test_removing_an_unknown_channel_suggests_the_nearest_and_writes_nothing(
