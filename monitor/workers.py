@@ -185,28 +185,42 @@ class Joiner:
         self._full = False  # Telegram said the account is in too many channels
         self.mine: set[str] = set()  # handles this account joined (as of the last step)
 
-    async def _dialog_channels(self, client: TelegramClient) -> set[int]:
+    async def _record_dialogs(self, client: TelegramClient, watched: Sequence[str]) -> None:
+        """The watched channels the account is in already (its dialogs), recorded as its
+        joins before it joins any other: they count against its limit."""
         from telethon import types
 
-        ids = set()
+        wanted = set(watched)
+        self._in_telegram = set()
         async for dialog in client.iter_dialogs():
             entity = dialog.entity
-            if isinstance(entity, types.Channel) and not getattr(entity, "left", False):
-                ids.add(entity.id)
-        return ids
+            if not isinstance(entity, types.Channel) or getattr(entity, "left", False):
+                continue
+            self._in_telegram.add(entity.id)
+            key = (entity.username or "").lower()
+            key = key if key in wanted else str(entity.id)
+            if key in wanted:
+                async with self.engine.begin() as conn:
+                    await joins.claim(
+                        self.account.name, entity.id, key, limit=None, conn=conn, at=self.now()
+                    )
 
-    async def step(self, client: TelegramClient, keys: Sequence[str]) -> list[str]:
-        """Record the channels of ``keys`` the account is already in, and join up to
-        :data:`JOINS_PER_BEAT` that no account has joined. Returns the handles joined now.
+    async def step(
+        self, client: TelegramClient, keys: Sequence[str], watched: Sequence[str] = ()
+    ) -> list[str]:
+        """Join up to :data:`JOINS_PER_BEAT` channels of ``keys`` that no account has joined,
+        within the join limit. Returns the handles joined now. The first step records which of
+        ``watched`` (default ``keys``) the account is in already.
 
-        Only channels the account has resolved (cached peers) are considered: the first pass
-        over a channel resolves it.
+        Only channels the account has resolved (cached peers) are joined: the first pass over a
+        channel resolves it.
         """
         from telethon import errors, functions, types
 
         name, limit = self.account.name, self.account.join_limit
         if self._in_telegram is None:
-            self._in_telegram = await self._dialog_channels(client)
+            await self._record_dialogs(client, watched or keys)
+        assert self._in_telegram is not None
         async with self.engine.begin() as conn:
             peers = await joins.peers_of(name, keys, conn=conn)
             taken = {j.channel_id: j.account for j in await joins.list_joins(conn=conn)}
@@ -498,7 +512,8 @@ class Coordinator:
                 if await self.balance(watchlist(), pipeline, scheduler):
                     scheduler.apply(watchlist())
                 if self.joiner is not None and self.channels:
-                    await self.joiner.step(scheduler.client, sorted(self.channels))
+                    watched = [spec.key for spec in watchlist().enabled_channels()]
+                    await self.joiner.step(scheduler.client, sorted(self.channels), watched)
             except MonitorError as exc:
                 log.error("worker_stopping", worker=self.name, error=str(exc))
                 stop.set()

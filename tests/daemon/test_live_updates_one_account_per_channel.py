@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.daemon.conftest import Env, until
-from tests.daemon.workers_env import start_worker, workers_yaml
+from tests.daemon.workers_env import channels_by_owner, start_worker, workers_yaml
 
 ACCOUNTS = ["acct_a", "acct_b"]
 #: Long enough that no scheduled poll comes during the test: a post stored is a pushed one.
@@ -137,3 +137,46 @@ async def test_single_worker_records_a_channel_already_joined_and_joins_up_to_it
     }
     await _pushed_only_to_joined(sim, db, ids, joined, [daemon])
     assert await daemon.stop(signal.SIGTERM) == 0, daemon.log_tail()
+
+
+async def test_a_worker_keeps_the_channels_its_account_joined_when_it_gives_some_back(
+    db_url: str, backend: str, sim, daemons, open_db, tmp_path: Path
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("several workers need PostgreSQL")
+    for account in ACCOUNTS:
+        sim.backend.add_account(account)
+    names = [f"keep_chan_{i}" for i in range(6)]
+    ids = [sim.channel(name, 2, joined=False).id for name in names]
+    for i in ids[4:]:  # acct_a is in the last two already: its join limit is used up
+        sim.backend.join("acct_a", i)
+    env = Env(tmp_path, database_url=db_url, server=sim.address)
+    env.channels_file.write_text(_yaml(names, ACCOUNTS))
+    db = open_db(env.url)
+    await db.upgrade()
+    first = await start_worker(env, "w1", "--account", "acct_a")
+    daemons.append(first)
+
+    async def recorded() -> bool:
+        return sum(a == "acct_a" for a in (await _live_rows(env)).values()) == 2
+
+    await until(recorded, "acct_a's channels recorded", context=first.log_tail)
+    second = await start_worker(env, "w2", "--account", "acct_b")
+    daemons.append(second)
+
+    async def settled() -> bool:
+        owners = await channels_by_owner(db)
+        joined = sum(len(a) for a in _joined(sim, ids).values())
+        return len(owners.get("w1", ())) == 3 and len(owners.get("w2", ())) == 3 and joined == 4
+
+    await until(
+        settled, "three channels each, four joined", context=lambda: _tails([first, second])
+    )
+    owners = await channels_by_owner(db)
+    assert set(names[4:]) <= owners["w1"], owners  # acct_a's joined channels stayed with it
+    rows = await _live_rows(env)
+    assert {n for n, a in rows.items() if a == "acct_a"} == set(names[4:])
+    assert {n for n, a in rows.items() if a == "acct_b"} <= owners["w2"]
+    assert sim.backend.requests.count("JoinChannelRequest", account="acct_a") == 0
+    joined = _joined(sim, ids)
+    await _pushed_only_to_joined(sim, db, ids, joined, [first, second])
