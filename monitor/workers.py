@@ -69,10 +69,10 @@ __all__ = [
     "DEFAULT_LEASE",
     "Coordinator",
     "Joiner",
-    "join_alone",
-    "single_account",
     "SecondWorkerError",
     "default_worker_name",
+    "join_alone",
+    "single_account",
     "sqlite_lock",
     "worker_for",
 ]
@@ -191,12 +191,12 @@ class Joiner:
         from telethon import types
 
         wanted = set(watched)
-        self._in_telegram = set()
+        in_telegram: set[int] = set()
         async for dialog in client.iter_dialogs():
             entity = dialog.entity
             if not isinstance(entity, types.Channel) or getattr(entity, "left", False):
                 continue
-            self._in_telegram.add(entity.id)
+            in_telegram.add(entity.id)
             key = (entity.username or "").lower()
             key = key if key in wanted else str(entity.id)
             if key in wanted:
@@ -204,6 +204,7 @@ class Joiner:
                     await joins.claim(
                         self.account.name, entity.id, key, limit=None, conn=conn, at=self.now()
                     )
+        self._in_telegram = in_telegram  # read to the end: not read again
 
     async def step(
         self, client: TelegramClient, keys: Sequence[str], watched: Sequence[str] = ()
