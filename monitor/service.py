@@ -39,7 +39,14 @@ from monitor.pipeline import Pipeline
 from monitor.scheduler import ChannelScheduler
 from monitor.settings import Settings, prepare_data_dir
 from monitor.telegram import open_client
-from monitor.workers import DEFAULT_LEASE, Coordinator, worker_for
+from monitor.workers import (
+    DEFAULT_LEASE,
+    Coordinator,
+    Joiner,
+    join_alone,
+    single_account,
+    worker_for,
+)
 from storage import create_engine, head_revision, prepare_schema, sync_entities, upgrade
 
 if TYPE_CHECKING:
@@ -310,6 +317,13 @@ async def run_daemon(
                     lambda: runtime.watchlist, runtime.pipeline, scheduler, stop
                 )
                 helpers.append(asyncio.create_task(beats))
+            else:  # the single worker (SQLite) joins with its one account too
+                joiner = Joiner(runtime.engine, single_account(runtime.watchlist, ACCOUNT))
+                keys = lambda: [s.key for s in runtime.watchlist.enabled_channels()]  # noqa: E731
+                joining = join_alone(
+                    joiner, runtime.client, keys, stop, every=lease.total_seconds() / 3
+                )
+                helpers.append(asyncio.create_task(joining))
             scheduler.start(runtime.watchlist)
             follow_updates(runtime.client, scheduler)
             catch_up_after_reconnects(runtime.client, scheduler)

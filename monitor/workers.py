@@ -10,6 +10,12 @@ A channel it takes from another account starts at the furthest cursor any accoun
 While its account sits in a long flood wait on messages.getHistory the worker counts as parked:
 it gives its channels back and takes none until the wait ends, so other accounts read them.
 
+Live updates: at each heartbeat the worker joins (channels.JoinChannel) one of its channels
+that no account has joined, while its account is under its ``join_limit``; ``account_join``
+records the join, one account per channel across workers. A channel the account is already in
+(its dialogs) is recorded, not joined again. Channels beyond every account's limit are polled
+only. Joined channels push their new messages, which trigger a poll at once.
+
 On SQLite there is one worker: a lock file next to the database refuses a second one.
 """
 
@@ -22,7 +28,7 @@ import math
 import os
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -36,11 +42,12 @@ from monitor.config import Watchlist, load_watchlist
 from monitor.config.accounts import AccountSpec
 from monitor.errors import MonitorError
 from monitor.settings import Settings
-from storage import leases
+from storage import joins, leases
 from storage.engine import check_schema, create_engine, upgrade
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+    from telethon import TelegramClient
 
     from monitor.pipeline import Pipeline
     from monitor.scheduler import ChannelScheduler
@@ -55,12 +62,17 @@ HISTORY = "GetHistoryRequest"
 #: The share of an account's getHistory budget its channels' polls may use in steady state (as
 #: the scheduler's pacing of first passes: monitor.scheduler.FIRST_PASS_SHARE).
 BUDGET_SHARE = 0.8
+#: Joins per heartbeat (Telegram answers a burst of joins with a long flood wait).
+JOINS_PER_BEAT = 1
 
 __all__ = [
     "DEFAULT_LEASE",
     "Coordinator",
+    "Joiner",
     "SecondWorkerError",
     "default_worker_name",
+    "join_alone",
+    "single_account",
     "sqlite_lock",
     "worker_for",
 ]
@@ -159,6 +171,128 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+class Joiner:
+    """Joins channels for live updates with one account, within its join limit."""
+
+    def __init__(
+        self, engine: AsyncEngine, account: AccountSpec, *, now: Callable[[], datetime] = _now
+    ) -> None:
+        self.engine = engine
+        self.account = account
+        self.now = now
+        self._in_telegram: set[int] | None = None  # channel ids in the account's dialogs
+        self._paused_until: datetime | None = None  # a flood wait on joins
+        self._full = False  # Telegram said the account is in too many channels
+        self.mine: set[str] = set()  # handles this account joined (as of the last step)
+
+    async def _record_dialogs(self, client: TelegramClient, watched: Sequence[str]) -> None:
+        """The watched channels the account is in already (its dialogs), recorded as its
+        joins before it joins any other: they count against its limit."""
+        from telethon import types
+
+        wanted = set(watched)
+        in_telegram: set[int] = set()
+        async for dialog in client.iter_dialogs():
+            entity = dialog.entity
+            if not isinstance(entity, types.Channel) or getattr(entity, "left", False):
+                continue
+            in_telegram.add(entity.id)
+            key = (entity.username or "").lower()
+            key = key if key in wanted else str(entity.id)
+            if key in wanted:
+                async with self.engine.begin() as conn:
+                    await joins.claim(
+                        self.account.name, entity.id, key, limit=None, conn=conn, at=self.now()
+                    )
+        self._in_telegram = in_telegram  # read to the end: not read again
+
+    async def step(
+        self, client: TelegramClient, keys: Sequence[str], watched: Sequence[str] = ()
+    ) -> list[str]:
+        """Join up to :data:`JOINS_PER_BEAT` channels of ``keys`` that no account has joined,
+        within the join limit. Returns the handles joined now. The first step records which of
+        ``watched`` (default ``keys``) the account is in already.
+
+        Only channels the account has resolved (cached peers) are joined: the first pass over a
+        channel resolves it.
+        """
+        from telethon import errors, functions, types
+
+        name, limit = self.account.name, self.account.join_limit
+        if self._in_telegram is None:
+            await self._record_dialogs(client, watched or keys)
+        assert self._in_telegram is not None
+        async with self.engine.begin() as conn:
+            peers = await joins.peers_of(name, keys, conn=conn)
+            taken = {j.channel_id: j.account for j in await joins.list_joins(conn=conn)}
+        self.mine = {p.handle for p in peers if taken.get(p.channel_id) == name}
+        joined: list[str] = []
+        paused = self._paused_until is not None and self._paused_until > self.now()
+        for peer in peers:
+            if peer.channel_id in taken:
+                continue
+            if peer.channel_id in self._in_telegram:
+                async with self.engine.begin() as conn:
+                    await joins.claim(
+                        name, peer.channel_id, peer.handle, limit=None, conn=conn, at=self.now()
+                    )
+                continue
+            if paused or self._full or len(joined) >= JOINS_PER_BEAT:
+                continue
+            async with self.engine.begin() as conn:
+                claimed = await joins.claim(
+                    name, peer.channel_id, peer.handle, limit=limit, conn=conn, at=self.now()
+                )
+            if not claimed:
+                continue
+            channel = types.InputChannel(peer.channel_id, peer.access_hash)
+            try:
+                await client(functions.channels.JoinChannelRequest(channel))
+            except Exception as exc:
+                async with self.engine.begin() as conn:
+                    await joins.unclaim(name, peer.channel_id, conn=conn)
+                if isinstance(exc, errors.FloodWaitError):
+                    self._paused_until = self.now() + timedelta(seconds=exc.seconds)
+                    paused = True
+                elif isinstance(exc, errors.ChannelsTooMuchError):
+                    self._full = True  # Telegram's own limit is below the configured one
+                log.warning(
+                    "join_failed", account=name, channel=peer.handle, error=type(exc).__name__
+                )
+                continue
+            self._in_telegram.add(peer.channel_id)
+            self.mine.add(peer.handle)
+            joined.append(peer.handle)
+            log.info("channel_joined", account=name, channel=peer.handle)
+        return joined
+
+
+def single_account(watchlist: Watchlist, name: str) -> AccountSpec:
+    """The SQLite worker's account ``name`` (the settings' login), with the join limit of the
+    first configured account."""
+    return AccountSpec(name=name, join_limit=accounts_of(watchlist)[0].join_limit)
+
+
+async def join_alone(
+    joiner: Joiner,
+    client: TelegramClient,
+    keys: Callable[[], Sequence[str]],
+    stop: asyncio.Event,
+    *,
+    every: float = DEFAULT_LEASE.total_seconds() / 3,
+) -> None:
+    """The single worker's joins (SQLite): a :meth:`Joiner.step` over every channel per beat."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+        if stop.is_set():
+            return
+        try:
+            await joiner.step(client, keys())
+        except Exception as exc:  # noqa: BLE001 - Telegram or the database away: next beat
+            log.warning("joins_failed", account=joiner.account.name, error=str(exc))
+
+
 class Coordinator:
     """One worker's leases: its account, its channels, its heartbeat."""
 
@@ -184,6 +318,7 @@ class Coordinator:
         self._valid_until = 0.0  # monotonic: leases held for sure until then
         self._registered = False
         self._known_keys: frozenset[str] = frozenset()
+        self.joiner: Joiner | None = None
 
     @property
     def beat(self) -> float:
@@ -226,6 +361,7 @@ class Coordinator:
                 await leases.renew(self.name, lease=self.lease, conn=conn, at=self.now())
             if taken:
                 self.account = next(spec for spec in specs if spec.name == taken[0])
+                self.joiner = Joiner(self.engine, self.account, now=self.now)
                 self._valid_until = time.monotonic() + self.lease.total_seconds()
                 log.info("worker_account_taken", worker=self.name, account=self.account.name)
                 return self.account
@@ -317,7 +453,9 @@ class Coordinator:
                 target = min(math.ceil(len(keys) / len(live)), self.capacity(watchlist))
             extra = len(self.channels) - target
             if extra > 0:
-                give = sorted(self.channels)[-extra:]
+                # Channels its account joined stay with it (their updates come to it).
+                mine = self.joiner.mine if self.joiner is not None else set()
+                give = sorted(self.channels, key=lambda k: (k not in mine, k))[-extra:]
                 self.channels -= set(give)
                 busy = {k for k in give if scheduler is not None and scheduler.is_busy(k)}
                 self._releasing |= busy
@@ -374,6 +512,9 @@ class Coordinator:
             try:
                 if await self.balance(watchlist(), pipeline, scheduler):
                     scheduler.apply(watchlist())
+                if self.joiner is not None and self.channels:
+                    watched = [spec.key for spec in watchlist().enabled_channels()]
+                    await self.joiner.step(scheduler.client, sorted(self.channels), watched)
             except MonitorError as exc:
                 log.error("worker_stopping", worker=self.name, error=str(exc))
                 stop.set()

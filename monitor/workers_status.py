@@ -9,6 +9,7 @@ from monitor.config import load_watchlist
 from monitor.settings import Settings
 from monitor.workers import DEFAULT_LEASE
 from storage import check_schema, create_engine
+from storage import joins as join_repo
 from storage import leases as lease_repo
 
 
@@ -69,3 +70,28 @@ def _state(worker: lease_repo.WorkerRow, now: datetime) -> str:
     if worker.parked_until is not None and worker.parked_until > now:
         return "flood wait"
     return "running"
+
+
+async def collect_live(settings: Settings) -> list[dict[str, Any]]:
+    """One row per enabled channel: ``live`` when an account joined it (its new messages are
+    pushed to that account's worker), else polled only (every account at its join limit)."""
+    watchlist = load_watchlist(settings.channels_file)
+    engine = create_engine(settings.database_url)
+    try:
+        await check_schema(engine)
+        async with engine.connect() as conn:
+            joined = {j.handle: j for j in await join_repo.list_joins(conn=conn)}
+    finally:
+        await engine.dispose()
+    rows = []
+    for spec in watchlist.enabled_channels():
+        join = joined.get(spec.key)
+        rows.append(
+            {
+                "channel": spec.key,
+                "live": join is not None,
+                "account": join.account if join else None,
+                "joined_at": join.joined_at if join else None,
+            }
+        )
+    return rows

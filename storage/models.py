@@ -28,6 +28,7 @@ __all__ = [
     "FLAG_STATUSES",
     "OUTBOX_KINDS",
     "OUTBOX_STATUSES",
+    "account_join",
     "account_peer",
     "alert_outbox",
     "audit_event",
@@ -379,6 +380,18 @@ worker_lease = Table(
     Column("expires_at", UTCDateTime),
     PrimaryKeyConstraint("kind", "name"),
     Index("ix_worker_lease_owner", "owner"),
+)
+
+# Live updates (0013): the account that joined each channel. One row per channel, so across
+# workers a channel is joined by one account; an account's rows count against its join limit.
+account_join = Table(
+    "account_join",
+    metadata,
+    Column("channel_id", BigInteger, primary_key=True),
+    Column("handle", String(128), nullable=False),
+    Column("account", String(64), nullable=False),
+    Column("joined_at", UTCDateTime, nullable=False),
+    Index("ix_account_join_account", "account"),
 )
 
 # Accounts of the review desk (``monitor users``, 0006). ``name`` is stored as given, compared
