@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, SecretStr
 
 __all__ = ["DEFAULT_ACCOUNT", "AccountSpec"]
 
@@ -32,5 +32,6 @@ class AccountSpec(BaseModel):
     #: messages.getHistory calls this account may make per 30 seconds (the workers keep the
     #: channels they give it within this budget at each channel's poll interval).
     history_per_30s: PositiveInt = 30
-    #: Channels this account may join for live updates.
-    join_limit: PositiveInt = 500
+    #: Channels this account may join for live updates; 0: it never joins (every channel is
+    #: polled, and channel admins never see the account among their subscribers).
+    join_limit: NonNegativeInt = 500

@@ -60,3 +60,17 @@ async def test_an_account_claims_no_more_than_its_join_limit(engine: AsyncEngine
         await joins.unclaim("acct_b", 200, conn=conn)  # not acct_b's: nothing happens
         by_channel = {j.handle: j.account for j in await joins.list_joins(conn=conn)}
     assert by_channel == {"chan_0": "acct_a", "chan_1": "acct_a", "chan_2": "acct_b"}
+
+
+async def test_a_join_limit_of_zero_never_joins(engine: AsyncEngine) -> None:
+    from monitor.config import parse_watchlist
+    from monitor.workers import single_account
+
+    watchlist = parse_watchlist(
+        'accounts:\n  - name: quiet\n    join_limit: 0\nchannels:\n  - handle: "@chan_sim"\n'
+    )
+    limit = single_account(watchlist, "default").join_limit
+    assert limit == 0
+    async with engine.begin() as conn:
+        assert not await joins.claim("quiet", 301, "chan_sim", limit=limit, conn=conn, at=T0)
+        assert await joins.list_joins(conn=conn) == []
