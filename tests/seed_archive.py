@@ -7,6 +7,10 @@ directory (SQLite file, photos, alert files) copied file by file, and on Postgre
 cloned from the template's (``CREATE DATABASE ... TEMPLATE``). A test's writes land in its copy
 only (tests/flagging/test_seed_copies_are_isolated.py checks it).
 
+Reading the photos' text (OCR, Tesseract) doubles the demo's CPU time, and few tests look at it:
+templates are collected without it (the watchlist minus its ``ocr:`` lines) unless a test asks
+for ``ocr=True``.
+
 Dropping a PostgreSQL database forces a checkpoint (about a second): copies are dropped by one
 background thread while the next tests run, and :meth:`SeedTemplates.close` waits for it.
 """
@@ -68,6 +72,7 @@ def _admin(base: str, *statements: str) -> None:
 class Template:
     data: Path  # the template's data directory
     database: str | None  # PostgreSQL: the template database's name
+    channels: Path  # the watchlist it was collected with
 
 
 class SeedTemplates:
@@ -76,7 +81,7 @@ class SeedTemplates:
     def __init__(self, root: Path, postgres_base: str | None) -> None:
         self._root = root
         self._base = postgres_base
-        self._templates: dict[str, Template] = {}
+        self._templates: dict[tuple[str, bool], Template] = {}
         self._drops: queue.Queue[str | None] = queue.Queue()
         self._dropper: threading.Thread | None = None
         self._drop_errors: list[str] = []
@@ -94,42 +99,60 @@ class SeedTemplates:
             .render_as_string(hide_password=False)
         )
 
-    def _template(self, backend: str) -> Template:
-        if backend not in self._templates:
-            data = self._root / f"template-{backend}" / "data"
+    def _channels(self, ocr: bool) -> Path:
+        """The repo's channels.yaml, or a copy without its ``ocr:`` lines."""
+        if ocr:
+            return ROOT / "channels.yaml"
+        path = self._root / "channels-without-ocr.yaml"
+        if not path.exists():
+            lines = (ROOT / "channels.yaml").read_text(encoding="utf-8").splitlines(keepends=True)
+            kept = [line for line in lines if not line.lstrip().startswith("ocr:")]
+            assert len(kept) < len(lines), "channels.yaml has no ocr: line any more"
+            path.write_text("".join(kept), encoding="utf-8")
+        return path
+
+    def _template(self, backend: str, ocr: bool) -> Template:
+        if (backend, ocr) not in self._templates:
+            name = f"template-{backend}" + ("-ocr" if ocr else "")
+            data = self._root / name / "data"
             database = None
             if backend == "postgresql":
                 assert self._base is not None
                 database = f"test_seed_{uuid.uuid4().hex[:12]}"
                 _admin(self._base, f'CREATE DATABASE "{database}"')
-            env = self.env(data, self._url(data, database))
+            channels = self._channels(ocr)
+            env = self.env(data, self._url(data, database), channels)
             result = off_loop(lambda: CliRunner().invoke(app, ["demo"], env=env))
             assert result.exit_code == 0, result.output
-            self._templates[backend] = Template(data, database)
-        return self._templates[backend]
+            self._templates[backend, ocr] = Template(data, database, channels)
+        return self._templates[backend, ocr]
 
     @staticmethod
-    def env(data: Path, url: str) -> dict[str, str]:
+    def env(data: Path, url: str, channels: Path = ROOT / "channels.yaml") -> dict[str, str]:
         return {
             "MONITOR_DATA_DIR": str(data),
             "MONITOR_DATABASE_URL": url,
-            "MONITOR_CHANNELS_FILE": str(ROOT / "channels.yaml"),
+            "MONITOR_CHANNELS_FILE": str(channels),
         }
 
     # ── copies ──
 
-    def copy(self, backend: str, data: Path) -> tuple[dict[str, str], Callable[[], None]]:
+    def copy(
+        self, backend: str, data: Path, *, ocr: bool = False
+    ) -> tuple[dict[str, str], Callable[[], None]]:
         """A copy of the seed archive in ``data`` (which must not exist yet): its environment,
-        and a function that removes the copy."""
-        template = self._template(backend)
+        and a function that removes the copy. ``ocr``: collected with the photos' text read (the
+        repo's channels.yaml as it is); otherwise without (its ``ocr:`` lines left out, and the
+        environment names that watchlist)."""
+        template = self._template(backend, ocr)
         shutil.copytree(template.data, data)
         if template.database is None:
-            return self.env(data, self._url(data, None)), lambda: None
+            return self.env(data, self._url(data, None), template.channels), lambda: None
         assert self._base is not None
         database = f"test_seed_{uuid.uuid4().hex[:12]}"
         _admin(self._base, f'CREATE DATABASE "{database}" TEMPLATE "{template.database}"')
         return (
-            self.env(data, self._url(data, database)),
+            self.env(data, self._url(data, database), template.channels),
             lambda: self._drop_later(database),
         )
 

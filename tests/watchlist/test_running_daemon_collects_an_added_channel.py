@@ -8,13 +8,17 @@ from pathlib import Path
 
 from tests.daemon.conftest import Env, channels_yaml, until
 
+LEASE = "MONITOR_WORKER_LEASE"
+
 
 async def test_added_channel_is_collected_without_restart(
     sim, daemons, open_db, db_url: str, tmp_path: Path
 ) -> None:
     alpha = sim.channel("alpha_sim", 2)
     beta = sim.channel("beta_sim", 3, joined=True)
-    env = Env(tmp_path, database_url=db_url, server=sim.address)
+    # On PostgreSQL the daemon is a worker that takes a new channel's lease at its next
+    # heartbeat (a third of the lease): a short lease keeps that wait short.
+    env = Env(tmp_path, database_url=db_url, server=sim.address, extra={LEASE: "6"})
     env.channels_file.write_text(channels_yaml("alpha_sim"))
     db = open_db(env.url)
     await db.upgrade()
@@ -35,8 +39,9 @@ async def test_added_channel_is_collected_without_restart(
 
     # Disabled from the CLI: the daemon drops the channel's jobs; a later post is not fetched.
     reloads = len(daemon.named("watchlist_reloaded"))
+    unscheduled = len(daemon.named("channel_unscheduled"))
     code, out, err = await env.monitor("channels", "disable", "@beta_sim")
     assert code == 0, err
     await daemon.wait_for_event("watchlist_reloaded", count=reloads + 1)
-    await daemon.wait_for_event("channel_unscheduled")
+    await daemon.wait_for_event("channel_unscheduled", count=unscheduled + 1)
     assert await daemon.stop() == 0
