@@ -50,12 +50,12 @@ def match(
 
     Example: monitor match --watchlist channels.yaml --json < posts.jsonl
     """
-    from monitor.config import compile_matcher, load_entities  # config owns YAML and the cache
+    from monitor.config.watchcache import matcher_for_file  # config owns YAML and the cache
 
     settings = make_settings(ctx, quiet=True)
     # The compiled matcher is cached in the data directory, if there is one (never created here).
     cache_dir = settings.data_dir / "cache" if settings.data_dir.is_dir() else None
-    matcher = compile_matcher(load_entities(watchlist), cache_dir)
+    matcher = matcher_for_file(watchlist, cache_dir)
     out: list[str] = []
     batch = 1 if sys.stdin.isatty() else _BATCH  # typed by hand: answer each post at once
     try:
