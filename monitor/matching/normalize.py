@@ -183,7 +183,10 @@ def finish(s: str) -> str:
         s = s.replace(_HELD, "")
     if _APOS in s:
         s = s.replace(_APOS, "")
-    return " ".join(s.split())
+    # Folded text has no whitespace but spaces: words already single-spaced need no re-join.
+    if "  " in s or s[:1] == " " or s[-1:] == " ":
+        return " ".join(s.split())
+    return s
 
 
 def resolve_zwnj(s: str, *, zwnj_as_space: bool) -> str:
