@@ -32,9 +32,11 @@ class ImportFormat(StrEnum):
 @app.command("match")
 def match(
     watchlist: Annotated[
-        Path,
+        str,
         typer.Option(
-            "--watchlist", help="channels.yaml, or any YAML file with an `entities:` list."
+            "--watchlist",
+            metavar="<path>",
+            help="channels.yaml, or any YAML file with an `entities:` list.",
         ),
     ],
     ctx: typer.Context,
@@ -55,7 +57,7 @@ def match(
     settings = make_settings(ctx, quiet=True)
     # The compiled matcher is cached in the data directory, if there is one (never created here).
     cache_dir = settings.data_dir / "cache" if settings.data_dir.is_dir() else None
-    matcher = matcher_for_file(watchlist, cache_dir)
+    matcher = matcher_for_file(Path(watchlist), cache_dir)
     out: list[str] = []
     batch = 1 if sys.stdin.isatty() else _BATCH  # typed by hand: answer each post at once
     try:

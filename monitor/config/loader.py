@@ -27,6 +27,7 @@ from monitor.config.checks import (
     check_routes,
 )
 from monitor.config.compiled import paused_gc
+from monitor.config.includes import expand_include
 from monitor.config.messages import did_you_mean, validate_at
 from monitor.config.models import AlertsSpec, ChannelEntry, Defaults, EntitySpec, Watchlist
 from monitor.config.routes import RouteSpec
@@ -37,7 +38,6 @@ from monitor.errors import ConfigError
 
 __all__ = [
     "WatchlistError",
-    "expand_include",
     "is_included",
     "load_entities",
     "load_watchlist",
@@ -114,11 +114,6 @@ def load_entities(path: Path, *, env: Mapping[str, str] | None = None) -> list[E
     path = Path(path)
     env = os.environ if env is None else env
     return _build(_read(path), str(path), env, path.parent, entities_only=True).entities
-
-
-def expand_include(full: Path) -> list[Path]:
-    """The files an include pattern with wildcards names, in the order they are read."""
-    return [Path(p) for p in sorted(glob.glob(str(full))) if Path(p).is_file()]
 
 
 def is_included(channels_file: Path, path: Path) -> bool:

@@ -26,13 +26,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from monitor.config.compiled import (
-    cached_matcher,
-    code_fingerprint,
-    compile_matcher,
-    compile_matcher_keyed,
-)
-from monitor.config.loader import _build_with, _read, expand_include, load_entities
+from monitor.config.compiled import cached_matcher, code_fingerprint, compile_matcher_keyed
+from monitor.config.includes import expand_include
+from monitor.config.yamllimits import MAX_BYTES
 from monitor.log import get_logger
 
 __all__ = ["RECORDS_KEPT", "matcher_for_file"]
@@ -49,6 +45,7 @@ _LOADING_CODE = (
     "accounts",
     "checks",
     "handles",
+    "includes",
     "loader",
     "messages",
     "models",
@@ -71,28 +68,37 @@ def matcher_for_file(
     """
     path = Path(path)
     env = os.environ if env is None else env
-    if cache_dir is None:
-        return compile_matcher(load_entities(path, env=env))
-    cache_dir = Path(cache_dir)
-    text = _read(path)  # the loader's own errors for a missing or unreadable file
-    record = cache_dir / f"{_PREFIX}{_record_key(path, text)}{_SUFFIX}"
-    key = _recorded_key(record)
-    if key is not None:
-        matcher = cached_matcher(cache_dir, key)
+    record = None
+    text = _text_of(path) if cache_dir is not None else None
+    if cache_dir is not None and text is not None:
+        record = Path(cache_dir) / f"{_PREFIX}{_record_key(path, text)}{_SUFFIX}"
+        matcher = _recorded_matcher(record, Path(cache_dir))
         if matcher is not None:
-            with contextlib.suppress(OSError):
-                os.utime(record)  # recently used: kept by _prune
-            if logging.getLogger(__name__).isEnabledFor(logging.DEBUG):
+            if logging.getLogger(__name__).isEnabledFor(logging.DEBUG):  # else no structlog
                 log.debug("watchlist_cache_hit", path=str(path), record=str(record))
             return matcher
+    # Not recorded, or changed: the loader reads everything and says what is wrong, if anything.
+    from monitor.config.loader import _build_with, _read
+
+    if text is None:
+        text = _read(path)  # the loader's own error for a missing, huge or unreadable file
     builder, watchlist = _build_with(text, str(path), env, path.parent, entities_only=True)
     matcher, key = compile_matcher_keyed(watchlist.entities, cache_dir)
-    asked = getattr(builder.env, "asked", None)
-    if key is not None and asked is not None and not asked:
+    if record is not None and key is not None and not getattr(builder.env, "asked", True):
         files = [[str(p), _digest(t)] for p, t in builder.texts]
         globs = [[pattern, list(found)] for pattern, found in builder.globs]
         _write(record, {"format": _FORMAT, "matcher": key, "files": files, "globs": globs})
     return matcher
+
+
+def _text_of(path: Path) -> str | None:
+    """The main file's text, or ``None`` if the loader should read it (and report why)."""
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            return None
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _record_key(path: Path, text: str) -> str:
@@ -116,6 +122,16 @@ def _loading_fingerprint() -> bytes:
     for name in _LOADING_CODE:
         digest.update((here / f"{name}.py").read_bytes())
     return digest.digest()
+
+
+def _recorded_matcher(record: Path, cache_dir: Path) -> Any:
+    """The matcher ``record`` names, if everything it lists is as it was; else ``None``."""
+    key = _recorded_key(record)
+    matcher = cached_matcher(cache_dir, key) if key is not None else None
+    if matcher is not None:
+        with contextlib.suppress(OSError):
+            os.utime(record)  # recently used: kept by _prune
+    return matcher
 
 
 def _recorded_key(record: Path) -> str | None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -184,3 +186,31 @@ def test_records_are_pruned_to_the_most_recently_used(tmp_path: Path, data: Path
     assert [m.entity_id for m in matcher_for_file(paths[-1], cache, env={}).match("Name 9")] == [
         "e9"
     ]
+
+
+#: ``monitor match`` through the real entry point, then which heavy modules it loaded.
+LOADED = """
+import sys
+from monitor.cli import main
+try:
+    main()
+finally:
+    print(*(m in sys.modules for m in ("yaml", "ruamel.yaml", "pydantic")), file=sys.stderr)
+"""
+
+
+def test_a_cached_run_loads_no_yaml_reader_and_no_models(watchlist: Path, data: Path) -> None:
+    def loaded() -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", LOADED, "match", "--watchlist", str(watchlist), "--json"],
+            input='{"id": 1, "text": "AAH"}\n',
+            capture_output=True,
+            text=True,
+            env={**os.environ, "MONITOR_DATA_DIR": str(data)},
+            check=True,
+        )
+        assert json.loads(done.stdout)["entity"] == "aah"
+        return done.stderr.split()[-3:]
+
+    assert loaded() == ["True", "False", "True"]  # read, validated, compiled, recorded
+    assert loaded() == ["False", "False", "False"]
