@@ -148,6 +148,8 @@ def _parse_post(raw: str | bytes, number: int) -> tuple[Any, str]:
     if not isinstance(post, dict) or not isinstance(post.get("text"), str):
         raise MonitorError(f'{where}: expected an object with a string "text"', hint=_LINE_HINT)
     post_id, text = post.get("id", number), post["text"]
+    if isinstance(raw, bytes) and "\\u" not in line:  # then only an escape makes a surrogate
+        return post_id, text
     for what, value in (("text", text), ("id", post_id)):
         found = _SURROGATE.search(value) if isinstance(value, str) else None
         if found:
