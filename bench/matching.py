@@ -1,7 +1,7 @@
 """Matching and language-ID throughput on generated mixed Arabic / Persian / English posts.
 
     .venv/bin/python bench/matching.py [--posts 20000] [--seed 1] [--skip-throughput]
-                                       [--against DIR] [--only-command]
+                                       [--against DIR] [--only-command] [--only-split]
 
 For 10, 1,000 and 10,000 aliases it times ``Matcher.match`` over every post with inferred
 spellings off and on (issue 16: on stays within 20% of off), in turn, and, side by side, the
@@ -23,6 +23,11 @@ tree, e.g. ``git archive 6d3da2e | tar -x -C /tmp/base``, round-robin with ours)
 10,000 aliases load, validate and compile in < 1 s; ``monitor match`` >= 20,000 posts/s
 including start-up; a reload never stalls the loop. ``--only-command`` runs that last table
 alone (on a fresh 10,000-alias watchlist).
+
+With ``--against DIR`` (a base tree, e.g. ``git worktree add --detach /tmp/base-match main``),
+last, the start-up split side by side at 100 to 50,000 aliases, each step in a fresh process
+of each tree: load and validate, compile, a warm cache's start (what ``monitor match`` pays
+before its first post), and matching the posts. ``--only-split`` runs that table alone.
 """
 
 from __future__ import annotations
@@ -158,8 +163,18 @@ def main() -> None:
         action="store_true",
         help="only `monitor match` end to end (with --against: beside that tree)",
     )
+    parser.add_argument(
+        "--only-split",
+        action="store_true",
+        help="only the load / compile / cached start / match split beside --against",
+    )
     args = parser.parse_args()
     configure_logging(level="WARNING")  # to stderr; a cache hit is logged at debug
+    if args.only_split:
+        if args.against is None:
+            parser.error("--only-split needs --against DIR")
+        split_against(args)
+        return
     if args.only_command:
         with tempfile.TemporaryDirectory(prefix="bench-matching-") as tmp:
             rng = random.Random(args.seed)
@@ -400,6 +415,111 @@ def startup(args: argparse.Namespace) -> None:
             print("| " + " | ".join(row) + " |", flush=True)
         reload_stalls(Path(tmp) / "w10000")
         match_command(Path(tmp) / "w10000", args.posts, rng, args.against)
+    if args.against is not None:
+        split_against(args)
+
+
+#: One step of start-up in a child process running the ``monitor`` of a source tree: "split"
+#: loads and validates the watchlist, compiles it (no cache) and matches the posts; "cached"
+#: is what ``monitor match`` does before its first post when its cache is warm (imports of
+#: the watchlist code included), from a fresh process. CPU seconds as JSON on stdout.
+_SPLIT_CHILD = """
+import json, sys, time
+sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in getattr(f, "__module__", "")]
+sys.path.insert(0, sys.argv[1])
+mode, channels, posts, cache = sys.argv[2:6]
+from pathlib import Path
+import monitor.cli
+out = {}
+if mode == "cached":
+    t0 = time.process_time()
+    try:
+        from monitor.config.watchcache import matcher_for_file
+    except ImportError:  # before the record of the watchlist's files: what match_cmd did
+        from monitor.config import compile_matcher, load_entities
+        matcher = compile_matcher(load_entities(Path(channels)), Path(cache))
+    else:
+        matcher = matcher_for_file(Path(channels), Path(cache))
+    out["cached"] = time.process_time() - t0
+else:
+    from monitor.config import compile_matcher, load_entities
+    t0 = time.process_time()
+    entities = load_entities(Path(channels))
+    t1 = time.process_time()
+    matcher = compile_matcher(entities)
+    t2 = time.process_time()
+    with open(posts, encoding="utf-8") as fh:
+        texts = [json.loads(line)["text"] for line in fh]
+    t3 = time.process_time()
+    out["matches"] = sum(len(matcher.match(text)) for text in texts)
+    out.update(load=t1 - t0, compile=t2 - t1, match=time.process_time() - t3)
+print(json.dumps(out))
+"""
+
+
+def split_against(args: argparse.Namespace) -> None:
+    """Start-up split of ours and the ``--against`` tree, side by side, at each size: load and
+    validate, compile, a warm cache's start (what ``monitor match`` pays before its first
+    post), and matching the posts. Each step runs in a fresh process per tree, round-robin
+    (2 rounds, least CPU kept)."""
+    assert args.against is not None
+    ours = str(Path(__file__).resolve().parents[1])
+    trees = {"base": str(args.against.resolve()), "ours": ours}
+    rng = random.Random(args.seed)
+    print(f"\nStart-up split, ours against {args.against} (base), CPU seconds, fresh process per")
+    print(f"step; {args.posts:,} posts; cached = a warm cache's start (base: read and validate")
+    print("the watchlist, then the cached automaton; ours: the record of its files)\n")
+    print("| aliases | load + validate base / ours | compile base / ours | cached start base / ours "
+          "| match posts base / ours | posts/s base / ours | cached start + match base / ours "
+          "| matches base / ours |")  # fmt: skip
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    with tempfile.TemporaryDirectory(prefix="bench-split-") as tmp:
+        for n in SIZES:
+            directory = Path(tmp) / f"w{n}"
+            names = write_watchlist(directory, n, rng)
+            posts = directory / "posts.jsonl"
+            with posts.open("w", encoding="utf-8") as fh:
+                for i, text in enumerate(make_posts(args.posts, names, rng)):
+                    fh.write(json.dumps({"id": i, "text": text}, ensure_ascii=False) + "\n")
+            best: dict[str, dict[str, float]] = {label: {} for label in trees}
+            for label, tree in trees.items():  # writes each tree's cache (not timed)
+                _split_child(tree, "cached", directory, posts, directory / f"cache-{label}")
+            for _ in range(2):
+                for label, tree in trees.items():
+                    cache = directory / f"cache-{label}"
+                    for mode in ("split", "cached"):
+                        for key, value in _split_child(tree, mode, directory, posts, cache).items():
+                            best[label][key] = min(value, best[label].get(key, value))
+            base, new = best["base"], best["ours"]
+
+            def pair(key: str, a: dict[str, float] = base, b: dict[str, float] = new) -> str:
+                return f"{a[key]:.2f} / {b[key]:.2f}"
+
+            rates = f"{args.posts / base['match']:,.0f} / {args.posts / new['match']:,.0f}"
+            totals = f"{base['cached'] + base['match']:.2f} / {new['cached'] + new['match']:.2f}"
+            print(f"| {n:,} | {pair('load')} | {pair('compile')} | {pair('cached')} "
+                  f"| {pair('match')} | {rates} | {totals} "
+                  f"| {base['matches']:,.0f} / {new['matches']:,.0f} |", flush=True)  # fmt: skip
+
+
+def _split_child(tree: str, mode: str, directory: Path, posts: Path, cache: Path) -> Any:
+    cache.mkdir(exist_ok=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _SPLIT_CHILD,
+            tree,
+            mode,
+            str(directory / "channels.yaml"),
+            str(posts),
+            str(cache),
+        ],  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.splitlines()[-1])  # after any log line (base logs a hit)
 
 
 def reload_stalls(directory: Path) -> None:

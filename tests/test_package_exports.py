@@ -1,4 +1,5 @@
-"""``storage`` and ``alerts`` export their public API lazily (PEP 562) and completely.
+"""``storage``, ``alerts`` and ``monitor.config`` export their public API lazily (PEP 562)
+and completely.
 
 ``from storage import X`` imports only the submodule that defines X, so a command pays for what it
 uses. The packages still behave as if they imported everything: each name in ``__all__`` is the
@@ -17,12 +18,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ["storage", "alerts"]
+PACKAGES = ["storage", "alerts", "monitor.config"]
+
+
+def folder(package: str) -> Path:
+    return ROOT.joinpath(*package.split("."))
 
 
 def type_checking_imports(package: str) -> dict[str, str]:
     """``{name: module}`` from the package's ``if TYPE_CHECKING:`` block."""
-    tree = ast.parse((ROOT / package / "__init__.py").read_text(encoding="utf-8"))
+    tree = ast.parse((folder(package) / "__init__.py").read_text(encoding="utf-8"))
     found: dict[str, str] = {}
     for node in tree.body:
         if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
@@ -51,8 +56,8 @@ def test_every_public_name_is_its_submodules_object(package):
 @pytest.mark.parametrize("package", PACKAGES)
 def test_a_name_from_a_submodule_is_not_shadowed_by_it(package):
     """Importing a submodule binds it on the package: no public name may share its name."""
-    submodules = {path.stem for path in (ROOT / package).iterdir() if path.suffix == ".py"}
-    submodules |= {path.name for path in (ROOT / package).iterdir() if path.is_dir()}
+    submodules = {path.stem for path in folder(package).iterdir() if path.suffix == ".py"}
+    submodules |= {path.name for path in folder(package).iterdir() if path.is_dir()}
     assert not submodules & set(importlib.import_module(package).__all__)
 
 
@@ -63,6 +68,8 @@ def test_a_name_from_a_submodule_is_not_shadowed_by_it(package):
         ("from alerts import AlertError", "alerts.errors", "sqlalchemy"),
         ("from alerts import outbox_counts", "alerts.admin", "apprise"),
         ("from storage import check_schema", "storage.engine", "alembic"),
+        ("from monitor.config import compile_matcher", "monitor.config.compiled", "pydantic"),
+        ("import monitor.config.watchcache", "monitor.config.watchcache", "yaml"),
     ],
 )
 def test_importing_one_name_loads_only_its_module(statement, loaded, not_loaded):

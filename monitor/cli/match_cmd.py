@@ -32,9 +32,11 @@ class ImportFormat(StrEnum):
 @app.command("match")
 def match(
     watchlist: Annotated[
-        Path,
+        str,
         typer.Option(
-            "--watchlist", help="channels.yaml, or any YAML file with an `entities:` list."
+            "--watchlist",
+            metavar="<path>",
+            help="channels.yaml, or any YAML file with an `entities:` list.",
         ),
     ],
     ctx: typer.Context,
@@ -50,12 +52,12 @@ def match(
 
     Example: monitor match --watchlist channels.yaml --json < posts.jsonl
     """
-    from monitor.config import compile_matcher, load_entities  # config owns YAML and the cache
+    from monitor.config.watchcache import matcher_for_file  # config owns YAML and the cache
 
     settings = make_settings(ctx, quiet=True)
     # The compiled matcher is cached in the data directory, if there is one (never created here).
     cache_dir = settings.data_dir / "cache" if settings.data_dir.is_dir() else None
-    matcher = compile_matcher(load_entities(watchlist), cache_dir)
+    matcher = matcher_for_file(Path(watchlist), cache_dir)
     out: list[str] = []
     batch = 1 if sys.stdin.isatty() else _BATCH  # typed by hand: answer each post at once
     try:
@@ -146,6 +148,8 @@ def _parse_post(raw: str | bytes, number: int) -> tuple[Any, str]:
     if not isinstance(post, dict) or not isinstance(post.get("text"), str):
         raise MonitorError(f'{where}: expected an object with a string "text"', hint=_LINE_HINT)
     post_id, text = post.get("id", number), post["text"]
+    if isinstance(raw, bytes) and "\\u" not in line:  # then only an escape makes a surrogate
+        return post_id, text
     for what, value in (("text", text), ("id", post_id)):
         found = _SURROGATE.search(value) if isinstance(value, str) else None
         if found:

@@ -2,25 +2,71 @@
 
 ``load_watchlist(path)`` validates the file into immutable models; every problem is reported at
 once as ``file:line:column: message; fix`` in a :class:`WatchlistError` (a ``ConfigError``).
+
+Names are exported lazily (PEP 562), as ``storage`` and ``alerts`` do: ``monitor.config.watchcache``
+(a cached ``monitor match``) then runs without the YAML readers and the pydantic models.
 """
 
 from __future__ import annotations
 
-from monitor.config.compiled import compile_matcher
-from monitor.config.handles import canonical_handle, display_handle, format_duration, parse_duration
-from monitor.config.loader import WatchlistError, load_entities, load_watchlist, parse_watchlist
-from monitor.config.models import (
-    AlertsSpec,
-    ChannelEntry,
-    ChannelSpec,
-    Defaults,
-    EntityKind,
-    EntitySpec,
-    MediaKind,
-    Watchlist,
-)
-from monitor.config.routes import STATUS_ORDER, RouteSpec, mask_route_url
-from monitor.config.yamlpos import Problem
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and editors
+    from monitor.config.compiled import compile_matcher
+    from monitor.config.handles import (
+        canonical_handle,
+        display_handle,
+        format_duration,
+        parse_duration,
+    )
+    from monitor.config.loader import (
+        WatchlistError,
+        load_entities,
+        load_watchlist,
+        parse_watchlist,
+    )
+    from monitor.config.models import (
+        AlertsSpec,
+        ChannelEntry,
+        ChannelSpec,
+        Defaults,
+        EntityKind,
+        EntitySpec,
+        MediaKind,
+        Watchlist,
+    )
+    from monitor.config.routes import STATUS_ORDER, RouteSpec, mask_route_url
+    from monitor.config.yamlpos import Problem
+
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "monitor.config.compiled": ("compile_matcher",),
+    "monitor.config.handles": (
+        "canonical_handle",
+        "display_handle",
+        "format_duration",
+        "parse_duration",
+    ),
+    "monitor.config.loader": (
+        "WatchlistError",
+        "load_entities",
+        "load_watchlist",
+        "parse_watchlist",
+    ),
+    "monitor.config.models": (
+        "AlertsSpec",
+        "ChannelEntry",
+        "ChannelSpec",
+        "Defaults",
+        "EntityKind",
+        "EntitySpec",
+        "MediaKind",
+        "Watchlist",
+    ),
+    "monitor.config.routes": ("STATUS_ORDER", "RouteSpec", "mask_route_url"),
+    "monitor.config.yamlpos": ("Problem",),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
     "STATUS_ORDER",
@@ -45,3 +91,16 @@ __all__ = [
     "parse_duration",
     "parse_watchlist",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

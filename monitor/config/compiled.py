@@ -16,6 +16,7 @@ import functools
 import gc
 import hashlib
 import json
+import logging
 import os
 import pickle
 import subprocess
@@ -29,7 +30,16 @@ from typing import Any
 
 from monitor.log import get_logger
 
-__all__ = ["CACHE_KEEP", "ISOLATE_ABOVE", "cache_key", "compile_matcher", "paused_gc"]
+__all__ = [
+    "CACHE_KEEP",
+    "ISOLATE_ABOVE",
+    "cache_key",
+    "cached_matcher",
+    "code_fingerprint",
+    "compile_matcher",
+    "compile_matcher_keyed",
+    "paused_gc",
+]
 
 log = get_logger(__name__)  # structlog loads when it first logs
 
@@ -70,16 +80,23 @@ def compile_matcher(
     calls that hold the GIL (0.4 s each at 10,000 aliases), which would pause the event loop
     even from a thread; here only loading the result holds it (0.1 s).
     """
+    return compile_matcher_keyed(entities, cache_dir, isolate=isolate)[0]
+
+
+def compile_matcher_keyed(
+    entities: Sequence[Any], cache_dir: Path | None = None, *, isolate: bool = False
+) -> tuple[Any, str | None]:
+    """:func:`compile_matcher`, and its :func:`cache_key` (``None`` without ``cache_dir``)."""
     from monitor.matching import Matcher
 
     with paused_gc():
         key = path = None
         if cache_dir is not None:
             key = cache_key(entities)
-            path = Path(cache_dir) / f"{_PREFIX}{key}{_SUFFIX}"
+            path = _path_of(Path(cache_dir), key)
             cached = _read(path, key)
             if cached is not None:
-                return cached
+                return cached, key
         matcher: Any = None
         payload: Any = None  # what the cache file gets: the child's bytes, or the matcher
         if isolate and sum(1 + len(getattr(e, "aliases", None) or ()) for e in entities) > (
@@ -92,7 +109,17 @@ def compile_matcher(
             payload = matcher
         if path is not None and key is not None and payload is not None:
             _write(path, key, payload)
-        return matcher
+        return matcher, key
+
+
+def cached_matcher(cache_dir: Path, key: str) -> Any:
+    """The matcher cached under ``key`` (a :func:`cache_key`) in ``cache_dir``, or ``None``."""
+    with paused_gc():
+        return _read(_path_of(Path(cache_dir), key), key)
+
+
+def _path_of(cache_dir: Path, key: str) -> Path:
+    return cache_dir / f"{_PREFIX}{key}{_SUFFIX}"
 
 
 def _loads_or_none(payload: bytes | None) -> Any:
@@ -150,7 +177,7 @@ def _compile_in_child(entities: Sequence[Any]) -> bytes | None:
 
 def cache_key(entities: Sequence[Any]) -> str:
     """A hex SHA-256 of what the compiled matcher depends on."""
-    digest = hashlib.sha256(_code_fingerprint())
+    digest = hashlib.sha256(code_fingerprint())
     # Exactly what Matcher.compile reads.
     rows = [
         [str(e.id), e.name, list(getattr(e, "aliases", None) or ()), _infers(e)] for e in entities
@@ -165,7 +192,9 @@ def _infers(entity: Any) -> bool:
 
 
 @functools.cache
-def _code_fingerprint() -> bytes:
+def code_fingerprint() -> bytes:
+    """A SHA-256 of the matching code (its sources; the Python, Unicode and pyahocorasick
+    versions): a matcher compiled by other code is never reused."""
     import importlib
 
     import ahocorasick
@@ -214,7 +243,8 @@ def _read(path: Path, key: str) -> Any:
         return None
     with contextlib.suppress(OSError):
         os.utime(path)  # recently used: kept by _prune
-    log.debug("matcher_cache_hit", path=str(path))
+    if logging.getLogger(__name__).isEnabledFor(logging.DEBUG):  # else structlog stays unloaded
+        log.debug("matcher_cache_hit", path=str(path))
     return matcher
 
 

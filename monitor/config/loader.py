@@ -27,6 +27,7 @@ from monitor.config.checks import (
     check_routes,
 )
 from monitor.config.compiled import paused_gc
+from monitor.config.includes import expand_include
 from monitor.config.messages import did_you_mean, validate_at
 from monitor.config.models import AlertsSpec, ChannelEntry, Defaults, EntitySpec, Watchlist
 from monitor.config.routes import RouteSpec
@@ -35,7 +36,13 @@ from monitor.config.yamllimits import MAX_BYTES, YamlLimitError, size_problem
 from monitor.config.yamlpos import Loc, Problem, YamlDoc, parse_yaml
 from monitor.errors import ConfigError
 
-__all__ = ["WatchlistError", "is_included", "load_entities", "load_watchlist", "parse_watchlist"]
+__all__ = [
+    "WatchlistError",
+    "is_included",
+    "load_entities",
+    "load_watchlist",
+    "parse_watchlist",
+]
 
 TOP_KEYS = ("defaults", "include", "channels", "entities", "alerts", "accounts")
 #: Top-level keys starting with this are ignored: a place for YAML anchors (``x-base: &base``).
@@ -146,12 +153,27 @@ def _build(
 ) -> Watchlist:
     """Fast first; on any problem (or YAML the fast loader will not vouch for) the round-trip
     loader reads everything again and reports the problems with their positions."""
+    return _build_with(
+        text, source, env, base_dir, entities_only=entities_only, overrides=overrides
+    )[1]
+
+
+def _build_with(
+    text: str,
+    source: str,
+    env: Mapping[str, str],
+    base_dir: Path,
+    *,
+    entities_only: bool = False,
+    overrides: Mapping[Path, str] | None = None,
+) -> tuple[_Builder, Watchlist]:
+    """:func:`_build`, and the builder that read the watchlist (what it read is on it)."""
     used = _UsedVariables(env)
     with paused_gc():
         try:
             fast = _Builder(used, base_dir, entities_only=entities_only, fast=True)
             fast.overrides = overrides or {}
-            return fast.build(text, source)
+            return fast, fast.build(text, source)
         except _TooCostly as exc:  # ruamel would refuse it too, only much slower
             raise WatchlistError([exc.problem]) from None
         except (WatchlistError, NeedsRoundTrip):
@@ -159,7 +181,7 @@ def _build(
         try:
             slow = _Builder(used, base_dir, entities_only=entities_only)
             slow.overrides = overrides or {}
-            return slow.build(text, source)
+            return slow, slow.build(text, source)
         except WatchlistError as exc:
             raise WatchlistError([used.hide(problem) for problem in exc.problems]) from None
 
@@ -171,8 +193,10 @@ class _UsedVariables(Mapping[str, str]):
     def __init__(self, env: Mapping[str, str]) -> None:
         self._env = env
         self._names: dict[str, str] = {}
+        self.asked: set[str] = set()  # every name looked up, set or not
 
     def __getitem__(self, name: str) -> str:
+        self.asked.add(name)
         value = self._env[name]
         if value:
             self._names[value] = f"${{{name}}}"
@@ -233,6 +257,9 @@ class _Builder:
         self.raw_routes: list[Placed[Any]] = []
         #: Resolved path -> text to read instead of the file (an edit being validated).
         self.overrides: Mapping[Path, str] = {}
+        #: What was read: each included file and its text; each wildcard pattern's files.
+        self.texts: list[tuple[Path, str]] = []
+        self.globs: list[tuple[str, tuple[str, ...]]] = []
 
     def build(self, text: str, source: str) -> Watchlist:
         doc = self._parse_main(text, source)
@@ -441,7 +468,9 @@ class _Builder:
     def _expand(self, doc: YamlDoc, loc: tuple[str | int, ...], pattern: str) -> list[Path]:
         full = Path(pattern) if Path(pattern).is_absolute() else self.base_dir / pattern
         if glob.has_magic(pattern):
-            return [Path(p) for p in sorted(glob.glob(str(full))) if Path(p).is_file()]
+            found = expand_include(full)
+            self.globs.append((str(full), tuple(map(str, found))))
+            return found
         if not full.is_file():
             self.problems.append(
                 doc.problem(
@@ -464,6 +493,7 @@ class _Builder:
         except (OSError, UnicodeDecodeError) as exc:
             self.problems.append(doc.problem(loc, f"cannot read included file '{path}': {exc}"))
             return None
+        self.texts.append((path, text))
         parsed = self._parse(text, str(path), order)
         if isinstance(parsed, Problem):
             self.problems.append(parsed)
