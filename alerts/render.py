@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import jinja2
 from markupsafe import Markup
 
 from alerts.dates import long_date
@@ -93,24 +92,33 @@ class Renderer:
         self.desk_timezone = desk_timezone
         if template_dir is not None and not Path(template_dir).is_dir():
             raise AlertConfigError(f"alert template directory {str(template_dir)!r} does not exist")
-        paths = [str(p) for p in (template_dir, PACKAGE_TEMPLATES) if p is not None]
-        loader = jinja2.FileSystemLoader(paths)
-        common: dict[str, Any] = {
-            "loader": loader,
-            "undefined": jinja2.StrictUndefined,
-            "keep_trailing_newline": False,
-            "trim_blocks": True,
-            "lstrip_blocks": True,
-        }
-        self._envs = {
-            "text": jinja2.Environment(autoescape=False, finalize=_finalizer(str), **common),
-            "markdown": jinja2.Environment(
-                autoescape=False, finalize=_finalizer(escape_markdown), **common
-            ),
-            "html": jinja2.Environment(autoescape=True, finalize=_finalizer(str), **common),
-        }
+        self._paths = [str(p) for p in (template_dir, PACKAGE_TEMPLATES) if p is not None]
+        self._built: dict[str, Any] | None = None
         self.snippet_context = snippet_context
         self.snippet_limit = snippet_limit
+
+    @property
+    def _envs(self) -> dict[str, Any]:
+        """The Jinja environments, one per format, built at the first alert rendered: a
+        process that renders none (most `monitor collect` runs) never imports Jinja."""
+        if self._built is None:
+            import jinja2
+
+            common: dict[str, Any] = {
+                "loader": jinja2.FileSystemLoader(self._paths),
+                "undefined": jinja2.StrictUndefined,
+                "keep_trailing_newline": False,
+                "trim_blocks": True,
+                "lstrip_blocks": True,
+            }
+            self._built = {
+                "text": jinja2.Environment(autoescape=False, finalize=_finalizer(str), **common),
+                "markdown": jinja2.Environment(
+                    autoescape=False, finalize=_finalizer(escape_markdown), **common
+                ),
+                "html": jinja2.Environment(autoescape=True, finalize=_finalizer(str), **common),
+            }
+        return self._built
 
     def render(self, message: AlertMessage, fmt: str) -> RenderedAlert:
         """Render ``message`` in ``fmt`` (text, markdown or html)."""
@@ -130,8 +138,11 @@ class Renderer:
             }
         else:
             context = self._post_context(message, fmt)
+        env = self._envs[fmt]
+        import jinja2  # loaded by now: the line above built the environments
+
         try:
-            body = self._envs[fmt].get_template(name).render(context)
+            body = env.get_template(name).render(context)
         except jinja2.TemplateError as exc:
             raise AlertDeliveryError(f"alert template {name} failed: {exc}") from None
         return RenderedAlert(

@@ -366,6 +366,7 @@ def main() -> None:
     parser.add_argument("--against", type=Path, help="another source tree of the project")
     args = parser.parse_args()
     venv = ensure_venv(args.venv.resolve())
+    load_before = os.getloadavg()
     workdir = Path(tempfile.mkdtemp(prefix="peers-bench-"))
     server = Server(workdir, args.posts)
     bench = Bench(server, venv, workdir)
@@ -403,6 +404,12 @@ def main() -> None:
         else:
             print(f"kept {workdir}", file=sys.stderr)
     print(table(tools, args.posts))
+    # Other work on the machine inflates wall times most, and CPU times too: say how much there was.
+    print(
+        f"\nload average (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in load_before)} at the "
+        f"start, {', '.join(f'{x:.1f}' for x in os.getloadavg())} at the end; "
+        f"{os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
 
 
 if __name__ == "__main__":

@@ -71,35 +71,55 @@ async def _tail(conn: AsyncConnection) -> str:
     return (await conn.execute(query)).scalar() or GENESIS
 
 
-async def _append(conn: AsyncConnection, find: Any, keys: Sequence[Any], *, probe: bool) -> int:
-    """Chain ``find(keys)`` (the unlogged items, in capture order) after the log's last entry.
+async def _append(conn: AsyncConnection, find: Any, *, probe: bool) -> int:
+    """Chain ``await find()`` (the unlogged items, in capture order) after the log's last entry.
 
     On PostgreSQL the lookup runs under the lock (another writer may be logging the same rows);
     ``probe``: look first without it, so the common case of nothing new takes no lock. SQLite
     needs no lock: this transaction already wrote, so it holds the database's write lock.
     """
-    if not keys:
-        return 0
     if conn.dialect.name == "postgresql":
-        if probe and not await find(keys):
+        if probe and not await find():
             return 0
         await conn.execute(_LOCK_SQL)
-    items = await find(keys)
+    items = await find()
     if items:
         await conn.execute(capture_log.insert(), chain(await _tail(conn), items))
     return len(items)
 
 
-async def log_versions(post_ids: Iterable[int], *, conn: AsyncConnection) -> int:
-    """Append every version of these posts that is not in the log yet; returns how many."""
+async def log_versions(
+    post_ids: Iterable[int], *, conn: AsyncConnection, created: Iterable[dict[str, Any]] = ()
+) -> int:
+    """Append every version of these posts that is not in the log yet; returns how many.
+
+    ``created``: the entry fields (:func:`version_item`) of the versions of posts created in
+    this transaction, logged as given instead of read back: such a post has no other version,
+    and no other writer sees it before this transaction commits. A first pass logs its posts
+    without a query.
+    """
     ids = sorted(set(post_ids))  # called after inserting versions: there is usually news
-    return await _append(conn, lambda keys: _unlogged_versions(keys, conn), ids, probe=False)
+    known = list(created)
+    if not ids and not known:
+        return 0
+
+    async def find() -> list[dict[str, Any]]:
+        found = await _unlogged_versions(ids, conn) if ids else []
+        return sorted([*found, *known], key=_capture_order) if known else found
+
+    return await _append(conn, find, probe=False)
 
 
 async def log_media(sha256s: Iterable[str | None], *, conn: AsyncConnection) -> int:
     """Append every media row among ``sha256s`` that is not in the log yet; returns how many."""
     keys = sorted({sha for sha in sha256s if sha})
-    return await _append(conn, lambda shas: _unlogged_media(shas, conn), keys, probe=True)
+    if not keys:
+        return 0
+    return await _append(conn, lambda: _unlogged_media(keys, conn), probe=True)
+
+
+def _capture_order(item: dict[str, Any]) -> tuple[datetime, int]:
+    return item["captured_at"], item["version_id"]
 
 
 async def _unlogged_versions(post_ids: Sequence[int], conn: AsyncConnection) -> list[dict]:
@@ -119,7 +139,7 @@ async def _unlogged_versions(post_ids: Sequence[int], conn: AsyncConnection) -> 
             .where(post_version.c.post_id.in_(ids), capture_log.c.seq.is_(None))
         )
         found.extend(version_item(row) for row in await conn.execute(query))
-    return sorted(found, key=lambda item: (item["captured_at"], item["version_id"]))
+    return sorted(found, key=_capture_order)
 
 
 def version_item(row: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, select, text, update
@@ -250,9 +251,20 @@ async def upsert_posts(
         insert = dialect_insert(conn)(post_version).on_conflict_do_nothing(
             index_elements=["post_id", "content_hash"]
         )
-        kept = await conn.execute(insert.returning(*_INDEXED), versions)
-        await index_versions(kept, index_text, conn=conn)  # search index, same transaction
-        await capture_log.log_versions({row["post_id"] for row in versions}, conn=conn)
+        kept = (await conn.execute(insert.returning(*_INDEXED), versions)).all()
+        # Posts created here: their posted time and their one version are known, not read back.
+        created = {post_id: latest[key] for key, post_id in inserted.items()}
+        posted = {post_id: record.posted_at for post_id, record in created.items()}
+        await index_versions(kept, index_text, conn=conn, posted=posted)  # same transaction
+        await capture_log.log_versions(
+            {row["post_id"] for row in versions if row["post_id"] not in created},
+            conn=conn,
+            created=[
+                _log_item(row, created[row.post_id], captured_at)
+                for row in kept
+                if row.post_id in created
+            ],
+        )
     if metrics:
         await conn.execute(post_metric.insert(), metrics)
     for rows in (content_updates, metric_updates):
@@ -270,6 +282,21 @@ async def upsert_posts(
 
 
 _INDEXED = (post_version.c.id, post_version.c.post_id, post_version.c.text)
+
+
+def _log_item(row: Any, record: PostRecord, captured_at: datetime) -> dict[str, Any]:
+    """The capture log's entry for the version ``row`` (just inserted) of ``record``'s post,
+    as :func:`storage.capture_log.version_item` makes it from the stored rows."""
+    return capture_log.version_item(
+        SimpleNamespace(
+            id=row.id,
+            text=row.text,
+            edited_at=record.edited_at,
+            captured_at=captured_at,
+            channel_id=record.channel_id,
+            message_id=record.message_id,
+        )
+    )
 
 
 def _older(edited_at: datetime | None, stored: datetime | None) -> bool:

@@ -26,7 +26,7 @@ same queries as any other word.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -120,10 +120,17 @@ def doc_range(since: datetime | None, until: datetime | None) -> tuple[int, int]
 
 
 async def index_versions(
-    rows: Iterable[Any], index_text: IndexText | None, *, conn: AsyncConnection
+    rows: Iterable[Any],
+    index_text: IndexText | None,
+    *,
+    conn: AsyncConnection,
+    posted: Mapping[int, datetime] | None = None,
 ) -> int:
     """Index stored versions (rows with ``id``, ``post_id`` and ``text``); without
     ``index_text`` they are queued in ``search_pending`` instead. Returns how many were indexed.
+
+    ``posted``: ``post_id -> posted_at`` the caller already knows (posts it just stored); the
+    posted times of the others are read.
     """
     rows = list(rows)
     if not rows:
@@ -134,7 +141,7 @@ async def index_versions(
     values = [
         {"version_id": r.id, "post_id": r.post_id, "body": index_text(r.text or "")} for r in rows
     ]
-    posted = await _posted(values, conn)
+    posted = await _posted(values, conn, known=posted or {})
     if conn.dialect.name == "sqlite":
         await _index_sqlite(values, posted, conn)
         return len(values)
@@ -158,10 +165,14 @@ async def _insert_postgresql(
     return int((await conn.execute(text(statement), values)).rowcount or 0)
 
 
-async def _posted(values: list[dict[str, Any]], conn: AsyncConnection) -> dict[int, datetime]:
+async def _posted(
+    values: list[dict[str, Any]], conn: AsyncConnection, *, known: Mapping[int, datetime]
+) -> dict[int, datetime]:
     """``post_id -> posted_at`` of the posts these versions belong to."""
-    posted: dict[int, datetime] = {}
-    for ids in chunked(sorted({v["post_id"] for v in values})):
+    posted: dict[int, datetime] = {
+        v["post_id"]: known[v["post_id"]] for v in values if v["post_id"] in known
+    }
+    for ids in chunked(sorted({v["post_id"] for v in values} - posted.keys())):
         found = await conn.execute(select(post.c.id, post.c.posted_at).where(post.c.id.in_(ids)))
         posted.update({row.id: row.posted_at for row in found})
     return posted
@@ -186,14 +197,13 @@ async def _index_sqlite(
             key += 1
         taken.add(key)
         value["doc"] = key
-    await conn.execute(
-        text(
-            f"INSERT INTO {DOC_TABLE} (doc, version_id, post_id) VALUES (:doc, :version_id, :post_id)"
-        ),
+    # Integers and text, bound by sqlite3 itself: no per-row parameter processing to pay for.
+    await conn.exec_driver_sql(
+        f"INSERT INTO {DOC_TABLE} (doc, version_id, post_id) VALUES (:doc, :version_id, :post_id)",
         values,
     )
-    await conn.execute(
-        text(f"INSERT INTO {SEARCH_TABLE} (rowid, body) VALUES (:doc, :body)"), values
+    await conn.exec_driver_sql(
+        f"INSERT INTO {SEARCH_TABLE} (rowid, body) VALUES (:doc, :body)", values
     )
 
 
@@ -263,7 +273,7 @@ async def index_media_text(
     ]
     if not values:
         return 0
-    posted = await _posted(values, conn)
+    posted = await _posted(values, conn, known={})
     if conn.dialect.name != "sqlite":
         return await _insert_postgresql(values, posted, conn)
     found = await conn.execute(

@@ -244,3 +244,31 @@ def test_the_check_can_fail(tmp_path):
     with pytest.raises(AssertionError, match="'typer': 'importing monitor.cli'") as caught:
         assert_not_loaded(steps, 1)
     assert "rich.table" in str(caught.value)
+
+
+def test_a_command_line_builds_only_the_command_it_names(tmp_path):
+    """Typer builds a Click command for everything registered before parsing: a command line
+    that names one gets an app with that command alone (root options before it still count);
+    without one, or with a misspelt one, the whole app answers as before."""
+    from monitor.cli import app_for
+
+    def names(args: list[str]) -> list[str]:
+        built = app_for(args)
+        return [c.name for c in built.registered_commands] + [
+            g.name for g in built.registered_groups
+        ]
+
+    everything = names([])
+    assert {"collect", "flags", "db", "status"} <= set(everything)
+    assert names(["collect", "--json"]) == ["collect"]
+    assert names(["--debug", "--data-dir", "db", "flags", "list"]) == ["flags"]  # "db": the dir
+    assert names(["--channels=c.yaml", "db", "upgrade"]) == ["db"]
+    assert names(["--help"]) == names(["colect"]) == names(["--", "collect"]) == everything
+    # Through the entry point: root options, the command's own options, and a misspelt name.
+    steps = run_sequence(
+        [["--data-dir", str(tmp_path / "d"), "db", "upgrade"], ["colect"], ["status", "--help"]],
+        (),
+        tmp_path,
+    )
+    assert [s["code"] for s in steps[1:]] == [0, 2, 0]
+    assert (tmp_path / "d" / "monitor.db").exists()
