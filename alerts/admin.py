@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, update
 
 from alerts.errors import AlertError, OutboxEntryNotFoundError
+from alerts.wakeup import notify_queued
 from storage.models import alert_outbox
 
 if TYPE_CHECKING:
@@ -118,6 +119,7 @@ async def retry(engine: AsyncEngine, outbox_id: int, *, now: datetime | None = N
         )
         if result.rowcount == 0:
             raise AlertError(f"alert {outbox_id} is being delivered right now; try again shortly")
+        await notify_queued(conn)
 
 
 async def retry_all_failed(engine: AsyncEngine, *, now: datetime | None = None) -> int:
@@ -129,4 +131,6 @@ async def retry_all_failed(engine: AsyncEngine, *, now: datetime | None = None) 
             .where(alert_outbox.c.status == "failed")
             .values(status="pending", attempts=0, next_attempt_at=now)
         )
+        if result.rowcount:
+            await notify_queued(conn)
     return int(result.rowcount)
