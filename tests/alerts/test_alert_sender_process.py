@@ -166,3 +166,65 @@ async def test_a_queued_alert_wakes_the_sender_long_before_its_sweep(
     assert len(receiver.requests) == 1
     assert delivered_count(sender.stdout) == 1
     assert ", 0 alerts sent," in worker.stdout
+
+
+async def test_a_sender_killed_mid_send_leaves_its_alert_to_the_next_sender(
+    engine: AsyncEngine, migrated_url: str, daemons, tmp_path: Path, receiver: Receiver
+) -> None:
+    desk = Desk(engine, [Route.of("desk", [receiver.url("/desk")])])
+    for i in range(3):
+        await desk.flag_post(f"Bulletin {i}: Hezbollah", ["hezbollah"], message_id=200 + i)
+    env = Env(tmp_path, database_url=migrated_url)
+    env.channels_file.write_text(with_routes(channels_yaml("alpha_sim"), receiver, "desk"))
+    receiver.mode = "hang"  # take the first alert and never answer
+
+    first = await start(env, "alerts", "send", "--poll", "0.2")
+    daemons.append(first)
+    assert await asyncio.to_thread(receiver.arrived.wait, 30), first.log_tail()
+    await first.kill()  # SIGKILL in the middle of the send
+    rows = sorted(await list_outbox(engine), key=lambda r: r.id)
+    assert [r.status for r in rows] == ["sending", "pending", "pending"]
+    receiver.mode = "ok"
+    receiver.release.set()
+
+    # Started on the same host, the next sender takes back the dead one's lease at once
+    # (not after the two minutes of the lease, far beyond this test's waits).
+    second = await start(env, "alerts", "send", "--poll", "0.2")
+    daemons.append(second)
+
+    async def all_delivered() -> bool:
+        return {r.status for r in await list_outbox(engine)} == {"delivered"}
+
+    await until(all_delivered, "every alert delivered", context=second.log_tail)
+    assert await second.stop(signal.SIGTERM) == 0, second.log_tail()
+    keys = [r.key for r in receiver.requests]
+    first_key = rows[0].idempotency_key
+    # The one repeat is the alert cut short, with the same key (the desk dedupes on it).
+    assert keys == [first_key, first_key, rows[1].idempotency_key, rows[2].idempotency_key]
+    assert delivered_count(second.stdout) == 3
+
+
+async def test_a_route_added_to_channels_yaml_is_sent_by_a_running_sender(
+    engine: AsyncEngine, migrated_url: str, daemons, tmp_path: Path, receiver: Receiver
+) -> None:
+    env = Env(tmp_path, database_url=migrated_url)
+    base = channels_yaml("alpha_sim")
+    env.channels_file.write_text(with_routes(base, receiver, "desk"))
+    sender = await start(env, "alerts", "send", "--poll", "0.2")
+    daemons.append(sender)
+    await sender.wait_for_event("alert_worker_started")
+
+    # A worker reloads channels.yaml with a new route and queues an alert for it at once.
+    env.channels_file.write_text(with_routes(base, receiver, "desk", "late"))
+    late = Desk(engine, [Route.of("late", [receiver.url("/late")])])
+    await late.flag_post("Bulletin: Hezbollah", ["hezbollah"], message_id=300)
+
+    async def settled() -> bool:
+        return {r.status for r in await list_outbox(engine)} <= {"delivered", "failed"}
+
+    await until(settled, "the new route's alert settled", context=sender.log_tail)
+    [row] = await list_outbox(engine)
+    assert row.status == "delivered", row.last_error
+    assert [r.path for r in receiver.requests] == ["/late"]
+    assert await sender.stop(signal.SIGTERM) == 0, sender.log_tail()
+    assert sender.named("alert_routes_reloaded")
