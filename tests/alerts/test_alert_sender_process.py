@@ -12,9 +12,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alerts import Route, list_outbox
+from storage.models import alert_outbox
 from tests.alerts.conftest import Desk, Receiver
 from tests.daemon import conftest as daemon_conftest
 from tests.daemon.conftest import GUARDED_MONITOR, Daemon, Env, channels_yaml, until
@@ -228,3 +230,34 @@ async def test_a_route_added_to_channels_yaml_is_sent_by_a_running_sender(
     assert [r.path for r in receiver.requests] == ["/late"]
     assert await sender.stop(signal.SIGTERM) == 0, sender.log_tail()
     assert sender.named("alert_routes_reloaded")
+
+
+async def test_monitor_alerts_retry_wakes_a_running_sender(
+    engine: AsyncEngine,
+    migrated_url: str,
+    backend: str,
+    daemons,
+    tmp_path: Path,
+    receiver: Receiver,
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; on SQLite the sender polls")
+    desk = Desk(engine, [Route.of("desk", [receiver.url("/desk")])])
+    await desk.flag_post("Bulletin: Hezbollah", ["hezbollah"], message_id=400)
+    async with engine.begin() as conn:  # it gave up earlier: the desk's webhook was down
+        await conn.execute(
+            update(alert_outbox).values(status="failed", attempts=12, last_error="down")
+        )
+    env = Env(tmp_path, database_url=migrated_url)
+    env.channels_file.write_text(with_routes(channels_yaml("alpha_sim"), receiver, "desk"))
+    sender = await start(env, "alerts", "send", "--poll", "600")
+    daemons.append(sender)
+    await sender.wait_for_event("alert_listen_started")
+    await sender.wait_for_event("alert_worker_started")
+
+    code, _, err = await env.monitor("alerts", "retry", "--all-failed")
+
+    assert code == 0, err
+    await until(lambda: len(receiver.accepted) == 1, "the retried alert", context=sender.log_tail)
+    assert [r.status for r in await list_outbox(engine)] == ["delivered"]
+    assert await sender.stop(signal.SIGTERM) == 0, sender.log_tail()
