@@ -24,8 +24,7 @@ from pathlib import Path
 
 import structlog
 
-from alerts import AlertConfigError, DeliveryReport, OutboxWorker
-from alerts.wakeup import wakes_by_notify
+from alerts import AlertConfigError, DeliveryReport, OutboxWorker, wakes_by_notify
 from monitor.alerting import Alerting
 from monitor.config import Watchlist, load_watchlist
 from monitor.errors import ConfigError
