@@ -19,6 +19,8 @@ sender:    the daemon's alert latency (as above, ``--sender-channels`` channels)
            the daemon itself, then with the daemon queueing only (``MONITOR_SEND_ALERTS=false``)
            and a ``monitor alerts send`` process delivering (sharing the daemon's core), on
            SQLite (the sender polls every second) and PostgreSQL (woken by NOTIFY), side by side.
+           On PostgreSQL the daemon is a worker whose first passes are paced to its account's
+           budget (8 channels per 33 s): keep ``--sender-channels`` small (20).
 firstpass: ``storage.upsert_posts`` in batches of 100 (each looked up before it is stored) into
            an empty archive, seconds per 10,000 posts for each tenth of ``--posts``, and of
            them the time in the statements looking the batch's posts up.
@@ -690,7 +692,7 @@ async def sender_bench(args: argparse.Namespace, pg: str | None, label: str) -> 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", help="comma-separated: idle,daemon,sender,firstpass,flags")
-    parser.add_argument("--sender-channels", type=int, default=200, help="--only sender")
+    parser.add_argument("--sender-channels", type=int, default=20, help="--only sender")
     parser.add_argument("--channels", default="20,200,1000")
     parser.add_argument("--seconds", type=float, default=60.0, help="measurement window")
     parser.add_argument("--latency-seconds", type=float, default=30.0, help="window at <=50")
