@@ -1,7 +1,9 @@
 """Alerts: the outbox delivery loop, sinks (Apprise, JSON lines, console) and rendering.
 
-The pipeline calls :func:`enqueue_for_post` inside the flag transaction; the service runs
-:meth:`OutboxWorker.run_forever`; the demo calls :meth:`OutboxWorker.drain`.
+The pipeline calls :func:`enqueue_for_post` inside the flag transaction (which also wakes
+senders in other processes: :func:`notify_queued`); the service runs
+:meth:`OutboxWorker.run_forever`, as does ``monitor alerts send`` with ``listen=True``; the demo
+calls :meth:`OutboxWorker.drain`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and edi
     from alerts.render import RenderedAlert, Renderer
     from alerts.routes import Route
     from alerts.sinks import Sink, get_sink, register_sink, sinks_for_routes
+    from alerts.wakeup import listen_for_queued, notify_queued, wakes_by_notify
     from alerts.worker import OutboxWorker
 
 # Each public name and the submodule it lives in. Submodules load on first use (PEP 562), so
@@ -74,6 +77,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "register_sink",
         "sinks_for_routes",
     ),
+    "alerts.wakeup": ("listen_for_queued", "notify_queued", "wakes_by_notify"),
     "alerts.worker": ("OutboxWorker",),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -101,11 +105,14 @@ __all__ = [
     "get_sink",
     "idempotency_key",
     "list_outbox",
+    "listen_for_queued",
+    "notify_queued",
     "outbox_counts",
     "register_sink",
     "retry",
     "retry_all_failed",
     "sinks_for_routes",
+    "wakes_by_notify",
 ]
 
 

@@ -12,7 +12,7 @@ from alerts.errors import AlertError, OutboxEntryNotFoundError
 from storage.models import alert_outbox
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 __all__ = ["OutboxEntry", "list_outbox", "outbox_counts", "retry", "retry_all_failed"]
 
@@ -118,6 +118,7 @@ async def retry(engine: AsyncEngine, outbox_id: int, *, now: datetime | None = N
         )
         if result.rowcount == 0:
             raise AlertError(f"alert {outbox_id} is being delivered right now; try again shortly")
+        await _notify(conn)
 
 
 async def retry_all_failed(engine: AsyncEngine, *, now: datetime | None = None) -> int:
@@ -129,4 +130,13 @@ async def retry_all_failed(engine: AsyncEngine, *, now: datetime | None = None) 
             .where(alert_outbox.c.status == "failed")
             .values(status="pending", attempts=0, next_attempt_at=now)
         )
+        if result.rowcount:
+            await _notify(conn)
     return int(result.rowcount)
+
+
+async def _notify(conn: AsyncConnection) -> None:
+    """Wake senders in other processes (imported here: `monitor status` reads counts only)."""
+    from alerts.wakeup import notify_queued
+
+    await notify_queued(conn)

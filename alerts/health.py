@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alerts.message import AlertMessage
 from alerts.routes import Route
+from alerts.wakeup import notify_queued
 from storage.engine import dialect_insert
 from storage.models import alert_outbox
 
@@ -68,6 +69,7 @@ async def enqueue_health(
         index_elements=["idempotency_key"]
     )
     await conn.execute(insert, rows)
+    await notify_queued(conn)
     keys = [row["idempotency_key"] for row in rows]
     found = await conn.execute(
         select(alert_outbox.c.id).where(alert_outbox.c.idempotency_key.in_(keys))

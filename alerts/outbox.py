@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from alerts.attachments import choose_photos, photo_files
 from alerts.message import AlertMessage, Span
 from alerts.routes import Route
+from alerts.wakeup import notify_queued
 from storage.models import alert_outbox, channel, entity, flag, post, post_media
 from storage.photo_appearances import Appearance, first_elsewhere
 
@@ -257,6 +258,8 @@ async def enqueue_for_posts(
                 }
             )
             log.info("alert_queued", route=route.name, post_id=post_id, kind=kind, key=key)
+    if created:  # new rows, or flags merged into unsent ones: senders elsewhere wake on commit
+        await notify_queued(conn)
     inserts = [item for item in created if isinstance(item, dict)]
     if not inserts:
         return [item for item in created if isinstance(item, int)]

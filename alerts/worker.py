@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 import structlog
@@ -23,6 +23,7 @@ from alerts.delivery import (
 )
 from alerts.render import Renderer
 from alerts.sinks.base import Sink
+from alerts.wakeup import listen_for_queued
 from storage.media import MediaStore
 from storage.models import alert_outbox
 
@@ -56,6 +57,7 @@ class OutboxWorker:
         clock: Callable[[], datetime] = utcnow,
         owner: str | None = None,
         media: MediaStore | None = None,  # where attached photos are read from
+        before_pass: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.engine = engine
         self.media = media
@@ -70,6 +72,8 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._released = False
         self.totals = DeliveryReport()
+        #: Awaited before each pass of :meth:`run_forever` (a sender reloads its routes there).
+        self.before_pass = before_pass
 
     def wake(self) -> None:
         """New rows were committed: deliver now instead of at the next poll."""
@@ -102,16 +106,39 @@ class OutboxWorker:
         self.totals.add(report)
         return report
 
-    async def run_forever(self, stop: asyncio.Event | None = None) -> None:
+    async def run_forever(self, stop: asyncio.Event | None = None, *, listen: bool = False) -> None:
+        """Deliver until ``stop`` is set.
+
+        ``listen`` (a sender of its own, ``monitor alerts send``): also wake when another
+        process queues alerts (PostgreSQL's NOTIFY, see :mod:`alerts.wakeup`), pass again at
+        once while passes find work (a backlog larger than ``batch``), and sleep no longer than
+        until the next retry or lease falls due; ``poll_interval`` is then only the sweep that
+        catches what a lost notification missed.
+        """
         stop = stop or asyncio.Event()
         log.info("alert_worker_started", routes=len(self.sinks))
-        while not stop.is_set():
-            self._wake.clear()
-            try:
-                await self.deliver_due()
-            except Exception:  # DB blip, sink bug: log with traceback, try again next pass
-                log.exception("alert_pass_failed")
-            await self._sleep(self.poll_interval, stop)
+        listener = None
+        if listen:
+            listener = asyncio.create_task(listen_for_queued(self.engine, self.wake, stop))
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                wait = self.poll_interval
+                try:
+                    if self.before_pass is not None:
+                        await self.before_pass()
+                    report = await self.deliver_due()
+                    if listen:
+                        if report.delivered + report.failed + report.retrying:
+                            continue  # there may be more: pass again before sleeping
+                        wait = await self._until_due(wait)
+                except Exception:  # DB blip, sink bug: log with traceback, try again next pass
+                    log.exception("alert_pass_failed")
+                await self._sleep(wait, stop)
+        finally:
+            if listener is not None:
+                listener.cancel()
+                await asyncio.gather(listener, return_exceptions=True)
         log.info("alert_worker_stopped", summary=str(self.totals))
 
     async def drain(self, timeout: float, *, flush_digests: bool = True) -> DeliveryReport:  # noqa: ASYNC109
@@ -143,6 +170,27 @@ class OutboxWorker:
         n = await admin.retry_all_failed(self.engine, now=self.clock())
         self.wake()
         return n
+
+    async def _until_due(self, longest: float) -> float:
+        """Seconds until the next unfinished row falls due (a retry, a digest window, another
+        sender's lease), at most ``longest``."""
+        now = self.clock()
+        async with self.engine.connect() as conn:
+            next_due = (
+                await conn.execute(
+                    select(func.min(alert_outbox.c.next_attempt_at)).where(
+                        alert_outbox.c.status.in_(UNFINISHED),
+                        alert_outbox.c.next_attempt_at > now,
+                    )
+                )
+            ).scalar()
+        if next_due is None:
+            return longest
+        if isinstance(next_due, str):  # SQLite aggregates lose the column type
+            next_due = datetime.fromisoformat(next_due)
+        if next_due.tzinfo is None:
+            next_due = next_due.replace(tzinfo=UTC)
+        return max(0.05, min(longest, (next_due - now).total_seconds()))
 
     async def _unfinished(self) -> tuple[int, datetime | None]:
         async with self.engine.connect() as conn:

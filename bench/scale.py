@@ -15,6 +15,12 @@ daemon:    ``run_daemon`` in this process, pinned to one core, every channel pol
            ``--post-every`` seconds to a random (joined, so pushed) channel and receives the
            alerts on a loopback webhook (Apprise ``json://``): latency is post creation to
            receipt. Figures come from a window after every channel's first pass.
+sender:    the daemon's alert latency (as above, ``--sender-channels`` channels) with alerts sent by
+           the daemon itself, then with the daemon queueing only (``MONITOR_SEND_ALERTS=false``)
+           and a ``monitor alerts send`` process delivering (sharing the daemon's core), on
+           SQLite (the sender polls every second) and PostgreSQL (woken by NOTIFY), side by side.
+           On PostgreSQL the daemon is a worker whose first passes are paced to its account's
+           budget (8 channels per 33 s): keep ``--sender-channels`` small (20).
 firstpass: ``storage.upsert_posts`` in batches of 100 (each looked up before it is stored) into
            an empty archive, seconds per 10,000 posts for each tenth of ``--posts``, and of
            them the time in the statements looking the batch's posts up.
@@ -155,8 +161,15 @@ alerts:
 
 
 async def daemon_run(
-    n: int, seconds: float, warmup: float, post_every: float, db_url: str | None
+    n: int,
+    seconds: float,
+    warmup: float,
+    post_every: float,
+    db_url: str | None,
+    *,
+    sender: bool = False,
 ) -> dict[str, Any]:
+    """``sender``: the daemon only queues alerts; a ``monitor alerts send`` process sends."""
     from monitor.service import run_daemon
     from monitor.settings import Settings
 
@@ -207,6 +220,7 @@ async def daemon_run(
             channels_file=channels_file,
             telegram_server=address,
             database_url=db_url or "",
+            **({"send_alerts": False} if sender else {}),
         )
         stop = asyncio.Event()
         daemon = asyncio.ensure_future(
@@ -217,6 +231,24 @@ async def daemon_run(
         while len(starts) < n and time.monotonic() - started < 300 and not daemon.done():  # noqa: ASYNC110
             await asyncio.sleep(0.5)
         first_passes = time.monotonic() - started
+        sending = None
+        if sender:  # the schema exists now (the daemon migrated it)
+            sending = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                "from monitor.cli import main; main()",
+                "alerts",
+                "send",
+                cwd=_code_path(sys.argv),
+                env={
+                    **os.environ,
+                    "MONITOR_DATA_DIR": str(settings.data_dir),
+                    "MONITOR_CHANNELS_FILE": str(channels_file),
+                    "MONITOR_DATABASE_URL": settings.database_url,
+                    "MONITOR_LOG_LEVEL": "WARNING",
+                },
+                stdout=asyncio.subprocess.DEVNULL,
+            )
         await asyncio.sleep(warmup)
         child.stdin.write(b"GO\n")
         scheduler = box["scheduler"]
@@ -231,6 +263,9 @@ async def daemon_run(
         await child.wait()
         stop.set()
         await daemon
+        if sending is not None:
+            sending.terminate()
+            await sending.wait()
     window = [[s for s in times if t0 <= s < t1] for times in starts.values()]
     polls = sum(len(w) for w in window)
     gaps = [b - a for w in window for a, b in zip(w, w[1:], strict=False)]
@@ -574,6 +609,8 @@ async def main(args: argparse.Namespace) -> None:
             )
         )
     pg = args.postgres if args.postgres != "none" else None
+    if "sender" in only:
+        await sender_bench(args, pg, label)
     if "firstpass" in only:
         rows = []
         targets = [("SQLite", None), ("PostgreSQL", pg)] if pg else [("SQLite", None)]
@@ -618,9 +655,44 @@ async def main(args: argparse.Namespace) -> None:
         print(table(["database", "query", "without 0002 indexes", "with"], rows))  # noqa: T201
 
 
+async def sender_bench(args: argparse.Namespace, pg: str | None, label: str) -> None:
+    """Alert latency with the daemon sending, then with a sender process, per database."""
+    n = args.sender_channels
+    rows = []
+    for name, base in [("SQLite", None), ("PostgreSQL", pg)]:
+        if name == "PostgreSQL" and base is None:
+            continue
+        for sender in (False, True):
+            url = None if base is None else await pg_url(base)
+            if base is not None and url is None:
+                break
+            try:
+                r = await daemon_run(
+                    n, args.latency_seconds, args.warmup, args.post_every, url, sender=sender
+                )
+            finally:
+                if url is not None:
+                    await drop_schema(url)
+            print(f"  {name} sender={sender}: {json.dumps(r)}", file=sys.stderr)  # noqa: T201
+            rows.append(
+                [
+                    name,
+                    "`monitor alerts send`" if sender else "the daemon (baseline)",
+                    f"{r['alerts']} ({r['missing']} late)",
+                    f"{r['lat_p50']:.2f} / {r['lat_p95']:.2f} / {r['lat_max']:.2f}",
+                ]
+            )
+    print(  # noqa: T201
+        f"\nAlert latency, post created -> webhook, {n} channels polled every {POLL_EVERY} s, "
+        f"a flagged post every {args.post_every} s, {args.latency_seconds:.0f} s window{label}:\n"
+    )
+    print(table(["database", "sent by", "alerts", "latency p50 / p95 / max (s)"], rows))  # noqa: T201
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", help="comma-separated: idle,daemon,firstpass,flags")
+    parser.add_argument("--only", help="comma-separated: idle,daemon,sender,firstpass,flags")
+    parser.add_argument("--sender-channels", type=int, default=20, help="--only sender")
     parser.add_argument("--channels", default="20,200,1000")
     parser.add_argument("--seconds", type=float, default=60.0, help="measurement window")
     parser.add_argument("--latency-seconds", type=float, default=30.0, help="window at <=50")

@@ -306,7 +306,12 @@ async def run_daemon(
                 history_per_30s=coordinator.history_per_30s if coordinator else None,
             )
             alerts_stop = asyncio.Event()
-            deliverer = asyncio.create_task(runtime.alerting.worker.run_forever(alerts_stop))
+            # MONITOR_SEND_ALERTS=false: only queue; `monitor alerts send` delivers.
+            deliverer = asyncio.create_task(
+                runtime.alerting.worker.run_forever(alerts_stop)
+                if settings.send_alerts
+                else alerts_stop.wait()
+            )
             watcher = asyncio.create_task(_watch_files(runtime, reload_requested, stop))
             reloader = asyncio.create_task(_reload_loop(runtime, scheduler, reload_requested, stop))
             helpers = [watcher, reloader]
@@ -327,7 +332,11 @@ async def run_daemon(
             scheduler.start(runtime.watchlist)
             follow_updates(runtime.client, scheduler)
             catch_up_after_reconnects(runtime.client, scheduler)
-            log.info("monitor_started", channels=len(scheduler.specs))
+            log.info(
+                "monitor_started",
+                channels=len(scheduler.specs),
+                alerts="sent" if settings.send_alerts else "queued for monitor alerts send",
+            )
             if on_ready:
                 on_ready(runtime, scheduler)
             try:
@@ -343,7 +352,7 @@ async def run_daemon(
                 # queued for the next start.
                 alerts_stop.set()
                 await asyncio.wait({deliverer}, timeout=_left(deadline))
-                if deliverer.done() and _left(deadline) > 0:
+                if deliverer.done() and _left(deadline) > 0 and settings.send_alerts:
                     await runtime.alerting.worker.drain(_left(deadline), flush_digests=False)
                 elif not deliverer.done():
                     deliverer.cancel()

@@ -102,6 +102,18 @@ def _int(value: Any) -> int:
     raise _Invalid("Input should be a valid integer")
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    raise _Invalid("Input should be a valid boolean (true or false, 1 or 0, yes or no, on or off)")
+
+
 def _secret(value: Any) -> Secret:
     if isinstance(value, Secret):
         return value
@@ -194,6 +206,12 @@ FIELDS: dict[str, _Field] = {
         _optional(_str),
         "The review desk's address (e.g. https://desk.example.org); alerts link to the post there.",
     ),
+    "send_alerts": _Field(
+        True,
+        _bool,
+        "false: `monitor run` and `monitor collect` queue alerts but leave sending them to "
+        "`monitor alerts send`.",
+    ),
     "log_format": _Field("console", _one_of("console", "json"), "Log line format."),
     "log_level": _Field(
         "INFO", _one_of("DEBUG", "INFO", "WARNING", "ERROR"), "Log level (without --debug)."
@@ -224,6 +242,7 @@ class Settings:
     ocr_tesseract: str | None
     ocr_workers: int
     web_url: str | None
+    send_alerts: bool
     log_format: Literal["console", "json"]
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 

@@ -1,5 +1,5 @@
-"""compose.yaml: PostgreSQL, a migration, two workers (which also send the alerts) and the web
-desk; every `monitor` command in it exists with the options it is given, and Docker Compose
+"""compose.yaml: PostgreSQL, a migration, two workers (which only queue alerts), the alert
+sender and the web desk; every `monitor` command in it exists with the options it is given, and Docker Compose
 (`docker compose`, or the standalone `docker-compose`) accepts the file where it is installed."""
 
 from __future__ import annotations
@@ -33,6 +33,19 @@ def test_two_workers_with_their_own_names_on_one_postgresql() -> None:
     assert len(urls) == 1 and next(iter(urls)).startswith("postgresql+asyncpg://")
     assert services["db"]["image"].startswith("postgres:")
     assert services["migrate"]["command"] == ["monitor", "db", "upgrade"]
+
+
+def test_one_sender_delivers_what_the_workers_queue() -> None:
+    services = _services()
+    senders = {n: s for n, s in services.items() if s.get("command", [])[1:3] == ["alerts", "send"]}
+    assert list(senders) == ["alerts"]
+    for name in ("worker-1", "worker-2"):
+        assert "--no-alerts" in services[name]["command"], name
+    sender, worker = services["alerts"], services["worker-1"]
+    # The same outbox, routes (channels.yaml) and photos to attach as the workers.
+    assert sender["environment"] == worker["environment"]
+    assert sender["volumes"] == worker["volumes"]
+    assert sender["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
 
 
 def test_the_desk_serves_the_same_archive_and_media_as_the_workers() -> None:
@@ -91,7 +104,8 @@ def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     resolved = yaml.safe_load(done.stdout)["services"]
-    assert {"db", "migrate", "worker-1", "worker-2", "desk"} <= set(resolved)
+    assert {"db", "migrate", "worker-1", "worker-2", "alerts", "desk"} <= set(resolved)
+    assert resolved["alerts"]["command"] == ["monitor", "alerts", "send"]
     assert resolved["worker-2"]["environment"]["MONITOR_DATABASE_URL"] == (
         "postgresql+asyncpg://monitor:example@db/monitor"
     )

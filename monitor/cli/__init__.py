@@ -22,6 +22,7 @@ from monitor.cli import (
     match_cmd,  # noqa: F401
     photos_cmd,  # noqa: F401
     search_cmd,  # noqa: F401
+    send_cmd,  # noqa: F401
     simulator_cmd,  # noqa: F401
     users_cmd,  # noqa: F401
     verify_cmd,  # noqa: F401

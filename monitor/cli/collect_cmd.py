@@ -56,6 +56,14 @@ def run(
         str | None,
         typer.Option("--account", help="Collect with this account of `accounts:` only."),
     ] = None,
+    no_alerts: Annotated[
+        bool,
+        typer.Option(
+            "--no-alerts",
+            help="Queue alerts but leave sending them to `monitor alerts send` "
+            "(MONITOR_SEND_ALERTS=false).",
+        ),
+    ] = False,
     lease: Annotated[
         float,
         typer.Option(
@@ -77,12 +85,16 @@ def run(
     Example: MONITOR_TELEGRAM_API_ID=123 MONITOR_TELEGRAM_API_HASH=... monitor run
 
     Example: monitor run --worker collector-2
+
+    Example: monitor run --worker collector-2 --no-alerts   # with `monitor alerts send`
     """
     from datetime import timedelta
 
     from monitor.service import run_daemon
 
-    settings = make_settings(ctx, data_dir=data_dir, channels=channels)
+    settings = make_settings(
+        ctx, data_dir=data_dir, channels=channels, send_alerts=False if no_alerts else None
+    )
     _require_telegram(settings)
     summary = run_async(
         run_daemon(settings, worker=worker, account=account, lease=timedelta(seconds=lease))
@@ -281,8 +293,13 @@ async def _collect(
             from monitor.photos.reader import FINISH_SECONDS
 
             await runtime.ocr.finish(FINISH_SECONDS)
-        # A cron job's alerts leave before it exits (digests too: this run is the batch).
-        delivery = await runtime.alerting.worker.drain(alert_timeout)
+        # A cron job's alerts leave before it exits (digests too: this run is the batch),
+        # unless a sender of its own delivers them (MONITOR_SEND_ALERTS=false).
+        from alerts import DeliveryReport
+
+        delivery = DeliveryReport()
+        if settings.send_alerts:
+            delivery = await runtime.alerting.worker.drain(alert_timeout)
     return reports, delivery
 
 
