@@ -28,6 +28,7 @@ import math
 import os
 import socket
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -64,6 +65,9 @@ HISTORY = "GetHistoryRequest"
 BUDGET_SHARE = 0.8
 #: Joins per heartbeat (Telegram answers a burst of joins with a long flood wait).
 JOINS_PER_BEAT = 1
+#: How often a worker reads its account's dialogs again to reconcile ``account_join`` (seconds;
+#: also on taking the account). One getDialogs call per 100 channels the account is in.
+RECONCILE_EVERY = 600.0
 
 __all__ = [
     "DEFAULT_LEASE",
@@ -172,46 +176,121 @@ def _now() -> datetime:
 
 
 class Joiner:
-    """Joins channels for live updates with one account, within its join limit."""
+    """Joins channels for live updates with one account, within its join limit, and keeps
+    ``account_join`` true to Telegram (:meth:`reconcile`, :meth:`_leave_unwatched`)."""
 
     def __init__(
-        self, engine: AsyncEngine, account: AccountSpec, *, now: Callable[[], datetime] = _now
+        self,
+        engine: AsyncEngine,
+        account: AccountSpec,
+        *,
+        worker: str | None = None,
+        now: Callable[[], datetime] = _now,
     ) -> None:
         self.engine = engine
         self.account = account
+        self.worker = worker  # the worker whose claims these are (None: the SQLite worker)
         self.now = now
         self._in_telegram: set[int] | None = None  # channel ids in the account's dialogs
-        self._paused_until: datetime | None = None  # a flood wait on joins
+        self._read_at = 0.0  # monotonic: when the dialogs were last read
+        self._paused_until: datetime | None = None  # a flood wait on joins or leaves
         self._full = False  # Telegram said the account is in too many channels
         self.mine: set[str] = set()  # handles this account joined (as of the last step)
 
-    async def _record_dialogs(self, client: TelegramClient, watched: Sequence[str]) -> None:
-        """The watched channels the account is in already (its dialogs), recorded as its
-        joins before it joins any other: they count against its limit."""
+    async def reconcile(self, client: TelegramClient, watched: Sequence[str]) -> None:
+        """Read the account's dialogs to the end and make its ``account_join`` rows agree.
+
+        A provisional claim (a worker killed between its claim and Telegram's answer) is
+        confirmed if the channel is in the dialogs, else released; a joined channel no longer
+        in them (the account left, or an admin removed it) is recorded as left, freeing its
+        slot; a watched channel in them without a row is recorded (it counts against the
+        limit). Other accounts' rows are never touched.
+        """
         from telethon import types
 
+        name = self.account.name
         wanted = set(watched)
-        in_telegram: set[int] = set()
+        in_telegram: dict[int, str] = {}  # channel id -> its key in the watchlist, or ""
         async for dialog in client.iter_dialogs():
             entity = dialog.entity
             if not isinstance(entity, types.Channel) or getattr(entity, "left", False):
                 continue
-            in_telegram.add(entity.id)
             key = (entity.username or "").lower()
             key = key if key in wanted else str(entity.id)
-            if key in wanted:
-                async with self.engine.begin() as conn:
-                    await joins.claim(
-                        self.account.name, entity.id, key, limit=None, conn=conn, at=self.now()
+            in_telegram[entity.id] = key if key in wanted else ""
+        at = self.now()
+        async with self.engine.begin() as conn:
+            for row in await joins.current_of(name, conn=conn):
+                if row.channel_id in in_telegram:
+                    if row.state == joins.CLAIMED:
+                        await joins.record_found(name, row.channel_id, row.handle, conn=conn, at=at)
+                        log.info("join_confirmed", account=name, channel=row.handle)
+                elif row.state == joins.CLAIMED:
+                    await joins.unclaim(name, row.channel_id, conn=conn)
+                    log.info("join_claim_released", account=name, channel=row.handle)
+                else:
+                    await joins.mark_left(
+                        name, [row.channel_id], reason="not in dialogs", conn=conn, at=at
                     )
-        self._in_telegram = in_telegram  # read to the end: not read again
+                    log.warning("channel_left_outside", account=name, channel=row.handle)
+            for channel_id, key in in_telegram.items():
+                if key:
+                    await joins.record_found(name, channel_id, key, conn=conn, at=at)
+        self._in_telegram = set(in_telegram)  # read to the end: until the next reconcile
+        self._read_at = time.monotonic()
+
+    async def _leave_unwatched(self, client: TelegramClient, watched: Sequence[str]) -> None:
+        """Channels no longer watched (removed from channels.yaml, or disabled) give their
+        slot back: one this account joined is left (channels.LeaveChannel); one it was in
+        already stays in its dialogs, merely no longer counted."""
+        from telethon import errors, functions, types
+
+        name = self.account.name
+        wanted = set(watched)
+        async with self.engine.begin() as conn:
+            rows = [
+                r
+                for r in await joins.current_of(name, conn=conn)
+                if r.handle not in wanted and r.state == joins.JOINED
+            ]
+            peers = {
+                p.channel_id: p
+                for p in await joins.peers_of(name, [r.handle for r in rows], conn=conn)
+            }
+        for row in rows:
+            peer = peers.get(row.channel_id)
+            if not row.found and peer is not None:
+                if self._paused_until is not None and self._paused_until > self.now():
+                    return
+                channel = types.InputChannel(peer.channel_id, peer.access_hash)
+                try:
+                    await client(functions.channels.LeaveChannelRequest(channel))
+                except errors.FloodWaitError as exc:
+                    self._paused_until = self.now() + timedelta(seconds=exc.seconds)
+                    return
+                except errors.RPCError as exc:  # not in it, or the channel is gone: left
+                    log.warning(
+                        "leave_failed", account=name, channel=row.handle, error=type(exc).__name__
+                    )
+                if self._in_telegram is not None:
+                    self._in_telegram.discard(row.channel_id)
+            async with self.engine.begin() as conn:
+                await joins.mark_left(
+                    name, [row.channel_id], reason="unwatched", conn=conn, at=self.now()
+                )
+            log.info(
+                "channel_left" if not row.found else "channel_unwatched",
+                account=name,
+                channel=row.handle,
+            )
 
     async def step(
         self, client: TelegramClient, keys: Sequence[str], watched: Sequence[str] = ()
     ) -> list[str]:
         """Join up to :data:`JOINS_PER_BEAT` channels of ``keys`` that no account has joined,
-        within the join limit. Returns the handles joined now. The first step records which of
-        ``watched`` (default ``keys``) the account is in already.
+        within the join limit. Returns the handles joined now. The first step (and one every
+        :data:`RECONCILE_EVERY`) reconciles with the account's dialogs; every step leaves the
+        joined channels no longer in ``watched`` (default ``keys``).
 
         Only channels the account has resolved (cached peers) are joined: the first pass over a
         channel resolves it.
@@ -219,9 +298,11 @@ class Joiner:
         from telethon import errors, functions, types
 
         name, limit = self.account.name, self.account.join_limit
-        if self._in_telegram is None:
-            await self._record_dialogs(client, watched or keys)
+        watched = watched or keys
+        if self._in_telegram is None or time.monotonic() - self._read_at > RECONCILE_EVERY:
+            await self.reconcile(client, watched)
         assert self._in_telegram is not None
+        await self._leave_unwatched(client, watched)
         async with self.engine.begin() as conn:
             peers = await joins.peers_of(name, keys, conn=conn)
             taken = {j.channel_id: j.account for j in await joins.list_joins(conn=conn)}
@@ -233,15 +314,21 @@ class Joiner:
                 continue
             if peer.channel_id in self._in_telegram:
                 async with self.engine.begin() as conn:
-                    await joins.claim(
-                        name, peer.channel_id, peer.handle, limit=None, conn=conn, at=self.now()
+                    await joins.record_found(
+                        name, peer.channel_id, peer.handle, conn=conn, at=self.now()
                     )
                 continue
             if paused or self._full or len(joined) >= JOINS_PER_BEAT:
                 continue
             async with self.engine.begin() as conn:
                 claimed = await joins.claim(
-                    name, peer.channel_id, peer.handle, limit=limit, conn=conn, at=self.now()
+                    name,
+                    peer.channel_id,
+                    peer.handle,
+                    limit=limit,
+                    conn=conn,
+                    at=self.now(),
+                    worker=self.worker,
                 )
             if not claimed:
                 continue
@@ -261,6 +348,18 @@ class Joiner:
                 )
                 continue
             self._in_telegram.add(peer.channel_id)
+            async with self.engine.begin() as conn:
+                confirmed = await joins.confirm(
+                    name, peer.channel_id, worker=self.worker, conn=conn, at=self.now()
+                )
+            if not confirmed:
+                # The claim was settled meanwhile by the account's next holder (this worker
+                # lost its lease): the join is undone rather than left unrecorded.
+                with contextlib.suppress(errors.RPCError):
+                    await client(functions.channels.LeaveChannelRequest(channel))
+                self._in_telegram.discard(peer.channel_id)
+                log.warning("join_undone", account=name, channel=peer.handle)
+                continue
             self.mine.add(peer.handle)
             joined.append(peer.handle)
             log.info("channel_joined", account=name, channel=peer.handle)
@@ -361,7 +460,7 @@ class Coordinator:
                 await leases.renew(self.name, lease=self.lease, conn=conn, at=self.now())
             if taken:
                 self.account = next(spec for spec in specs if spec.name == taken[0])
-                self.joiner = Joiner(self.engine, self.account, now=self.now)
+                self.joiner = Joiner(self.engine, self.account, worker=self.name, now=self.now)
                 self._valid_until = time.monotonic() + self.lease.total_seconds()
                 log.info("worker_account_taken", worker=self.name, account=self.account.name)
                 return self.account
@@ -394,15 +493,48 @@ class Coordinator:
         """The account's getHistory budget (the scheduler paces first passes to it)."""
         return self.account.history_per_30s if self.account is not None else None
 
-    def capacity(self, watchlist: Watchlist) -> int:
-        """Channels the account's getHistory budget covers at the watchlist's poll intervals,
-        keeping :data:`BUDGET_SHARE` of it (interval jitter and bigger batches need the rest)."""
-        assert self.account is not None
+    def capacity(self, watchlist: Watchlist, account: AccountSpec | None = None) -> int:
+        """Channels the getHistory budget of ``account`` (default: this worker's) covers at the
+        watchlist's poll intervals, keeping :data:`BUDGET_SHARE` of it (interval jitter and
+        bigger batches need the rest)."""
+        account = account or self.account
+        assert account is not None
         specs = watchlist.enabled_channels()
         if not specs:
             return 0
         mean_every = sum(s.poll_every.total_seconds() for s in specs) / len(specs)
-        return max(1, int(self.account.history_per_30s * BUDGET_SHARE * mean_every / 30))
+        return max(1, int(account.history_per_30s * BUDGET_SHARE * mean_every / 30))
+
+    async def _joined_elsewhere(
+        self,
+        watchlist: Watchlist,
+        keys: Sequence[str],
+        live: Sequence[str],
+        *,
+        conn: AsyncConnection,
+        at: datetime,
+    ) -> tuple[set[str], set[str]]:
+        """(channels joined by this worker's account, channels joined by another account that
+        its live holder has room for). Leases follow joins: the second go to that holder (its
+        client gets their updates), as many as its budget has room for."""
+        assert self.account is not None
+        joined = {j.handle: j.account for j in await joins.list_joins(conn=conn)}
+        mine = {k for k in keys if joined.get(k) == self.account.name}
+        holders = await leases.account_holders(conn=conn, at=at)
+        channel_holders = await leases.channel_holders(conn=conn, at=at)
+        held = Counter(channel_holders.values())
+        specs = {spec.name: spec for spec in accounts_of(watchlist)}
+        reserved: set[str] = set()
+        for account, holder in holders.items():
+            spec = specs.get(account)
+            if account == self.account.name or holder not in live or spec is None:
+                continue
+            room = self.capacity(watchlist, spec) - held[holder]
+            theirs = sorted(
+                k for k in keys if joined.get(k) == account and channel_holders.get(k) != holder
+            )
+            reserved.update(theirs[: max(0, room)])
+        return mine, reserved
 
     def _parked_until(self, pipeline: Pipeline) -> datetime | None:
         until = pipeline.parked_methods.get(HISTORY)
@@ -447,39 +579,42 @@ class Coordinator:
         done = {k for k in self._releasing if scheduler is None or not scheduler.is_busy(k)}
         async with self.engine.begin() as conn:
             live = await leases.live_workers(conn=conn, at=at, lease=self.lease)
+            mine, reserved = await self._joined_elsewhere(watchlist, keys, live, conn=conn, at=at)
             if parked or self.name not in live:
                 target = 0
             else:
-                target = min(math.ceil(len(keys) / len(live)), self.capacity(watchlist))
-            extra = len(self.channels) - target
+                share = max(math.ceil(len(keys) / len(live)), len(mine))
+                target = min(share, self.capacity(watchlist))
+            taken: list[str] = []
+            # Channels its account joined come first (their updates come to this worker)...
+            if target and (want := sorted(mine - self.channels - self._releasing)):
+                taken += await self._acquire(
+                    want, target - len(self.channels & mine), pipeline, conn=conn, at=at
+                )
+            # ...channels another account joined go to that account's worker...
+            give = set(self.channels & reserved)
+            extra = len(self.channels) - len(give) - target
             if extra > 0:
-                # Channels its account joined stay with it (their updates come to it).
-                mine = self.joiner.mine if self.joiner is not None else set()
-                give = sorted(self.channels, key=lambda k: (k not in mine, k))[-extra:]
-                self.channels -= set(give)
+                # ...and of the rest, those its account joined stay with it.
+                rest = sorted(self.channels - give, key=lambda k: (k not in mine, k))
+                give |= set(rest[-extra:])
+            if give:
+                self.channels -= give
                 busy = {k for k in give if scheduler is not None and scheduler.is_busy(k)}
                 self._releasing |= busy
-                done |= set(give) - busy
+                done |= give - busy
             if done:
                 await leases.release(leases.CHANNEL, sorted(done), self.name, conn=conn, at=at)
                 self._releasing -= done
-            taken: list[str] = []
             if len(self.channels) < target:
-                wanted = [k for k in keys if k not in self.channels and k not in self._releasing]
-                taken = await leases.acquire(
-                    leases.CHANNEL,
-                    wanted,
-                    self.name,
-                    limit=target - len(self.channels),
-                    lease=self.lease,
-                    conn=conn,
-                    at=at,
+                wanted = [
+                    k
+                    for k in keys
+                    if k not in self.channels and k not in self._releasing and k not in reserved
+                ]
+                taken += await self._acquire(
+                    wanted, target - len(self.channels), pipeline, conn=conn, at=at
                 )
-                for key in taken:
-                    channel_id = await leases.seed_cursor(self.account.name, key, conn=conn, at=at)
-                    if channel_id is not None:
-                        pipeline.forget_state(channel_id)
-                self.channels |= set(taken)
         changed = self.channels != before
         if changed:
             log.info(
@@ -494,6 +629,28 @@ class Coordinator:
                 parked_until=parked,
             )
         return changed
+
+    async def _acquire(
+        self,
+        wanted: Sequence[str],
+        limit: int,
+        pipeline: Pipeline,
+        *,
+        conn: AsyncConnection,
+        at: datetime,
+    ) -> list[str]:
+        """Take up to ``limit`` of ``wanted`` (free or expired), each starting at the furthest
+        cursor any account reached."""
+        assert self.account is not None
+        taken = await leases.acquire(
+            leases.CHANNEL, wanted, self.name, limit=limit, lease=self.lease, conn=conn, at=at
+        )
+        for key in taken:
+            channel_id = await leases.seed_cursor(self.account.name, key, conn=conn, at=at)
+            if channel_id is not None:
+                pipeline.forget_state(channel_id)
+        self.channels |= set(taken)
+        return taken
 
     async def run(
         self,
@@ -512,7 +669,7 @@ class Coordinator:
             try:
                 if await self.balance(watchlist(), pipeline, scheduler):
                     scheduler.apply(watchlist())
-                if self.joiner is not None and self.channels:
+                if self.joiner is not None:
                     watched = [spec.key for spec in watchlist().enabled_channels()]
                     await self.joiner.step(scheduler.client, sorted(self.channels), watched)
             except MonitorError as exc:

@@ -79,12 +79,14 @@ def _print_live(rows: list[dict[str, Any]], *, as_json: bool) -> None:
     for row in rows:
         table.add_row(
             row["channel"],
-            "live" if row["live"] else "polled only",
+            "live" if row["live"] else "joining" if row["joining"] else "polled only",
             row["account"] or "—",
         )
     console.print(table)
     live = sum(row["live"] for row in rows)
-    console.print(f"{live} live, {len(rows) - live} polled only")
+    joining = sum(row["joining"] for row in rows)
+    also = f", {joining} joining" if joining else ""
+    console.print(f"{live} live{also}, {len(rows) - live - joining} polled only")
 
 
 def _iso(value: object) -> str:
