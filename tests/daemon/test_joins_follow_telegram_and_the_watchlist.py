@@ -52,9 +52,11 @@ async def test_removal_is_recorded_on_takeover_and_unwatched_channels_are_left(
     sim.backend.remove_member("acct_a", ids[0])
     second = await start_worker(env, "w2", "--account", "acct_a")
     daemons.append(second)
-    await second.wait_for_event("channel_left_outside")
-    await until(two_live, "acct_a at its limit again", context=second.log_tail)
-    assert await live_rows(env) == truth(sim, names, ids)
+
+    async def true_again() -> bool:
+        return await two_live() and await live_rows(env) == truth(sim, names, ids)
+
+    await until(true_again, "acct_a's joins true to Telegram again", context=second.log_tail)
     (left,) = [j for j in await _history(db) if j.state == "left"]
     assert (left.handle, left.account, left.left_reason) == (names[0], "acct_a", "not in dialogs")
     assert left.left_at is not None and left.left_at.utcoffset() == timedelta(0)
