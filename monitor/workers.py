@@ -12,9 +12,15 @@ it gives its channels back and takes none until the wait ends, so other accounts
 
 Live updates: at each heartbeat the worker joins (channels.JoinChannel) one of its channels
 that no account has joined, while its account is under its ``join_limit``; ``account_join``
-records the join, one account per channel across workers. A channel the account is already in
-(its dialogs) is recorded, not joined again. Channels beyond every account's limit are polled
-only. Joined channels push their new messages, which trigger a poll at once.
+records the join, one account per channel across workers. The claim is provisional until
+Telegram answers; the next worker to take the account settles a claim cut short (confirmed if
+the channel is in the account's dialogs, else released). Taking the account, and every
+:data:`RECONCILE_EVERY` after, the worker reconciles the account's rows with its dialogs
+(channels it is no longer in are recorded as left; watched ones it is in are recorded), and it
+leaves the channels its account joined that are no longer watched. Channels beyond every
+account's limit are polled only. Joined channels push their new messages, which trigger a poll
+at once, so leases follow joins: a channel joined by account A goes to the worker holding A
+while that worker is alive and under its budget.
 
 On SQLite there is one worker: a lock file next to the database refuses a second one.
 """

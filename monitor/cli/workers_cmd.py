@@ -31,7 +31,8 @@ def workers(
         bool,
         typer.Option(
             "--live",
-            help="One row per channel instead: live (joined, by which account) or polled only.",
+            help="One row per channel instead: live (joined, by which account), joining, or polled "
+            "only.",
         ),
     ] = False,
 ) -> None:
@@ -41,8 +42,9 @@ def workers(
 
     Example: monitor workers --json | jq '{name, account, n: (.channels | length)}'
 
-    `--live` lists the channels instead: live (joined by an account, new messages pushed) or
-    polled only (every account at its `join_limit`).
+    `--live` lists the channels instead: live (joined by an account, new messages pushed),
+    joining (claimed, the join not confirmed yet) or polled only (every account at its
+    `join_limit`).
     """
     from monitor.workers_status import collect_live, collect_workers
 
