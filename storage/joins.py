@@ -1,7 +1,7 @@
 """Which account joined which channel (live updates), shared by every worker.
 
 An ``account_join`` row per join. At most one row per channel is current (``claimed`` or
-``joined``; a partial unique index), so of two workers claiming the same channel at once one
+``joined``; its unique ``current_channel_id`` is NULL once left), so of two workers claiming the same channel at once one
 inserts and the other finds the row taken, on PostgreSQL and SQLite alike. An account's current
 rows count against its join limit; the count and the insert run under a lock on the account's
 lease row (``FOR UPDATE``; SQLite has one writer).
@@ -114,12 +114,12 @@ async def _owner(channel_id: int, *, conn: AsyncConnection) -> str | None:
 
 
 async def _insert(conn: AsyncConnection, **values: object) -> bool:
-    """Insert a current row unless the channel has one (the partial unique index decides)."""
+    """Insert a current row unless the channel has one (its unique ``current_channel_id``
+    decides: of two racing inserts one waits for the other, then does nothing)."""
+    values["current_channel_id"] = values["channel_id"]
     insert = dialect_insert(conn)(account_join).values(**values)
     result = await conn.execute(
-        insert.on_conflict_do_nothing(
-            index_elements=["channel_id"], index_where=_CURRENT
-        ).returning(_c.account)
+        insert.on_conflict_do_nothing(index_elements=["current_channel_id"]).returning(_c.account)
     )
     return result.scalar() == values["account"]
 
@@ -226,7 +226,7 @@ async def mark_left(
     query = (
         update(account_join)
         .where(_c.account == account, _c.channel_id.in_(list(channel_ids)), _CURRENT)
-        .values(state=LEFT, left_at=at, left_reason=reason)
+        .values(state=LEFT, left_at=at, left_reason=reason, current_channel_id=None)
     )
     return (await conn.execute(query)).rowcount
 

@@ -19,7 +19,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    text,
 )
 
 from storage.types import BigIntPK, JSONType, UTCDateTime
@@ -404,14 +403,11 @@ account_join = Table(
     Column("joined_at", UTCDateTime),  # when the join was confirmed (or found)
     Column("left_at", UTCDateTime),
     Column("left_reason", String(32)),
+    # The channel while the row is current, NULL once left: unique, so one current row per
+    # channel (NULLs differ on both backends; no dialect's partial index needed).
+    Column("current_channel_id", BigInteger),
     Index("ix_account_join_account", "account"),
-    Index(
-        "ux_account_join_channel_id",
-        "channel_id",
-        unique=True,
-        postgresql_where=text("state <> 'left'"),
-        sqlite_where=text("state <> 'left'"),
-    ),
+    UniqueConstraint("current_channel_id"),
 )
 
 # Accounts of the review desk (``monitor users``, 0006). ``name`` is stored as given, compared

@@ -1,6 +1,7 @@
 """Joins have a lifecycle: a claim is provisional (``claimed``, by a worker) until Telegram
 answers the join; channels the account left stay as history (``left``, with the time and why).
-At most one current (not left) row per channel, by a partial unique index.
+At most one current (not left) row per channel: ``current_channel_id`` (the channel while
+current, NULL once left) is unique.
 
 The table is rebuilt (its primary key changes): the rows of 0013 are joins Telegram confirmed
 or channels found in the account's dialogs, and become ``joined``.
@@ -23,8 +24,6 @@ revision: str = "0014"
 down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-_CURRENT = sa.text("state <> 'left'")
 
 
 def _old_table() -> sa.Table:
@@ -55,17 +54,11 @@ def upgrade() -> None:
         sa.Column("joined_at", UTCDateTime()),
         sa.Column("left_at", UTCDateTime()),
         sa.Column("left_reason", sa.String(32)),
+        sa.Column("current_channel_id", sa.BigInteger()),
         sa.PrimaryKeyConstraint("id", name="pk_account_join"),
+        sa.UniqueConstraint("current_channel_id", name="uq_account_join_current_channel_id"),
     )
     op.create_index("ix_account_join_account", "account_join", ["account"])
-    op.create_index(
-        "ux_account_join_channel_id",
-        "account_join",
-        ["channel_id"],
-        unique=True,
-        postgresql_where=_CURRENT,
-        sqlite_where=_CURRENT,
-    )
     if rows:
         op.bulk_insert(
             table,
@@ -75,6 +68,7 @@ def upgrade() -> None:
                     "state": "joined",
                     "origin": "joined",
                     "claimed_at": row["joined_at"],
+                    "current_channel_id": row["channel_id"],
                 }
                 for row in rows
             ],
@@ -92,7 +86,6 @@ def downgrade() -> None:
         c.c.state == "joined"
     )
     rows = [dict(r._mapping) for r in bind.execute(query)]
-    op.drop_index("ux_account_join_channel_id", table_name="account_join")
     op.drop_index("ix_account_join_account", table_name="account_join")
     op.drop_table("account_join")
     table = op.create_table(
