@@ -10,11 +10,11 @@ A channel it takes from another account starts at the furthest cursor any accoun
 While its account sits in a long flood wait on messages.getHistory the worker counts as parked:
 it gives its channels back and takes none until the wait ends, so other accounts read them.
 
-Live updates: at each heartbeat the worker joins (channels.JoinChannel) one of its channels
-that no account has joined, while its account is under its ``join_limit``; ``account_join``
-records the join, one account per channel across workers. A channel the account is already in
-(its dialogs) is recorded, not joined again. Channels beyond every account's limit are polled
-only. Joined channels push their new messages, which trigger a poll at once.
+Live updates (monitor.joiner): at each heartbeat the worker joins one of its channels no
+account has joined, within its account's ``join_limit``, and keeps ``account_join`` true to
+Telegram and the watchlist. Joined channels push their new messages, which trigger a poll at
+once, so leases follow joins: a channel joined by account A goes to the worker holding A while
+that worker is alive and under its budget.
 
 On SQLite there is one worker: a lock file next to the database refuses a second one.
 """
@@ -28,6 +28,7 @@ import math
 import os
 import socket
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,13 +42,13 @@ from monitor.accounts import accounts_of
 from monitor.config import Watchlist, load_watchlist
 from monitor.config.accounts import AccountSpec
 from monitor.errors import MonitorError
+from monitor.joiner import Joiner, join_alone, single_account
 from monitor.settings import Settings
 from storage import joins, leases
 from storage.engine import check_schema, create_engine, upgrade
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-    from telethon import TelegramClient
 
     from monitor.pipeline import Pipeline
     from monitor.scheduler import ChannelScheduler
@@ -62,8 +63,6 @@ HISTORY = "GetHistoryRequest"
 #: The share of an account's getHistory budget its channels' polls may use in steady state (as
 #: the scheduler's pacing of first passes: monitor.scheduler.FIRST_PASS_SHARE).
 BUDGET_SHARE = 0.8
-#: Joins per heartbeat (Telegram answers a burst of joins with a long flood wait).
-JOINS_PER_BEAT = 1
 
 __all__ = [
     "DEFAULT_LEASE",
@@ -171,128 +170,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class Joiner:
-    """Joins channels for live updates with one account, within its join limit."""
-
-    def __init__(
-        self, engine: AsyncEngine, account: AccountSpec, *, now: Callable[[], datetime] = _now
-    ) -> None:
-        self.engine = engine
-        self.account = account
-        self.now = now
-        self._in_telegram: set[int] | None = None  # channel ids in the account's dialogs
-        self._paused_until: datetime | None = None  # a flood wait on joins
-        self._full = False  # Telegram said the account is in too many channels
-        self.mine: set[str] = set()  # handles this account joined (as of the last step)
-
-    async def _record_dialogs(self, client: TelegramClient, watched: Sequence[str]) -> None:
-        """The watched channels the account is in already (its dialogs), recorded as its
-        joins before it joins any other: they count against its limit."""
-        from telethon import types
-
-        wanted = set(watched)
-        in_telegram: set[int] = set()
-        async for dialog in client.iter_dialogs():
-            entity = dialog.entity
-            if not isinstance(entity, types.Channel) or getattr(entity, "left", False):
-                continue
-            in_telegram.add(entity.id)
-            key = (entity.username or "").lower()
-            key = key if key in wanted else str(entity.id)
-            if key in wanted:
-                async with self.engine.begin() as conn:
-                    await joins.claim(
-                        self.account.name, entity.id, key, limit=None, conn=conn, at=self.now()
-                    )
-        self._in_telegram = in_telegram  # read to the end: not read again
-
-    async def step(
-        self, client: TelegramClient, keys: Sequence[str], watched: Sequence[str] = ()
-    ) -> list[str]:
-        """Join up to :data:`JOINS_PER_BEAT` channels of ``keys`` that no account has joined,
-        within the join limit. Returns the handles joined now. The first step records which of
-        ``watched`` (default ``keys``) the account is in already.
-
-        Only channels the account has resolved (cached peers) are joined: the first pass over a
-        channel resolves it.
-        """
-        from telethon import errors, functions, types
-
-        name, limit = self.account.name, self.account.join_limit
-        if self._in_telegram is None:
-            await self._record_dialogs(client, watched or keys)
-        assert self._in_telegram is not None
-        async with self.engine.begin() as conn:
-            peers = await joins.peers_of(name, keys, conn=conn)
-            taken = {j.channel_id: j.account for j in await joins.list_joins(conn=conn)}
-        self.mine = {p.handle for p in peers if taken.get(p.channel_id) == name}
-        joined: list[str] = []
-        paused = self._paused_until is not None and self._paused_until > self.now()
-        for peer in peers:
-            if peer.channel_id in taken:
-                continue
-            if peer.channel_id in self._in_telegram:
-                async with self.engine.begin() as conn:
-                    await joins.claim(
-                        name, peer.channel_id, peer.handle, limit=None, conn=conn, at=self.now()
-                    )
-                continue
-            if paused or self._full or len(joined) >= JOINS_PER_BEAT:
-                continue
-            async with self.engine.begin() as conn:
-                claimed = await joins.claim(
-                    name, peer.channel_id, peer.handle, limit=limit, conn=conn, at=self.now()
-                )
-            if not claimed:
-                continue
-            channel = types.InputChannel(peer.channel_id, peer.access_hash)
-            try:
-                await client(functions.channels.JoinChannelRequest(channel))
-            except Exception as exc:
-                async with self.engine.begin() as conn:
-                    await joins.unclaim(name, peer.channel_id, conn=conn)
-                if isinstance(exc, errors.FloodWaitError):
-                    self._paused_until = self.now() + timedelta(seconds=exc.seconds)
-                    paused = True
-                elif isinstance(exc, errors.ChannelsTooMuchError):
-                    self._full = True  # Telegram's own limit is below the configured one
-                log.warning(
-                    "join_failed", account=name, channel=peer.handle, error=type(exc).__name__
-                )
-                continue
-            self._in_telegram.add(peer.channel_id)
-            self.mine.add(peer.handle)
-            joined.append(peer.handle)
-            log.info("channel_joined", account=name, channel=peer.handle)
-        return joined
-
-
-def single_account(watchlist: Watchlist, name: str) -> AccountSpec:
-    """The SQLite worker's account ``name`` (the settings' login), with the join limit of the
-    first configured account."""
-    return AccountSpec(name=name, join_limit=accounts_of(watchlist)[0].join_limit)
-
-
-async def join_alone(
-    joiner: Joiner,
-    client: TelegramClient,
-    keys: Callable[[], Sequence[str]],
-    stop: asyncio.Event,
-    *,
-    every: float = DEFAULT_LEASE.total_seconds() / 3,
-) -> None:
-    """The single worker's joins (SQLite): a :meth:`Joiner.step` over every channel per beat."""
-    while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), every)
-        if stop.is_set():
-            return
-        try:
-            await joiner.step(client, keys())
-        except Exception as exc:  # noqa: BLE001 - Telegram or the database away: next beat
-            log.warning("joins_failed", account=joiner.account.name, error=str(exc))
-
-
 class Coordinator:
     """One worker's leases: its account, its channels, its heartbeat."""
 
@@ -361,7 +238,7 @@ class Coordinator:
                 await leases.renew(self.name, lease=self.lease, conn=conn, at=self.now())
             if taken:
                 self.account = next(spec for spec in specs if spec.name == taken[0])
-                self.joiner = Joiner(self.engine, self.account, now=self.now)
+                self.joiner = Joiner(self.engine, self.account, worker=self.name, now=self.now)
                 self._valid_until = time.monotonic() + self.lease.total_seconds()
                 log.info("worker_account_taken", worker=self.name, account=self.account.name)
                 return self.account
@@ -394,15 +271,48 @@ class Coordinator:
         """The account's getHistory budget (the scheduler paces first passes to it)."""
         return self.account.history_per_30s if self.account is not None else None
 
-    def capacity(self, watchlist: Watchlist) -> int:
-        """Channels the account's getHistory budget covers at the watchlist's poll intervals,
-        keeping :data:`BUDGET_SHARE` of it (interval jitter and bigger batches need the rest)."""
-        assert self.account is not None
+    def capacity(self, watchlist: Watchlist, account: AccountSpec | None = None) -> int:
+        """Channels the getHistory budget of ``account`` (default: this worker's) covers at the
+        watchlist's poll intervals, keeping :data:`BUDGET_SHARE` of it (interval jitter and
+        bigger batches need the rest)."""
+        account = account or self.account
+        assert account is not None
         specs = watchlist.enabled_channels()
         if not specs:
             return 0
         mean_every = sum(s.poll_every.total_seconds() for s in specs) / len(specs)
-        return max(1, int(self.account.history_per_30s * BUDGET_SHARE * mean_every / 30))
+        return max(1, int(account.history_per_30s * BUDGET_SHARE * mean_every / 30))
+
+    async def _joined_elsewhere(
+        self,
+        watchlist: Watchlist,
+        keys: Sequence[str],
+        live: Sequence[str],
+        *,
+        conn: AsyncConnection,
+        at: datetime,
+    ) -> tuple[set[str], set[str]]:
+        """(channels joined by this worker's account, channels joined by another account that
+        its live holder has room for). Leases follow joins: the second go to that holder (its
+        client gets their updates), as many as its budget has room for."""
+        assert self.account is not None
+        joined = {j.handle: j.account for j in await joins.list_joins(conn=conn)}
+        mine = {k for k in keys if joined.get(k) == self.account.name}
+        holders = await leases.account_holders(conn=conn, at=at)
+        channel_holders = await leases.channel_holders(conn=conn, at=at)
+        held = Counter(channel_holders.values())
+        specs = {spec.name: spec for spec in accounts_of(watchlist)}
+        reserved: set[str] = set()
+        for account, holder in holders.items():
+            spec = specs.get(account)
+            if account == self.account.name or holder not in live or spec is None:
+                continue
+            room = self.capacity(watchlist, spec) - held[holder]
+            theirs = sorted(
+                k for k in keys if joined.get(k) == account and channel_holders.get(k) != holder
+            )
+            reserved.update(theirs[: max(0, room)])
+        return mine, reserved
 
     def _parked_until(self, pipeline: Pipeline) -> datetime | None:
         until = pipeline.parked_methods.get(HISTORY)
@@ -447,39 +357,42 @@ class Coordinator:
         done = {k for k in self._releasing if scheduler is None or not scheduler.is_busy(k)}
         async with self.engine.begin() as conn:
             live = await leases.live_workers(conn=conn, at=at, lease=self.lease)
+            mine, reserved = await self._joined_elsewhere(watchlist, keys, live, conn=conn, at=at)
             if parked or self.name not in live:
                 target = 0
             else:
-                target = min(math.ceil(len(keys) / len(live)), self.capacity(watchlist))
-            extra = len(self.channels) - target
+                share = max(math.ceil(len(keys) / len(live)), len(mine))
+                target = min(share, self.capacity(watchlist))
+            taken: list[str] = []
+            # Channels its account joined come first (their updates come to this worker)...
+            if target and (want := sorted(mine - self.channels - self._releasing)):
+                taken += await self._acquire(
+                    want, target - len(self.channels & mine), pipeline, conn=conn, at=at
+                )
+            # ...channels another account joined go to that account's worker...
+            give = set(self.channels & reserved)
+            extra = len(self.channels) - len(give) - target
             if extra > 0:
-                # Channels its account joined stay with it (their updates come to it).
-                mine = self.joiner.mine if self.joiner is not None else set()
-                give = sorted(self.channels, key=lambda k: (k not in mine, k))[-extra:]
-                self.channels -= set(give)
+                # ...and of the rest, those its account joined stay with it.
+                rest = sorted(self.channels - give, key=lambda k: (k not in mine, k))
+                give |= set(rest[-extra:])
+            if give:
+                self.channels -= give
                 busy = {k for k in give if scheduler is not None and scheduler.is_busy(k)}
                 self._releasing |= busy
-                done |= set(give) - busy
+                done |= give - busy
             if done:
                 await leases.release(leases.CHANNEL, sorted(done), self.name, conn=conn, at=at)
                 self._releasing -= done
-            taken: list[str] = []
             if len(self.channels) < target:
-                wanted = [k for k in keys if k not in self.channels and k not in self._releasing]
-                taken = await leases.acquire(
-                    leases.CHANNEL,
-                    wanted,
-                    self.name,
-                    limit=target - len(self.channels),
-                    lease=self.lease,
-                    conn=conn,
-                    at=at,
+                wanted = [
+                    k
+                    for k in keys
+                    if k not in self.channels and k not in self._releasing and k not in reserved
+                ]
+                taken += await self._acquire(
+                    wanted, target - len(self.channels), pipeline, conn=conn, at=at
                 )
-                for key in taken:
-                    channel_id = await leases.seed_cursor(self.account.name, key, conn=conn, at=at)
-                    if channel_id is not None:
-                        pipeline.forget_state(channel_id)
-                self.channels |= set(taken)
         changed = self.channels != before
         if changed:
             log.info(
@@ -494,6 +407,28 @@ class Coordinator:
                 parked_until=parked,
             )
         return changed
+
+    async def _acquire(
+        self,
+        wanted: Sequence[str],
+        limit: int,
+        pipeline: Pipeline,
+        *,
+        conn: AsyncConnection,
+        at: datetime,
+    ) -> list[str]:
+        """Take up to ``limit`` of ``wanted`` (free or expired), each starting at the furthest
+        cursor any account reached."""
+        assert self.account is not None
+        taken = await leases.acquire(
+            leases.CHANNEL, wanted, self.name, limit=limit, lease=self.lease, conn=conn, at=at
+        )
+        for key in taken:
+            channel_id = await leases.seed_cursor(self.account.name, key, conn=conn, at=at)
+            if channel_id is not None:
+                pipeline.forget_state(channel_id)
+        self.channels |= set(taken)
+        return taken
 
     async def run(
         self,
@@ -512,7 +447,7 @@ class Coordinator:
             try:
                 if await self.balance(watchlist(), pipeline, scheduler):
                     scheduler.apply(watchlist())
-                if self.joiner is not None and self.channels:
+                if self.joiner is not None:
                     watched = [spec.key for spec in watchlist().enabled_channels()]
                     await self.joiner.step(scheduler.client, sorted(self.channels), watched)
             except MonitorError as exc:

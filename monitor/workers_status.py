@@ -74,7 +74,9 @@ def _state(worker: lease_repo.WorkerRow, now: datetime) -> str:
 
 async def collect_live(settings: Settings) -> list[dict[str, Any]]:
     """One row per enabled channel: ``live`` when an account joined it (its new messages are
-    pushed to that account's worker), else polled only (every account at its join limit)."""
+    pushed to that account's worker), else polled only (every account at its join limit).
+    ``joining``: an account claimed it and its join is not confirmed yet (a worker is joining
+    it, or was killed doing so and the account's next worker settles it)."""
     watchlist = load_watchlist(settings.channels_file)
     engine = create_engine(settings.database_url)
     try:
@@ -86,10 +88,12 @@ async def collect_live(settings: Settings) -> list[dict[str, Any]]:
     rows = []
     for spec in watchlist.enabled_channels():
         join = joined.get(spec.key)
+        live = join is not None and join.state == join_repo.JOINED
         rows.append(
             {
                 "channel": spec.key,
-                "live": join is not None,
+                "live": live,
+                "joining": join is not None and join.state == join_repo.CLAIMED,
                 "account": join.account if join else None,
                 "joined_at": join.joined_at if join else None,
             }

@@ -1,19 +1,25 @@
 """Which account joined which channel (live updates), shared by every worker.
 
-An ``account_join`` row per channel: inserting it is the claim, so of two workers claiming the
-same channel at once one inserts and the other finds the row taken (the primary key decides, on
-PostgreSQL and SQLite alike). An account's rows count against its join limit; the count and the
-insert run under a lock on the account's lease row (``FOR UPDATE``; SQLite has one writer).
+An ``account_join`` row per join. At most one row per channel is current (``claimed`` or
+``joined``; its unique ``current_channel_id`` is NULL once left), so of two workers claiming the same channel at once one
+inserts and the other finds the row taken, on PostgreSQL and SQLite alike. An account's current
+rows count against its join limit; the count and the insert run under a lock on the account's
+lease row (``FOR UPDATE``; SQLite has one writer).
+
+A claim is provisional: ``claimed`` by a worker holding the account, then ``joined`` once
+Telegram answered the join (:func:`confirm`). A worker killed in between leaves the claim; the
+next holder of the account settles it against the account's dialogs (:func:`settle`). Rows of
+channels the account is no longer in are kept as ``left`` (time, reason): history, not slots.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from storage.engine import dialect_insert
 from storage.models import account_join, account_peer, worker_lease
@@ -21,7 +27,26 @@ from storage.models import account_join, account_peer, worker_lease
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
-__all__ = ["Join", "Peer", "claim", "joined_count", "list_joins", "peers_of", "unclaim"]
+__all__ = [
+    "CLAIMED",
+    "JOINED",
+    "LEFT",
+    "Join",
+    "Peer",
+    "claim",
+    "confirm",
+    "current_of",
+    "joined_count",
+    "list_joins",
+    "mark_left",
+    "peers_of",
+    "record_found",
+    "unclaim",
+]
+
+CLAIMED, JOINED, LEFT = "claimed", "joined", "left"
+#: ``origin``: we called channels.JoinChannel, or the account was in the channel already.
+BY_JOIN, FOUND = "joined", "found"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +54,18 @@ class Join:
     channel_id: int
     handle: str
     account: str
-    joined_at: datetime
+    state: str
+    origin: str
+    claimed_by: str | None
+    claimed_at: datetime
+    joined_at: datetime | None
+    left_at: datetime | None = None
+    left_reason: str | None = None
+
+    @property
+    def found(self) -> bool:
+        """The account was in the channel before any join of ours."""
+        return self.origin == FOUND
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +75,53 @@ class Peer:
     access_hash: int
 
 
+_c = account_join.c
+_CURRENT = _c.state != LEFT
+_FIELDS = [getattr(_c, f) for f in Join.__dataclass_fields__]
+
+
 async def joined_count(account: str, *, conn: AsyncConnection) -> int:
-    query = select(func.count()).select_from(account_join).where(account_join.c.account == account)
+    """The account's join slots in use: its current rows, provisional claims included."""
+    query = select(func.count()).select_from(account_join).where(_c.account == account, _CURRENT)
     return int((await conn.execute(query)).scalar_one())
+
+
+async def _lock_account(
+    account: str, worker: str | None, *, conn: AsyncConnection, at: datetime
+) -> bool:
+    """Lock the account's lease row (one claim per account at a time: the count cannot be
+    overtaken). False if ``worker`` is given and does not hold the account's lease now."""
+    row = (
+        await conn.execute(
+            select(worker_lease.c.owner, worker_lease.c.expires_at)
+            .where(worker_lease.c.kind == "account", worker_lease.c.name == account)
+            .with_for_update()
+        )
+    ).first()
+    if worker is None:
+        return True
+    return (
+        row is not None
+        and row.owner == worker
+        and row.expires_at is not None
+        and (row.expires_at > at)
+    )
+
+
+async def _owner(channel_id: int, *, conn: AsyncConnection) -> str | None:
+    query = select(_c.account).where(_c.channel_id == channel_id, _CURRENT)
+    return (await conn.execute(query)).scalar()
+
+
+async def _insert(conn: AsyncConnection, **values: object) -> bool:
+    """Insert a current row unless the channel has one (its unique ``current_channel_id``
+    decides: of two racing inserts one waits for the other, then does nothing)."""
+    values["current_channel_id"] = values["channel_id"]
+    insert = dialect_insert(conn)(account_join).values(**values)
+    result = await conn.execute(
+        insert.on_conflict_do_nothing(index_elements=["current_channel_id"]).returning(_c.account)
+    )
+    return result.scalar() == values["account"]
 
 
 async def claim(
@@ -49,51 +129,122 @@ async def claim(
     channel_id: int,
     handle: str,
     *,
-    limit: int | None,
+    limit: int,
     conn: AsyncConnection,
     at: datetime,
+    worker: str | None = None,
 ) -> bool:
-    """Record that ``account`` joins ``channel_id``, if no account has and ``account`` has
-    fewer than ``limit`` channels (``None``: no limit, for a channel it is already in).
+    """Claim ``channel_id`` for ``account`` to join, provisionally (``claimed`` by ``worker``),
+    if no account has it and ``account`` has fewer than ``limit`` slots in use.
 
-    True if the row is now ``account``'s (claimed now or before), False if another account
-    holds the channel or the limit is reached.
+    With ``worker`` given, only while that worker holds the account's lease. True if the claim
+    is now ``account``'s (new, or its row from before); False if another account has the
+    channel, the limit is reached, or the lease is not the worker's.
     """
-    # One claim per account at a time: the count below cannot be overtaken.
-    await conn.execute(
-        select(worker_lease.c.name)
-        .where(worker_lease.c.kind == "account", worker_lease.c.name == account)
-        .with_for_update()
-    )
-    owner = (
-        await conn.execute(
-            select(account_join.c.account).where(account_join.c.channel_id == channel_id)
-        )
-    ).scalar()
+    if not await _lock_account(account, worker, conn=conn, at=at):
+        return False
+    owner = await _owner(channel_id, conn=conn)
     if owner is not None:
         return owner == account
-    if limit is not None and await joined_count(account, conn=conn) >= limit:
+    if await joined_count(account, conn=conn) >= limit:
         return False
-    insert = dialect_insert(conn)(account_join).values(
-        channel_id=channel_id, handle=handle, account=account, joined_at=at
+    return await _insert(
+        conn,
+        channel_id=channel_id,
+        handle=handle,
+        account=account,
+        state=CLAIMED,
+        origin=BY_JOIN,
+        claimed_by=worker,
+        claimed_at=at,
     )
-    result = await conn.execute(
-        insert.on_conflict_do_nothing(index_elements=["channel_id"]).returning(
-            account_join.c.account
-        )
+
+
+async def record_found(
+    account: str, channel_id: int, handle: str, *, conn: AsyncConnection, at: datetime
+) -> bool:
+    """Record a channel ``account`` is in already (its dialogs) as joined, beyond its limit if
+    need be. True if the channel is now ``account``'s; a claim of its own is confirmed."""
+    await _lock_account(account, None, conn=conn, at=at)
+    owner = await _owner(channel_id, conn=conn)
+    if owner is not None:
+        if owner == account:
+            await conn.execute(
+                update(account_join)
+                .where(_c.channel_id == channel_id, _c.account == account, _c.state == CLAIMED)
+                .values(state=JOINED, joined_at=at)
+            )
+        return owner == account
+    return await _insert(
+        conn,
+        channel_id=channel_id,
+        handle=handle,
+        account=account,
+        state=JOINED,
+        origin=FOUND,
+        claimed_at=at,
+        joined_at=at,
     )
-    return result.scalar() == account
+
+
+async def confirm(
+    account: str, channel_id: int, *, worker: str | None, conn: AsyncConnection, at: datetime
+) -> bool:
+    """Telegram answered the join: ``worker``'s claim becomes ``joined``. False if the claim is
+    no longer there (the next holder of the account settled it meanwhile): undo the join."""
+    c = _c
+    query = (
+        update(account_join)
+        .where(c.account == account, c.channel_id == channel_id, c.state == CLAIMED)
+        .values(state=JOINED, joined_at=at)
+    )
+    query = query.where(c.claimed_by.is_(None) if worker is None else c.claimed_by == worker)
+    return (await conn.execute(query)).rowcount == 1
 
 
 async def unclaim(account: str, channel_id: int, *, conn: AsyncConnection) -> None:
-    """Forget ``account``'s claim (the join failed, or the account left the channel)."""
-    c = account_join.c
-    await conn.execute(delete(account_join).where(c.account == account, c.channel_id == channel_id))
+    """Forget ``account``'s provisional claim (the join failed, or never happened)."""
+    await conn.execute(
+        delete(account_join).where(
+            _c.account == account, _c.channel_id == channel_id, _c.state == CLAIMED
+        )
+    )
 
 
-async def list_joins(*, conn: AsyncConnection) -> list[Join]:
-    rows = (await conn.execute(select(account_join).order_by(account_join.c.handle))).mappings()
-    return [Join(**row) for row in rows]
+async def mark_left(
+    account: str,
+    channel_ids: Collection[int],
+    *,
+    reason: str,
+    conn: AsyncConnection,
+    at: datetime,
+) -> int:
+    """``account`` is no longer in ``channel_ids``: their current rows become history
+    (``left``, when, why) and free their slots. Returns how many rows changed."""
+    if not channel_ids:
+        return 0
+    query = (
+        update(account_join)
+        .where(_c.account == account, _c.channel_id.in_(list(channel_ids)), _CURRENT)
+        .values(state=LEFT, left_at=at, left_reason=reason, current_channel_id=None)
+    )
+    return (await conn.execute(query)).rowcount
+
+
+async def current_of(account: str, *, conn: AsyncConnection) -> list[Join]:
+    """The account's current rows (claimed or joined)."""
+    query = select(*_FIELDS).where(_c.account == account, _CURRENT).order_by(_c.handle)
+    return [Join(**row) for row in (await conn.execute(query)).mappings()]
+
+
+async def list_joins(*, conn: AsyncConnection, history: bool = False) -> list[Join]:
+    """Every current row by handle (with ``history``: the left ones too, oldest first)."""
+    query = select(*_FIELDS)
+    if history:
+        query = query.order_by(_c.handle, _c.claimed_at, _c.id)
+    else:
+        query = query.where(_CURRENT).order_by(_c.handle)
+    return [Join(**row) for row in (await conn.execute(query)).mappings()]
 
 
 async def peers_of(account: str, handles: Sequence[str], *, conn: AsyncConnection) -> list[Peer]:

@@ -27,6 +27,7 @@ __all__ = [
     "CHANNEL",
     "Lease",
     "WorkerRow",
+    "account_holders",
     "acquire",
     "channel_holders",
     "ensure_leases",
@@ -294,6 +295,15 @@ async def channel_holders(*, conn: AsyncConnection, at: datetime) -> dict[str, s
     c = worker_lease.c
     query = select(c.name, c.owner).where(
         c.kind == CHANNEL, c.owner.is_not(None), c.expires_at > at
+    )
+    return {row[0]: row[1] for row in await conn.execute(query)}
+
+
+async def account_holders(*, conn: AsyncConnection, at: datetime) -> dict[str, str]:
+    """Account name -> the worker holding its lease now."""
+    c = worker_lease.c
+    query = select(c.name, c.owner).where(
+        c.kind == ACCOUNT, c.owner.is_not(None), c.expires_at > at
     )
     return {row[0]: row[1] for row in await conn.execute(query)}
 

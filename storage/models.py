@@ -26,6 +26,7 @@ from storage.types import BigIntPK, JSONType, UTCDateTime
 __all__ = [
     "DESK_ROLES",
     "FLAG_STATUSES",
+    "JOIN_STATES",
     "OUTBOX_KINDS",
     "OUTBOX_STATUSES",
     "account_join",
@@ -382,16 +383,31 @@ worker_lease = Table(
     Index("ix_worker_lease_owner", "owner"),
 )
 
-# Live updates (0013): the account that joined each channel. One row per channel, so across
-# workers a channel is joined by one account; an account's rows count against its join limit.
+# Live updates (0013, 0014): which account joined each channel. At most one current row
+# (state claimed or joined) per channel, so across workers a channel is joined by one account;
+# an account's current rows count against its join limit. A claim is provisional (``claimed``,
+# by a worker) until Telegram answered the join; rows of channels the account left stay as
+# history (``left``). ``origin``: ``joined`` (we joined it) or ``found`` (in its dialogs already).
+JOIN_STATES = ("claimed", "joined", "left")
 account_join = Table(
     "account_join",
     metadata,
-    Column("channel_id", BigInteger, primary_key=True),
+    Column("id", BigIntPK, primary_key=True),
+    Column("channel_id", BigInteger, nullable=False),
     Column("handle", String(128), nullable=False),
     Column("account", String(64), nullable=False),
-    Column("joined_at", UTCDateTime, nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("origin", String(8), nullable=False),
+    Column("claimed_by", String(255)),  # the worker whose claim it is (``claimed``)
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("joined_at", UTCDateTime),  # when the join was confirmed (or found)
+    Column("left_at", UTCDateTime),
+    Column("left_reason", String(32)),
+    # The channel while the row is current, NULL once left: unique, so one current row per
+    # channel (NULLs differ on both backends; no dialect's partial index needed).
+    Column("current_channel_id", BigInteger),
     Index("ix_account_join_account", "account"),
+    UniqueConstraint("current_channel_id"),
 )
 
 # Accounts of the review desk (``monitor users``, 0006). ``name`` is stored as given, compared

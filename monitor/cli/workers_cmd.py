@@ -31,7 +31,8 @@ def workers(
         bool,
         typer.Option(
             "--live",
-            help="One row per channel instead: live (joined, by which account) or polled only.",
+            help="One row per channel instead: live (joined, by which account), joining, or polled "
+            "only.",
         ),
     ] = False,
 ) -> None:
@@ -41,8 +42,9 @@ def workers(
 
     Example: monitor workers --json | jq '{name, account, n: (.channels | length)}'
 
-    `--live` lists the channels instead: live (joined by an account, new messages pushed) or
-    polled only (every account at its `join_limit`).
+    `--live` lists the channels instead: live (joined by an account, new messages pushed),
+    joining (claimed, the join not confirmed yet) or polled only (every account at its
+    `join_limit`).
     """
     from monitor.workers_status import collect_live, collect_workers
 
@@ -79,12 +81,14 @@ def _print_live(rows: list[dict[str, Any]], *, as_json: bool) -> None:
     for row in rows:
         table.add_row(
             row["channel"],
-            "live" if row["live"] else "polled only",
+            "live" if row["live"] else "joining" if row["joining"] else "polled only",
             row["account"] or "—",
         )
     console.print(table)
     live = sum(row["live"] for row in rows)
-    console.print(f"{live} live, {len(rows) - live} polled only")
+    joining = sum(row["joining"] for row in rows)
+    also = f", {joining} joining" if joining else ""
+    console.print(f"{live} live{also}, {len(rows) - live - joining} polled only")
 
 
 def _iso(value: object) -> str:

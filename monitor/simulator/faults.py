@@ -6,11 +6,12 @@ names as the request log shows them (``"GetHistoryRequest"``); ``None`` matches 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
-__all__ = ["Faults", "FloodRule", "RateRule"]
+__all__ = ["Faults", "FloodRule", "Hold", "RateRule"]
 
 
 @dataclass
@@ -41,6 +42,23 @@ class RateRule:
     history: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
 
 
+@dataclass
+class Hold:
+    """The next call of ``request`` (by ``account``) waits for :meth:`release` before it is
+    answered: before it takes effect, or after (``applied``: Telegram did it, the answer is
+    late). ``arrived`` is set when the call comes; a client that disconnects meanwhile (killed)
+    never gets an answer, and an unapplied call never takes effect."""
+
+    request: str
+    account: str | None
+    applied: bool
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+
 class Faults:
     def __init__(self) -> None:
         self.flood_rules: list[FloodRule] = []
@@ -48,6 +66,7 @@ class Faults:
         self.delays: dict[str | None, float] = {}
         self.banned: dict[int, set[str] | None] = {}  # channel id -> accounts (None = everyone)
         self._drops: list[tuple[str | None, int]] = []
+        self._holds: list[Hold] = []
         self._failures: list[
             list
         ] = []  # [request, error, code, remaining calls]  # (request, remaining calls before drop)
@@ -98,6 +117,21 @@ class Faults:
     def drop_connection(self, request: str | None = None, *, after: int = 1) -> None:
         """Close the client's connection instead of answering the ``after``-th matching call."""
         self._drops.append((request, after))
+
+    def hold(self, request: str, *, account: str | None = None, applied: bool = False) -> Hold:
+        """Hold the next call of ``request`` (see :class:`Hold`)."""
+        rule = Hold(request, account, applied)
+        self._holds.append(rule)
+        return rule
+
+    def hold_for(self, request: str, account: str) -> Hold | None:
+        """The :class:`Hold` this call falls under (taken: it holds one call), or None."""
+        for i, rule in enumerate(self._holds):
+            if rule.request == request and rule.account in (None, account):
+                del self._holds[i]
+                rule.arrived.set()
+                return rule
+        return None
 
     def ban(self, channel_id: int, *, account: str | None = None) -> None:
         """Requests touching the channel answer CHANNEL_PRIVATE (for one account or everyone)."""

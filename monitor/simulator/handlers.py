@@ -108,6 +108,9 @@ class RequestHandler:
         try:
             if faults.should_drop(name):
                 raise DropConnection(name)
+            held = faults.hold_for(name, account.name)
+            if held is not None and not held.applied:
+                await held.released.wait()
             delay = faults.delay_for(name)
             if delay:
                 await asyncio.sleep(delay)
@@ -137,6 +140,8 @@ class RequestHandler:
             )
             raise
         self.backend.requests.record(name, account.name, channel=channel)
+        if held is not None and held.applied:
+            await held.released.wait()
         return result
 
     # -- resolution helpers -----------------------------------------------------------------------

@@ -223,6 +223,11 @@ class Backend:
     def join(self, account: str, channel_id: int) -> None:
         self.channel(channel_id).joined.add(self.account(account).name)
 
+    def remove_member(self, account: str, channel_id: int) -> None:
+        """The channel's admin removes ``account``: it leaves the account's dialogs and no
+        longer gets the channel's updates (it may join again)."""
+        self.channel(channel_id).joined.discard(self.account(account).name)
+
     # -- messages --------------------------------------------------------------------------------
 
     def post(
