@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from monitor.budget import PUSHED
 from monitor.log import get_logger
 from monitor.slots import Slots, Ticket
 
@@ -294,7 +295,12 @@ class ChannelScheduler:
             spec = self.specs.get(key)
             if spec is None or self.pipeline.stopping.is_set() or not self.owns(key):
                 return None
-            task = asyncio.ensure_future(self._pass(key, spec, job, ids))
+            # The task's requests wait for the account's budget in the pushed lane if it is one.
+            lane = PUSHED.set(ticket.pushed)
+            try:
+                task = asyncio.ensure_future(self._pass(key, spec, job, ids, pushed=ticket.pushed))
+            finally:
+                PUSHED.reset(lane)
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
             # Shielded: shutting down cancels the queued runs, but a pass that has started
@@ -302,7 +308,7 @@ class ChannelScheduler:
             return await asyncio.shield(task)
 
     async def _pass(
-        self, key: str, spec: ChannelSpec, job: str, ids: list[int] | None
+        self, key: str, spec: ChannelSpec, job: str, ids: list[int] | None, *, pushed: bool
     ) -> ChannelReport:
         try:
             if job == "poll":
@@ -318,7 +324,7 @@ class ChannelScheduler:
 
             log.exception("channel_pass_failed", channel=key, job=job)
             report = ChannelReport(key, error=f"{type(exc).__name__}: {exc}")
-        self._after(key, spec, report, job_id=f"{job}:{key}")
+        self._after(key, spec, report, job_id=f"{job}:{key}", pushed=pushed)
         for hook in self.on_report:
             try:
                 await hook(spec, report, job=job)
@@ -326,16 +332,22 @@ class ChannelScheduler:
                 log.exception("pass_hook_failed", channel=key, job=job)
         return report
 
-    def _after(self, key: str, spec: ChannelSpec, report: ChannelReport, *, job_id: str) -> None:
+    def _after(
+        self, key: str, spec: ChannelSpec, report: ChannelReport, *, job_id: str, pushed: bool
+    ) -> None:
         self.reports[key] = report
         self.totals["polls"] += 1
         self.totals["new"] += report.new
         self.totals["changed"] += report.changed
         self.totals["deleted"] += report.deleted
+        job = self.scheduler.get_job(job_id)
         if report.ok:
             self.errors.pop(key, None)
+            if pushed and job_id.startswith("poll:") and job is not None:
+                # The channel was just read to its newest post: its next scheduled poll (the
+                # safety net for missed updates) comes a full interval from now, not sooner.
+                job.modify(next_run_time=self.now() + spec.poll_every)
             return
-        job = self.scheduler.get_job(job_id)
         if report.parked_until is not None:
             if job:
                 job.modify(next_run_time=report.parked_until)

@@ -298,6 +298,13 @@ async def run_daemon(
             )
             await health.load()
             runtime.pipeline.after_commit.append(health.after_commit)
+            if coordinator is not None and coordinator.history_per_30s:
+                # The account's getHistory budget is a hard limit on our side too: whatever the
+                # plan, polls wait for room rather than run into FLOOD_WAIT.
+                from monitor.budget import HistoryBudget
+                from monitor.telegram import limit_history
+
+                limit_history(runtime.client, HistoryBudget(coordinator.history_per_30s))
             scheduler = ChannelScheduler(
                 runtime.pipeline,
                 runtime.client,

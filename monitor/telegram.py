@@ -6,11 +6,12 @@ The rest of the code receives a connected, authorised ``TelegramClient`` and nev
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import stat
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from telethon import TelegramClient
 from telethon.sessions import SQLiteSession, StringSession
@@ -19,6 +20,7 @@ from monitor.errors import CollectorError, ConfigError
 from monitor.settings import Settings
 
 if TYPE_CHECKING:
+    from monitor.budget import HistoryBudget
     from monitor.simulator import Backend
 
 # Every flood wait comes back to us as FloodWaitError: the scheduler parks that channel instead
@@ -143,3 +145,31 @@ async def login_interactive(
     if session_path:
         os.chmod(session_path, 0o600)
     return " ".join(filter(None, [me.first_name, me.last_name])) or str(me.id)
+
+
+def limit_history(client: TelegramClient, budget: HistoryBudget) -> None:
+    """Make every messages.getHistory request ``client`` sends wait for room in ``budget``
+    (the account's own limit, kept on our side; see :mod:`monitor.budget`)."""
+    client.__class__ = _budgeted(type(client))
+    client.history_budget = budget  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _budgeted(base: type[TelegramClient]) -> type[TelegramClient]:
+    from telethon.tl.functions.messages import GetHistoryRequest
+
+    class BudgetedClient(base):  # type: ignore[valid-type,misc]
+        history_budget: HistoryBudget
+
+        async def __call__(  # every request Telethon sends goes through here
+            self, request: Any, ordered: bool = False, flood_sleep_threshold: int | None = None
+        ) -> Any:
+            batch = request if isinstance(request, list) else [request]
+            async with contextlib.AsyncExitStack() as stack:
+                for item in batch:
+                    if isinstance(item, GetHistoryRequest):
+                        await stack.enter_async_context(self.history_budget.use())
+                return await super().__call__(request, ordered, flood_sleep_threshold)
+
+    BudgetedClient.__name__ = BudgetedClient.__qualname__ = f"Budgeted{base.__name__}"
+    return BudgetedClient
