@@ -8,8 +8,9 @@ calls :meth:`OutboxWorker.drain`.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from storage.lazy import lazy_exports
 
 if TYPE_CHECKING:  # the same names as _EXPORTS below, for type checkers and editors
     from alerts.admin import OutboxEntry, list_outbox, outbox_counts, retry, retry_all_failed
@@ -116,14 +117,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(globals(), _MODULE_OF)
