@@ -145,6 +145,9 @@ class ChannelReport:
     error: str | None = None
     problem: str | None = None  # what the error says about the channel (monitor.health)
     flags: list[int] = field(default_factory=list)
+    # Stored from pushed updates alone: no getHistory read, so the channel was not read to its
+    # newest post (the scheduled poll, the safety net, keeps its time).
+    from_updates: bool = False
 
     @property
     def ok(self) -> bool:
@@ -272,18 +275,34 @@ class Pipeline:
         backfill: int | None = None,
         media: Sequence[str] | None = None,
         on_progress: Callable[[int], None] | None = None,
+        pushed: Sequence[types.Message] = (),
+        read_history: bool = True,
     ) -> ChannelReport:
         """One pass over a channel: every post newer than the stored cursor.
 
         A first pass starts ``backfill`` posts below the newest. A flood wait parks the channel
         (persisted) and returns; other errors are recorded and returned in the report.
+
+        ``pushed``: new messages Telegram pushed as updates, which carry the whole message.
+        Those that continue the stored cursor without a gap are stored as they are, with no
+        getHistory call; with ``read_history`` False that is the whole pass, unless they leave
+        a gap (an update missed, a post sent before the cursor was set), which is read.
         """
         report = ChannelReport(spec.key)
         async with self._outcome(report):
 
             async def work(peer: types.InputPeerChannel, state: State | None) -> None:
                 await self._collect_new(
-                    client, spec, peer, state, report, backfill, media, on_progress
+                    client,
+                    spec,
+                    peer,
+                    state,
+                    report,
+                    backfill,
+                    media,
+                    on_progress,
+                    pushed=pushed,
+                    read_history=read_history,
                 )
 
             await self._with_peer(client, spec, report, work)
@@ -404,8 +423,30 @@ class Pipeline:
         backfill: int | None,
         media: Sequence[str] | None,
         on_progress: Callable[[int], None] | None,
+        *,
+        pushed: Sequence[types.Message] = (),
+        read_history: bool = True,
     ) -> None:
         first_pass = state is None or state.last_poll_at is None
+        detects = self.detect_languages is not None or self.detect_language is not None
+        collector = Collector(
+            client,
+            self.media_store,
+            download=media or spec.media,
+            languages=self._languages if detects else None,
+        )
+        if state is not None and not first_pass and pushed:
+            following = _following(pushed, state.last_message_id)
+            if following is not None:
+                if following:
+                    records = await collector.convert(peer, following)
+                    await self._store(peer.channel_id, records, report, labelled=True)
+                    newest = following[-1].id
+                    state = self._remember(replace(state, last_message_id=newest))
+                    self._polled.pop(peer.channel_id, None)  # the store stamped the time
+                if not read_history:
+                    report.from_updates = True
+                    return
         history_parked = self._parked_until(HISTORY)
         if first_pass and history_parked:
             # A backfill needs GetHistory: wait for the account's flood wait to end.
@@ -416,13 +457,6 @@ class Pipeline:
             min_id = await backfill_floor(client, peer, wanted)
         else:
             min_id = state.last_message_id
-        detects = self.detect_languages is not None or self.detect_language is not None
-        collector = Collector(
-            client,
-            self.media_store,
-            download=media or spec.media,
-            languages=self._languages if detects else None,
-        )
         batches = (
             collector.new_posts_by_ids(peer, min_id=min_id)
             if history_parked
@@ -645,6 +679,19 @@ class Pipeline:
                 )
         except Exception as again:  # noqa: BLE001 - the database is away: the report still counts
             log.warning("channel_error_not_recorded", channel=report.key, error=_describe(again))
+
+
+def _following(messages: Sequence[types.Message], cursor: int) -> list[types.Message] | None:
+    """The pushed ``messages`` above ``cursor``, oldest first, if they follow it with no gap
+    (an empty list when every one is stored already); None when an id is missing between.
+
+    Channel message ids are sequential, so a gap is a message we have not seen: an update
+    Telegram did not deliver, a service message (pinned, title changed) or a post deleted
+    before it was pushed. Only a read of the history tells which.
+    """
+    fresh = sorted({m.id: m for m in messages if m.id > cursor}.values(), key=lambda m: m.id)
+    expected = range(cursor + 1, cursor + 1 + len(fresh))
+    return fresh if [m.id for m in fresh] == list(expected) else None
 
 
 def _describe(exc: BaseException) -> str:

@@ -24,6 +24,7 @@ from monitor.slots import Slots, Ticket
 
 if TYPE_CHECKING:  # `monitor status` imports backoff() without Telethon or APScheduler
     from telethon import TelegramClient
+    from telethon.tl.types import Message
 
     from monitor.config import ChannelSpec, Watchlist
     from monitor.pipeline import ChannelReport, Pipeline
@@ -101,6 +102,8 @@ class ChannelScheduler:
         self._pending: set[asyncio.Task[object]] = set()
         self._busy: dict[str, Ticket] = {}  # job ids whose run is queued or under way
         self._again: set[str] = set()  # ... and were nudged while under way
+        # New messages pushed as updates, per channel, until its next poll takes them.
+        self._inbox: dict[str, list[Message]] = {}
         # Several workers (monitor.workers): only the channels this one holds a lease on.
         self.owns: Callable[[str], bool] = lambda _key: True
         # The account's getHistory budget per 30 s: new channels' first passes are paced to it
@@ -298,7 +301,9 @@ class ChannelScheduler:
             # The task's requests wait for the account's budget in the pushed lane if it is one.
             lane = PUSHED.set(ticket.pushed)
             try:
-                task = asyncio.ensure_future(self._pass(key, spec, job, ids, pushed=ticket.pushed))
+                task = asyncio.ensure_future(
+                    self._pass(key, spec, job, ids, pushed=ticket.pushed, scheduled=ticket.promoted)
+                )
             finally:
                 PUSHED.reset(lane)
             self._inflight.add(task)
@@ -308,10 +313,26 @@ class ChannelScheduler:
             return await asyncio.shield(task)
 
     async def _pass(
-        self, key: str, spec: ChannelSpec, job: str, ids: list[int] | None, *, pushed: bool
+        self,
+        key: str,
+        spec: ChannelSpec,
+        job: str,
+        ids: list[int] | None,
+        *,
+        pushed: bool,
+        scheduled: bool = False,
     ) -> ChannelReport:
         try:
-            if job == "poll":
+            if job == "poll" and (messages := self._inbox.pop(key, None)):
+                # Caused by pushed posts: stored from the updates. A scheduled poll (promoted
+                # when they came) still reads the history, the safety net for missed updates.
+                report = await self.pipeline.collect(
+                    self.client,
+                    spec,
+                    pushed=messages,
+                    read_history=scheduled or not pushed,
+                )
+            elif job == "poll":
                 report = await self.pipeline.collect(self.client, spec)
             else:
                 report = await self.pipeline.recheck(self.client, spec, ids=ids)
@@ -343,7 +364,12 @@ class ChannelScheduler:
         job = self.scheduler.get_job(job_id)
         if report.ok:
             self.errors.pop(key, None)
-            if pushed and job_id.startswith("poll:") and job is not None:
+            if (
+                pushed
+                and job_id.startswith("poll:")
+                and job is not None
+                and not report.from_updates
+            ):
                 # The channel was just read to its newest post: its next scheduled poll (the
                 # safety net for missed updates) comes a full interval from now, not sooner.
                 job.modify(next_run_time=self.now() + spec.poll_every)
@@ -359,6 +385,15 @@ class ChannelScheduler:
             log.warning("channel_backoff", channel=key, errors=self.errors[key], delay=str(delay))
             if job:
                 job.modify(next_run_time=self.now() + delay)
+
+    def pushed(self, key: str, message: Message) -> None:
+        """A new post Telegram pushed: the channel's poll runs now, in the pushed lane, and
+        stores it from the update itself (no getHistory call) when it follows the channel's
+        cursor (:meth:`Pipeline.collect`). A scheduled poll that takes it still reads."""
+        if key not in self.specs:
+            return
+        self._inbox.setdefault(key, []).append(message)
+        self.nudge(key)
 
     def nudge(self, key: str, *, job: str = "poll") -> None:
         """Run ``key``'s poll (or re-check) now, ahead of scheduled passes: a pushed update

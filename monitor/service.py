@@ -534,7 +534,8 @@ def _signal_handlers(stop: asyncio.Event, reload_requested: asyncio.Event) -> It
 
 
 def follow_updates(client: TelegramClient, scheduler: ChannelScheduler) -> None:
-    """Pushed updates (joined channels only) trigger an immediate poll or re-check.
+    """Pushed updates (joined channels only): a new post is stored from the update itself
+    (:meth:`ChannelScheduler.pushed`), an edit or deletion triggers an immediate re-check.
 
     Polling stays the safety net: after a gap Telethon replays new messages but not edits or
     deletions, which the periodic re-check catches.
@@ -549,7 +550,7 @@ def follow_updates(client: TelegramClient, scheduler: ChannelScheduler) -> None:
 
     async def on_new(event: events.NewMessage.Event) -> None:
         if key := key_of(event):
-            scheduler.nudge(key)
+            scheduler.pushed(key, event.message)
 
     async def on_edit(event: events.MessageEdited.Event) -> None:
         if key := key_of(event):

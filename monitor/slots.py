@@ -20,6 +20,7 @@ class Ticket:
     """One pass's place in line: waiting in a lane, then holding a slot."""
 
     pushed: bool
+    promoted: bool = False  # a scheduled pass moved to the pushed lane while it waited
     granted: bool = False
     reserved: bool = False  # holds one of the slots kept for pushed work
     waiter: asyncio.Future[None] | None = field(default=None, repr=False)
@@ -53,7 +54,7 @@ class Slots:
         """A scheduled pass still waiting became urgent (a pushed update named its channel)."""
         if ticket.pushed or ticket.granted:
             return
-        ticket.pushed = True
+        ticket.pushed = ticket.promoted = True
         if ticket in self._scheduled:
             self._scheduled.remove(ticket)
             self._pushed.append(ticket)
