@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from telethon import TelegramClient, errors, functions, types
+from telethon import TelegramClient, errors, functions, types, utils
 from telethon.tl.custom.message import Message
 
 from monitor.errors import CollectorError
@@ -162,25 +162,61 @@ class Collector:
         self._downloads = asyncio.Semaphore(DOWNLOAD_CONCURRENCY)
 
     async def new_posts(
+        self, peer: types.InputPeerChannel, *, min_id: int
+    ) -> AsyncIterator[list[PostRecord]]:
+        """Yield batches (oldest first, one page each) of posts newer than ``min_id``.
+
+        One messages.getHistory call per page of 100, oldest first. A page that comes back
+        short is the newest (Telethon's own iterator asks once more to be sure, which costs a
+        call per poll). Should Telegram hold back a message it does not display, the page is
+        short early: the rest is read by the next poll, which starts after the newest seen.
+        """
+        while True:
+            messages = await self.history(peer, offset_id=min_id + 1, add_offset=-PAGE_SIZE)
+            fresh = sorted((m for m in messages if m.id > min_id), key=lambda m: m.id)
+            async for batch in self.posts_of(peer, fresh):
+                yield batch
+            if len(messages) < PAGE_SIZE or not fresh:
+                return
+            min_id = fresh[-1].id
+
+    async def posts_of(
+        self, peer: types.InputPeerChannel, messages: Sequence[Any]
+    ) -> AsyncIterator[list[PostRecord]]:
+        """The posts among ``messages`` (fetched already), oldest first, as one batch."""
+        page = sorted(
+            (m for m in messages if isinstance(m, Message) and m.action is None),
+            key=lambda m: m.id,
+        )  # service messages (pinned, title changed) are not posts
+        if page:
+            yield await self.convert(peer, page)
+
+    async def history(
         self,
         peer: types.InputPeerChannel,
         *,
-        min_id: int,
-        limit: int | None = None,
-    ) -> AsyncIterator[list[PostRecord]]:
-        """Yield batches (oldest first, at most one page each) of posts newer than ``min_id``."""
-        page: list[Message] = []
-        async for message in self.client.iter_messages(
-            peer, min_id=min_id, reverse=True, limit=limit, wait_time=0
-        ):
-            if not isinstance(message, Message) or message.action is not None:
-                continue  # service messages (pinned, title changed) are not posts
-            page.append(message)
-            if len(page) == PAGE_SIZE:
-                yield await self.convert(peer, page)
-                page = []
-        if page:
-            yield await self.convert(peer, page)
+        offset_id: int = 0,
+        add_offset: int = 0,
+        limit: int = PAGE_SIZE,
+    ) -> list[Any]:
+        """One messages.getHistory call: up to ``limit`` messages (newest first), or with a
+        negative ``add_offset`` those from ``offset_id`` on, ready to use as Telethon's own."""
+        request = functions.messages.GetHistoryRequest(
+            peer=peer,
+            offset_id=offset_id,
+            offset_date=None,
+            add_offset=add_offset,
+            limit=limit,
+            max_id=0,
+            min_id=0,
+            hash=0,
+        )
+        answer = await self.client(request)
+        entities = {utils.get_peer_id(x): x for x in (*answer.users, *answer.chats)}
+        messages = [m for m in answer.messages if not isinstance(m, types.MessageEmpty)]
+        for message in messages:
+            message._finish_init(self.client, entities, peer)
+        return messages
 
     async def new_posts_by_ids(
         self, peer: types.InputPeerChannel, *, min_id: int

@@ -21,6 +21,7 @@ from telethon import TelegramClient, errors, types
 
 from monitor.collector import (
     FLOOD_ERRORS,
+    PAGE_SIZE,
     Collector,
     backfill_floor,
     fetch_channel_info,
@@ -452,16 +453,22 @@ class Pipeline:
             # A backfill needs GetHistory: wait for the account's flood wait to end.
             await self._park_until(report, history_parked)
             return
-        if state is None or first_pass:
-            wanted = spec.backfill if backfill is None else backfill
-            min_id = await backfill_floor(client, peer, wanted)
+        wanted = spec.backfill if backfill is None else backfill
+        if (state is None or first_pass) and 0 < wanted <= PAGE_SIZE:
+            # One call: the newest ``wanted`` messages are the whole first pass.
+            newest = await collector.history(peer, limit=wanted)
+            min_id = min((m.id for m in newest), default=1) - 1
+            batches = collector.posts_of(peer, newest)
         else:
-            min_id = state.last_message_id
-        batches = (
-            collector.new_posts_by_ids(peer, min_id=min_id)
-            if history_parked
-            else collector.new_posts(peer, min_id=min_id)
-        )
+            if state is None or first_pass:
+                min_id = await backfill_floor(client, peer, wanted)
+            else:
+                min_id = state.last_message_id
+            batches = (
+                collector.new_posts_by_ids(peer, min_id=min_id)
+                if history_parked
+                else collector.new_posts(peer, min_id=min_id)
+            )
         newest = min_id
         async with contextlib.aclosing(prefetched(batches)) as ahead:
             async for records in ahead:

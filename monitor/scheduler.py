@@ -43,12 +43,19 @@ CATCH_UP_AFTER = timedelta(seconds=2)
 CATCH_UP_PER_SECOND = 5
 # An account's first passes, with the polls of the channels already started, stay within this
 # share of its getHistory budget per 30 s (the rest is headroom: interval jitter, bigger
-# batches, pushed updates); a new channel
-# costs three getHistory calls: the backfill floor, then the batch, and its catch-up re-check's
-# look for the newest message.
+# batches, gaps in pushed updates); each new channel costs what :func:`first_pass_calls` says.
 FIRST_PASS_SHARE = 0.8
-FIRST_PASS_CALLS = 3
 BUDGET_WINDOW = 30.0
+HISTORY_PAGE = 100  # messages.getHistory's most messages per call (monitor.collector.PAGE_SIZE)
+
+
+def first_pass_calls(backfill: int) -> int:
+    """getHistory calls of a new channel's first pass: one page of the newest ``backfill``
+    messages, or for a longer backfill (or none) the floor, then a page per hundred, the last
+    one short."""
+    if 0 < backfill <= HISTORY_PAGE:
+        return 1
+    return 2 + backfill // HISTORY_PAGE
 
 
 def backoff(poll_every: timedelta, consecutive_errors: int) -> timedelta:
@@ -110,7 +117,8 @@ class ChannelScheduler:
         # (None: only spread at FIRST_RUNS_PER_SECOND). Channels taken later queue behind the
         # first passes already scheduled.
         self.history_per_30s = history_per_30s
-        self._first_passes: list[datetime] = []  # scheduled first-pass times, still to come
+        # Scheduled first passes still to come: (when, getHistory calls).
+        self._first_passes: list[tuple[datetime, int]] = []
 
     def start(self, watchlist: Watchlist) -> None:
         from apscheduler.triggers.interval import IntervalTrigger
@@ -138,7 +146,11 @@ class ChannelScheduler:
         catch_up = added / CATCH_UP_PER_SECOND
         first_runs = iter(
             self._first_run_times(
-                [s.poll_every.total_seconds() for k, s in wanted.items() if k not in self.specs],
+                [
+                    (s.poll_every.total_seconds(), first_pass_calls(s.backfill))
+                    for k, s in wanted.items()
+                    if k not in self.specs
+                ],
                 [s.poll_every.total_seconds() for k, s in wanted.items() if k in self.specs],
             )
         )
@@ -191,32 +203,34 @@ class ChannelScheduler:
             log.info("channel_scheduled", channel=key, every=str(spec.poll_every))
 
     def _first_run_times(
-        self, new_every: list[float], kept_every: list[float]
+        self, new: list[tuple[float, int]], kept_every: list[float]
     ) -> list[datetime | None]:
-        """When new channels (polled every ``new_every`` seconds) run their first passes: with
-        the polls of the channels already running (``kept_every``) and of those started before
-        them, within :data:`FIRST_PASS_SHARE` of the account's budget in every 30 s window,
-        after the first passes already scheduled (the first window's share at once, spread at
-        FIRST_RUNS_PER_SECOND). All None (spread only) without a budget."""
+        """When new channels (``(poll interval in seconds, first-pass calls)`` each) run their
+        first passes: with the polls of the channels already running (``kept_every``) and of
+        those started before them, within :data:`FIRST_PASS_SHARE` of the account's budget in
+        every 30 s window, after the first passes already scheduled (the first window's share
+        at once, spread at FIRST_RUNS_PER_SECOND). All None (spread only) without a budget."""
         if not self.history_per_30s:
-            return [None] * len(new_every)
+            return [None] * len(new)
         share = self.history_per_30s * FIRST_PASS_SHARE
         # Calls per 30 s window that running channels' polls take in steady state.
         load = sum(BUDGET_WINDOW / every for every in kept_every if every > 0)
         now = self.now()
-        self._first_passes = [t for t in self._first_passes if t > now - _WINDOW - _PASS_SPAN]
+        span = _WINDOW + _PASS_SPAN  # a pass's calls count this long after it starts
+        passes = self._first_passes = [(t, c) for t, c in self._first_passes if t > now - span]
+        lo, used = 0, sum(c for _, c in passes)  # passes[lo:] are in the window; their calls
         times: list[datetime | None] = []
         gap = timedelta(seconds=1 / FIRST_RUNS_PER_SECOND)
-        for every in new_every:
-            per_window = max(1, int((share - load) // FIRST_PASS_CALLS))
-            # Appended in time order: at most per_window passes in any 30 s, so this one comes a
-            # window after the per_window-th pass before it.
-            at = now
-            if self._first_passes:
-                at = max(at, self._first_passes[-1] + gap)
-            if len(self._first_passes) >= per_window:  # its re-check's call included
-                at = max(at, self._first_passes[-per_window] + _WINDOW + _PASS_SPAN)
-            self._first_passes.append(at)
+        for every, calls in new:
+            room = max(calls, share - load)  # one pass a window at least
+            # Appended in time order: this one comes once the window before it has room.
+            at = max(now, passes[-1][0] + gap) if passes else now
+            while lo < len(passes) and (passes[lo][0] <= at - span or used + calls > room):
+                at = max(at, passes[lo][0] + span)
+                used -= passes[lo][1]
+                lo += 1
+            passes.append((at, calls))
+            used += calls
             times.append(at)
             load += BUDGET_WINDOW / every if every > 0 else 0.0
         return times

@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from monitor.config import parse_watchlist
-from monitor.scheduler import ChannelScheduler
+from monitor.scheduler import ChannelScheduler, first_pass_calls
 from tests.telegram_fixtures import fill
 
-BUDGET = 16  # getHistory per 30 s: 80% of it holds 4 new channels a window (3 calls each)
+BUDGET = 6  # getHistory per 30 s: 80% of it holds 4 new channels a window (one call each)
 CHANNELS = 12
 
 
@@ -47,7 +49,7 @@ async def test_first_passes_stay_within_the_budget_and_the_rest_wait_for_later_w
         await asyncio.sleep(5)
         read, answered, floods = _history(telegram)
         assert floods == 0
-        assert len(read) == 4 and answered == 12  # the first window's share, used at once
+        assert len(read) == 4 and answered == 4  # the first window's share, used at once
         later = sorted(
             job.next_run_time
             for name in names
@@ -74,15 +76,21 @@ async def test_without_a_budget_start_up_bursts_into_flood_waits(telegram, conne
         await scheduler.shutdown(grace=2)
 
 
-def test_polls_of_channels_already_started_leave_less_room_for_first_passes(make_pipeline):
+@pytest.mark.parametrize(("backfill", "calls", "first_window"), [(10, 1, 16), (150, 3, 7)])
+def test_polls_of_channels_already_started_leave_less_room_for_first_passes(
+    make_pipeline, backfill: int, calls: int, first_window: int
+):
     """40 channels polled every minute on a 30-per-30 s account: each started channel's polls
-    take half a call per window, so first passes thin out as channels start (7 in the first
-    window, one at a time at the end), never planning more than 80% of the budget."""
+    take half a call per window, so first passes thin out as channels start (one at a time at
+    the end), never planning more than 80% of the budget. A first pass costs one getHistory
+    call for a backfill of up to 100 posts (the newest page), three for 150 (the floor, a full
+    page, a short one): fewer of those fit a window."""
     names = [f"minute_{i:02d}" for i in range(40)]
     watchlist = parse_watchlist(
-        "defaults: {poll_every: 1m, backfill: 10, media: []}\nchannels:\n"
+        f"defaults: {{poll_every: 1m, backfill: {backfill}, media: []}}\nchannels:\n"
         + "".join(f"  - handle: '@{name}'\n" for name in names)
     )
+    assert first_pass_calls(backfill) == calls
     scheduler = ChannelScheduler(make_pipeline(), None, history_per_30s=30)
     scheduler.apply(watchlist)
     times = sorted(scheduler.scheduler.get_job(f"poll:{name}").next_run_time for name in names)
@@ -90,7 +98,30 @@ def test_polls_of_channels_already_started_leave_less_room_for_first_passes(make
     for k, t in enumerate(times):
         passes = sum(1 for u in times if t - window < u <= t)
         started = sum(1 for u in times if u <= t - window)  # polling by now, every 60 s
-        assert 3 * passes + started * 30 / 60 <= 24 + 3, (k, passes, started)
-    assert sum(1 for u in times if u - times[0] < window) == 7
-    gaps = [(b - a).total_seconds() for a, b in zip(times[-3:], times[-2:], strict=False)]
-    assert all(g > 30 for g in gaps)  # one new channel a window once the account is nearly full
+        assert calls * passes + started * 30 / 60 <= 24 + calls, (k, passes, started)
+    assert sum(1 for u in times if u - times[0] < window) == first_window
+    # Fewer new channels each window as the started ones' polls take their share.
+    per_window = [0] * (1 + int((times[-1] - times[0]) / window))
+    for t in times:
+        per_window[int((t - times[0]) / window)] += 1
+    started = [n for n in per_window if n]
+    assert len(started) >= 5 and started == sorted(started, reverse=True) and started[-1] < 3
+
+
+async def test_the_plan_counts_the_calls_a_first_pass_makes(telegram, connect, make_pipeline):
+    """What the plan counts per new channel is what a first pass sends: one channel of 250
+    posts per backfill, each read once."""
+    from tests.telegram_fixtures import spec
+
+    backfills = (0, 1, 100, 101, 150, 200)
+    for backfill in backfills:
+        fill(telegram, telegram.add_channel(f"long_{backfill}", "Long").id, 250)
+    client = await connect()
+    pipeline = make_pipeline()
+    sent = {}
+    for backfill in backfills:
+        telegram.requests.reset()
+        report = await pipeline.collect(client, spec(f"long_{backfill}", backfill=backfill))
+        assert report.ok and report.new == backfill
+        sent[backfill] = telegram.requests.count("GetHistoryRequest")
+    assert sent == {b: first_pass_calls(b) for b in backfills}
