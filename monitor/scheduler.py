@@ -159,6 +159,7 @@ class ChannelScheduler:
                 if self.scheduler.get_job(job_id):
                     self.scheduler.remove_job(job_id)
             del self.specs[key]
+            self._inbox.pop(key, None)
             log.info("channel_unscheduled", channel=key)
         for key, spec in wanted.items():
             old = self.specs.get(key)
@@ -404,8 +405,8 @@ class ChannelScheduler:
         """A new post Telegram pushed: the channel's poll runs now, in the pushed lane, and
         stores it from the update itself (no getHistory call) when it follows the channel's
         cursor (:meth:`Pipeline.collect`). A scheduled poll that takes it still reads."""
-        if key not in self.specs:
-            return
+        if key not in self.specs or not self.owns(key):
+            return  # another worker holds the channel: its polls read the post
         self._inbox.setdefault(key, []).append(message)
         self.nudge(key)
 
