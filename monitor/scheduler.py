@@ -208,9 +208,10 @@ class ChannelScheduler:
     ) -> list[datetime | None]:
         """When new channels (``(poll interval in seconds, first-pass calls)`` each) run their
         first passes: with the polls of the channels already running (``kept_every``) and of
-        those started before them, within :data:`FIRST_PASS_SHARE` of the account's budget in
-        every 30 s window, after the first passes already scheduled (the first window's share
-        at once, spread at FIRST_RUNS_PER_SECOND). All None (spread only) without a budget."""
+        those started before them, until :data:`FIRST_PASS_SHARE` of the account's budget is
+        used in each 30 s window, after the first passes already scheduled (the first window's
+        share at once, spread at FIRST_RUNS_PER_SECOND). All None (spread only) without a
+        budget."""
         if not self.history_per_30s:
             return [None] * len(new)
         share = self.history_per_30s * FIRST_PASS_SHARE
@@ -223,10 +224,13 @@ class ChannelScheduler:
         times: list[datetime | None] = []
         gap = timedelta(seconds=1 / FIRST_RUNS_PER_SECOND)
         for every, calls in new:
-            room = max(calls, share - load)  # one pass a window at least
+            # A window takes first passes while its share is not used up: the last one may
+            # cross it (a pass's calls are its worst case, and the account's limiter holds
+            # any excess), and a window whose share the polls take still has one.
+            room = share - load
             # Appended in time order: this one comes once the window before it has room.
             at = max(now, passes[-1][0] + gap) if passes else now
-            while lo < len(passes) and (passes[lo][0] <= at - span or used + calls > room):
+            while lo < len(passes) and (passes[lo][0] <= at - span or used >= room):
                 at = max(at, passes[lo][0] + span)
                 used -= passes[lo][1]
                 lo += 1

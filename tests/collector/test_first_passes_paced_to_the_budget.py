@@ -13,7 +13,7 @@ from monitor.config import parse_watchlist
 from monitor.scheduler import ChannelScheduler, first_pass_calls
 from tests.telegram_fixtures import fill
 
-BUDGET = 6  # getHistory per 30 s: 80% of it holds 4 new channels a window (one call each)
+BUDGET = 5  # getHistory per 30 s: new channels (one call each) start until 80% is used: 4
 CHANNELS = 12
 
 
@@ -125,3 +125,21 @@ async def test_the_plan_counts_the_calls_a_first_pass_makes(telegram, connect, m
         assert report.ok and report.new == backfill
         sent[backfill] = telegram.requests.count("GetHistoryRequest")
     assert sent == {b: first_pass_calls(b) for b in backfills}
+
+
+def test_a_first_pass_that_crosses_the_share_starts_in_the_window_that_still_had_room(
+    make_pipeline,
+):
+    """A backfill of 1,000 costs up to 12 calls: two such channels on a 30-per-30 s account
+    start together (the second crosses the 80% share, the limiter holds any excess), rather
+    than the second waiting half a minute; a third, with the share used up, waits a window."""
+    names = ["long_a", "long_b", "long_c"]
+    watchlist = parse_watchlist(
+        "defaults: {poll_every: 10s, backfill: 1000, media: []}\nchannels:\n"
+        + "".join(f"  - handle: '@{name}'\n" for name in names)
+    )
+    scheduler = ChannelScheduler(make_pipeline(), None, history_per_30s=30)
+    scheduler.apply(watchlist)
+    a, b, c = (scheduler.scheduler.get_job(f"poll:{name}").next_run_time for name in names)
+    assert (b - a).total_seconds() < 1
+    assert (c - a).total_seconds() >= 30
