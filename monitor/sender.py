@@ -14,11 +14,8 @@ pass, so a route a worker just started queueing for is known to the sender; SIGH
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import signal
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +27,7 @@ from monitor.config import Watchlist, load_watchlist
 from monitor.errors import ConfigError
 from monitor.media_url import media_store_for
 from monitor.settings import Settings
+from monitor.signals import daemon_signals
 from storage import check_schema, create_engine
 
 log = structlog.get_logger(__name__)
@@ -142,7 +140,7 @@ async def _run(worker: OutboxWorker, routes: _Routes, stop: asyncio.Event, *, li
         routes.requested = True
         worker.wake()
 
-    with _signal_handlers(stop, reload):
+    with daemon_signals(stop, reload):
         log.info(
             "alert_sender_started",
             routes=len(routes.alerting.routes),
@@ -164,22 +162,3 @@ async def _run(worker: OutboxWorker, routes: _Routes, stop: asyncio.Event, *, li
             loop.cancel()
             await asyncio.gather(loop, return_exceptions=True)
             log.warning("alert_sender_cut_short", leases="left to expire")
-
-
-@contextlib.contextmanager
-def _signal_handlers(stop: asyncio.Event, reload: Callable[[], None]) -> Iterator[None]:
-    loop = asyncio.get_running_loop()
-    installed: list[signal.Signals] = []
-    for sig, action in (
-        (signal.SIGTERM, stop.set),
-        (signal.SIGINT, stop.set),
-        (signal.SIGHUP, reload),
-    ):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, action)
-            installed.append(sig)
-    try:
-        yield
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)

@@ -13,10 +13,9 @@ import contextlib
 import functools
 import os
 import queue
-import signal
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -38,6 +37,7 @@ from monitor.media_url import media_store_for
 from monitor.pipeline import Pipeline
 from monitor.scheduler import ChannelScheduler
 from monitor.settings import Settings, prepare_data_dir
+from monitor.signals import daemon_signals
 from monitor.telegram import open_client
 from monitor.workers import (
     DEFAULT_LEASE,
@@ -273,7 +273,7 @@ async def run_daemon(
     asyncio.get_running_loop().set_default_executor(_AbandonableThreads())
     reload_requested = asyncio.Event()
     # Handlers first: a SIGTERM while connecting still ends in an orderly stop and a summary.
-    with _signal_handlers(stop, reload_requested):
+    with daemon_signals(stop, reload_requested.set):
         async with (
             worker_for(
                 settings, name=worker, lease=lease, account=account, migrate=migrate
@@ -511,26 +511,6 @@ def _short_error(exc: BaseException) -> str:
 
 def _left(deadline: float) -> float:
     return max(0.0, deadline - time.monotonic())
-
-
-@contextlib.contextmanager
-def _signal_handlers(stop: asyncio.Event, reload_requested: asyncio.Event) -> Iterator[None]:
-    """SIGTERM/SIGINT stop, SIGHUP reloads, for as long as the daemon runs."""
-    loop = asyncio.get_running_loop()
-    installed: list[signal.Signals] = []
-    for sig, action in (
-        (signal.SIGTERM, stop.set),
-        (signal.SIGINT, stop.set),
-        (signal.SIGHUP, reload_requested.set),
-    ):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, action)
-            installed.append(sig)
-    try:
-        yield
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
 
 
 def follow_updates(client: TelegramClient, scheduler: ChannelScheduler) -> None:
