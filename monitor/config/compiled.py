@@ -21,13 +21,13 @@ import os
 import pickle
 import subprocess
 import sys
-import tempfile
 import unicodedata
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from monitor.config.cachefiles import keep_newest, replaced_atomically
 from monitor.log import get_logger
 
 __all__ = [
@@ -242,7 +242,7 @@ def _read(path: Path, key: str) -> Any:
         log.warning("matcher_cache_ignored", path=str(path), reason=str(exc))
         return None
     with contextlib.suppress(OSError):
-        os.utime(path)  # recently used: kept by _prune
+        os.utime(path)  # recently used: kept by keep_newest
     if logging.getLogger(__name__).isEnabledFor(logging.DEBUG):  # else structlog stays unloaded
         log.debug("matcher_cache_hit", path=str(path))
     return matcher
@@ -251,29 +251,21 @@ def _read(path: Path, key: str) -> Any:
 def _write(path: Path, key: str, payload: bytes | Any) -> None:
     """Write ``payload`` (a compiled matcher's bytes, or the matcher itself) atomically."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(_MAGIC + key.encode() + b"\n")
-                at = fh.tell()
-                fh.write(_checksum_line(0, 0) + b"\n")  # a placeholder of the same width
-                out = _Checksummed(fh)
-                if isinstance(payload, bytes | memoryview):
-                    out.write(payload)
-                else:
-                    payload.dump(out)
-                fh.seek(at)
-                fh.write(_checksum_line(out.size, out.crc))
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        with replaced_atomically(path) as fh:
+            fh.write(_MAGIC + key.encode() + b"\n")
+            at = fh.tell()
+            fh.write(_checksum_line(0, 0) + b"\n")  # a placeholder of the same width
+            out = _Checksummed(fh)
+            if isinstance(payload, bytes | memoryview):
+                out.write(payload)
+            else:
+                payload.dump(out)
+            fh.seek(at)
+            fh.write(_checksum_line(out.size, out.crc))
     except OSError as exc:
         log.warning("matcher_cache_not_written", path=str(path), error=str(exc))
         return
-    _prune(path.parent)
+    keep_newest(path.parent, f"{_PREFIX}*{_SUFFIX}", CACHE_KEEP)
 
 
 class _Checksummed:
@@ -292,15 +284,3 @@ def _checksum_line(size: int, crc: int) -> bytes:
     """Length and CRC-32 of the payload (fixed width: written after it, over a placeholder):
     a torn or damaged file is refused before unpickling."""
     return f"{size:020d} {crc:08x}".encode()
-
-
-def _prune(directory: Path) -> None:
-    """Keep the newest :data:`CACHE_KEEP` cache files."""
-    try:
-        files = sorted(
-            directory.glob(f"{_PREFIX}*{_SUFFIX}"), key=lambda p: p.stat().st_mtime, reverse=True
-        )
-        for old in files[CACHE_KEEP:]:
-            old.unlink(missing_ok=True)
-    except OSError as exc:  # a file removed meanwhile by another process: next time
-        log.debug("matcher_cache_prune_failed", error=str(exc))

@@ -21,11 +21,11 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from monitor.config.cachefiles import keep_newest, replaced_atomically
 from monitor.config.compiled import cached_matcher, code_fingerprint, compile_matcher_keyed
 from monitor.config.includes import expand_include
 from monitor.config.yamllimits import MAX_BYTES
@@ -130,7 +130,7 @@ def _recorded_matcher(record: Path, cache_dir: Path) -> Any:
     matcher = cached_matcher(cache_dir, key) if key is not None else None
     if matcher is not None:
         with contextlib.suppress(OSError):
-            os.utime(record)  # recently used: kept by _prune
+            os.utime(record)  # recently used: kept by keep_newest
     return matcher
 
 
@@ -159,29 +159,9 @@ def _recorded_key(record: Path) -> str | None:
 def _write(record: Path, data: dict[str, Any]) -> None:
     """Write ``record`` atomically; a failure is logged, never raised."""
     try:
-        record.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{record.name}.", dir=record.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, ensure_ascii=False)
-            os.replace(tmp, record)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        with replaced_atomically(record, "w") as fh:
+            json.dump(data, fh, ensure_ascii=False)
     except OSError as exc:
         log.warning("watchlist_cache_not_written", path=str(record), error=str(exc))
         return
-    _prune(record.parent)
-
-
-def _prune(directory: Path) -> None:
-    """Keep the :data:`RECORDS_KEPT` most recently used records."""
-    try:
-        records = sorted(
-            directory.glob(f"{_PREFIX}*{_SUFFIX}"), key=lambda p: p.stat().st_mtime, reverse=True
-        )
-        for old in records[RECORDS_KEPT:]:
-            old.unlink(missing_ok=True)
-    except OSError as exc:  # removed meanwhile by another process: next time
-        log.debug("watchlist_cache_prune_failed", error=str(exc))
+    keep_newest(record.parent, f"{_PREFIX}*{_SUFFIX}", RECORDS_KEPT)
