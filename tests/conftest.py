@@ -14,6 +14,14 @@ tests/storage/test_suites_migrated_database_is_alembics.py checks the result is 
 from __future__ import annotations
 
 import os
+
+# pytest-xdist's workers start with LINES=24 and COLUMNS=80 in their environment (GNU readline
+# exports them when it loads): Rich would keep that width for the CLI's console, created once
+# when the CLI is first imported below, and no test could give a command its own COLUMNS.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
