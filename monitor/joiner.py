@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -154,12 +154,21 @@ class Joiner:
             )
 
     async def step(
-        self, client: TelegramClient, keys: Sequence[str], watched: Sequence[str] = ()
+        self,
+        client: TelegramClient,
+        keys: Sequence[str],
+        watched: Sequence[str] = (),
+        accounts: Collection[str] = (),
     ) -> list[str]:
         """Join up to :data:`JOINS_PER_BEAT` channels of ``keys`` that no account has joined,
         within the join limit. Returns the handles joined now. The first step (and one every
         :data:`RECONCILE_EVERY`) reconciles with the account's dialogs; every step leaves the
         joined channels no longer in ``watched`` (default ``keys``).
+
+        ``accounts``: the configured accounts (default: this one alone). The joins of an
+        account no longer among them are released (``left``, "account not configured"): no
+        worker uses it, so its channels would otherwise never be live again. Should it come
+        back, its first reconcile records what it is still in.
 
         Only channels the account has resolved (cached peers) are joined: the first pass over a
         channel resolves it.
@@ -172,9 +181,20 @@ class Joiner:
             await self.reconcile(client, watched)
         assert self._in_telegram is not None
         await self._leave_unwatched(client, watched)
+        configured = {name, *accounts}
         async with self.engine.begin() as conn:
             peers = await joins.peers_of(name, keys, conn=conn)
             taken = {j.channel_id: j.account for j in await joins.list_joins(conn=conn)}
+            stale: dict[str, list[int]] = {}
+            for channel_id, account in taken.items():
+                if account not in configured:
+                    stale.setdefault(account, []).append(channel_id)
+            for account, ids in stale.items():
+                await joins.mark_left(
+                    account, ids, reason="account not configured", conn=conn, at=self.now()
+                )
+                log.warning("joins_released", account=account, channels=len(ids))
+        taken = {k: a for k, a in taken.items() if a in configured}
         joined: list[str] = []
         paused = self._paused_until is not None and self._paused_until > self.now()
         for peer in peers:

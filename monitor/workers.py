@@ -449,7 +449,10 @@ class Coordinator:
                     scheduler.apply(watchlist())
                 if self.joiner is not None:
                     watched = [spec.key for spec in watchlist().enabled_channels()]
-                    await self.joiner.step(scheduler.client, sorted(self.channels), watched)
+                    accounts = [a.name for a in accounts_of(watchlist())]
+                    await self.joiner.step(
+                        scheduler.client, sorted(self.channels), watched, accounts
+                    )
             except MonitorError as exc:
                 log.error("worker_stopping", worker=self.name, error=str(exc))
                 stop.set()

@@ -1,8 +1,9 @@
 """`account_join` follows Telegram and the watchlist: a channel the account was removed from
 (by the channel's admin) is recorded as left when a worker next takes the account, freeing its
 slot; a channel dropped from channels.yaml is left (channels.LeaveChannel) by the account that
-joined it, while one the account was in already stays in its dialogs, merely no longer counted.
-`monitor workers --live` says what is true afterwards."""
+joined it, while one the account was in already stays in its dialogs, merely no longer counted;
+an account dropped from `accounts:` frees its channels for the others. `monitor workers --live`
+says what is true afterwards."""
 
 from __future__ import annotations
 
@@ -87,3 +88,43 @@ async def test_removal_is_recorded_on_takeover_and_unwatched_channels_are_left(
     assert (names[3], "unwatched") in reasons
     assert all(j.state != "claimed" for j in await _history(db))
     assert await second.stop(signal.SIGTERM) == 0, second.log_tail()
+
+
+async def test_an_account_dropped_from_the_configuration_frees_its_channels_for_the_others(
+    db_url: str, backend: str, sim, daemons, open_db, tmp_path: Path
+) -> None:
+    """No worker uses an account no longer in `accounts:`: its joins are released (recorded
+    as left, "account not configured") and the configured accounts join those channels, where
+    they would otherwise never be live again."""
+    if backend != "postgresql":
+        pytest.skip("workers on PostgreSQL")
+    for account in ("acct_a", "acct_b"):
+        sim.backend.add_account(account)
+    names = ["cf_chan_0", "cf_chan_1"]
+    ids = [sim.channel(name, 2, joined=False).id for name in names]
+    env = Env(tmp_path, database_url=db_url, server=sim.address)
+    env.channels_file.write_text(joins_yaml(names, ["acct_a", "acct_b"], join_limit=1))
+    db = open_db(env.url)
+    await db.upgrade()
+    old = await start_worker(env, "w_old", "--account", "acct_b")
+    daemons.append(old)
+
+    async def live_by(account: str, count: int) -> bool:
+        rows = await live_rows(env)
+        return sum(row == ("live", account) for row in rows.values()) == count
+
+    await until(lambda: live_by("acct_b", 1), "acct_b's one join", context=old.log_tail)
+    assert await old.stop(signal.SIGTERM) == 0, old.log_tail()
+    (by_b,) = [j.handle for j in await _history(db) if j.account == "acct_b"]
+
+    env.channels_file.write_text(joins_yaml(names, ["acct_a"], join_limit=2))
+    new = await start_worker(env, "w_new", "--account", "acct_a")
+    daemons.append(new)
+
+    await until(lambda: live_by("acct_a", 2), "both channels live by acct_a", context=new.log_tail)
+    assert all("acct_a" in members for members in joined_in_telegram(sim, ids).values())
+    released = [
+        (j.handle, j.state, j.left_reason) for j in await _history(db) if j.account == "acct_b"
+    ]
+    assert released == [(by_b, "left", "account not configured")]
+    assert await new.stop(signal.SIGTERM) == 0, new.log_tail()
