@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import functools
+import gc
 import os
 import queue
 import threading
@@ -339,6 +340,10 @@ async def run_daemon(
             scheduler.start(runtime.watchlist)
             follow_updates(runtime.client, scheduler)
             catch_up_after_reconnects(runtime.client, scheduler)
+            # What start-up loaded (Telethon, SQLAlchemy, the watchlist and its matcher: hundreds
+            # of thousands of long-lived objects) moves to the collector's permanent generation:
+            # no full collection walks it again, each one a pause of the event loop.
+            gc.freeze()
             log.info(
                 "monitor_started",
                 channels=len(scheduler.specs),
