@@ -146,10 +146,11 @@ async def test_a_scheduled_poll_moved_up_by_a_push_still_reads_the_history(
     fill(telegram, busy.id, 2)
     fill(telegram, channel.id, 2)
     client = await connect()
-    release = asyncio.Event()
+    release, held = asyncio.Event(), asyncio.Event()
 
     async def hold(batch) -> None:  # noqa: ANN001 - keeps the one slot busy until released
         if batch.channel_id == busy.id:
+            held.set()
             await release.wait()
 
     scheduler = ChannelScheduler(
@@ -160,14 +161,14 @@ async def test_a_scheduled_poll_moved_up_by_a_push_still_reads_the_history(
     follow_updates(client, scheduler)
     fill(telegram, busy.id, 1, start=START + timedelta(days=1))
     holding = asyncio.create_task(scheduler.poll("busy_chan"))
-    await _until(lambda: _true(scheduler.is_busy("busy_chan")), "the slot taken")
+    await asyncio.wait_for(held.wait(), 10)  # the slot taken, its history read
     await scheduler._due("net_chan", "poll")  # the scheduled poll, queued behind it
     telegram.join("default", channel.id)
     telegram.requests.reset()
     pushed = telegram.post(channel.id, "pushed while the scheduled poll waits")
 
     async def promoted() -> bool:  # the update reached the queued poll: it moved up
-        return telegram.requests.count("GetHistoryRequest") == 0 and scheduler._inbox != {}
+        return _reads(telegram, channel.id) == 0 and scheduler._inbox != {}
 
     await _until(promoted, "the update handled")
     release.set()
