@@ -7,16 +7,18 @@ import asyncio
 import hashlib
 from collections.abc import Iterable, Sequence
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alerts.routes import Route
 from storage.errors import StorageError
 from storage.media import MediaStore
 from storage.models import media, post, post_media
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = ["choose_photos", "photo_files", "read_photos"]
 

@@ -24,11 +24,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alerts.attachments import read_photos
 from alerts.errors import AlertDeliveryError
@@ -39,6 +38,9 @@ from alerts.sinks.base import Sink
 from storage.files import process_started
 from storage.media import MediaStore
 from storage.models import alert_outbox
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = ["DeliveryReport", "RetryPolicy", "deliver_due", "release_dead_leases", "worker_identity"]
 

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alerts.message import AlertMessage
 from alerts.routes import Route
 from alerts.wakeup import notify_queued
 from storage.engine import dialect_insert
 from storage.models import alert_outbox
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = ["enqueue_health"]
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import and_, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alerts.attachments import choose_photos, photo_files
 from alerts.message import AlertMessage, Span
@@ -24,6 +23,9 @@ from alerts.routes import Route
 from alerts.wakeup import notify_queued
 from storage.models import alert_outbox, channel, entity, flag, post, post_media
 from storage.photo_appearances import Appearance, first_elsewhere
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = ["digest_due_at", "enqueue_for_post", "enqueue_for_posts", "idempotency_key"]
 

@@ -7,10 +7,10 @@ import contextlib
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alerts import admin
 from alerts.delivery import (
@@ -26,6 +26,9 @@ from alerts.sinks.base import Sink
 from alerts.wakeup import listen_for_queued
 from storage.media import MediaStore
 from storage.models import alert_outbox
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = ["OutboxWorker"]
 

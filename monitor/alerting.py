@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from typing import TYPE_CHECKING
 
 from alerts import (
     OutboxWorker,
@@ -24,6 +23,9 @@ from monitor.config import Watchlist
 from monitor.flagging import FlaggedPost
 from monitor.pipeline import StoredBatch
 from storage.media import MediaStore
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 DEMO_ROUTE = "demo"
 

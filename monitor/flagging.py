@@ -18,16 +18,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.matching import Match, Matcher, snippet
 from monitor.pipeline import StoredBatch
 from storage import flags as flag_repo
 from storage import post_queries
 from storage.records import PostRecord
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 log = structlog.get_logger(__name__)
 
@@ -52,10 +54,10 @@ class FlaggedPost:
     fresh: bool = False  # stored for the first time in this batch: nothing queued for it yet
 
 
-FlaggedHook = Callable[[FlaggedPost, AsyncConnection], Awaitable[None]]
+FlaggedHook = Callable[[FlaggedPost, "AsyncConnection"], Awaitable[None]]
 # Called once per batch with every post that got new flags, in order (e.g. queue their alerts
 # with a few statements instead of a few per post).
-FlaggedBatchHook = Callable[[Sequence[FlaggedPost], AsyncConnection], Awaitable[None]]
+FlaggedBatchHook = Callable[[Sequence[FlaggedPost], "AsyncConnection"], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,11 +12,10 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from telethon import TelegramClient, errors, types
 
 from monitor.collector import (
@@ -39,6 +38,9 @@ from storage import state as state_repo
 from storage.media import MediaStore, record_media
 from storage.photo_hashes import save_hashes
 from storage.records import PostRecord
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 log = structlog.get_logger(__name__)
 _stdlib_log = logging.getLogger(__name__)  # level check before paying for an idle pass's event
@@ -126,7 +128,7 @@ async def _next(queue: asyncio.Queue[object], fetcher: asyncio.Task[None]) -> ob
     return queue.get_nowait()
 
 
-BatchHook = Callable[[StoredBatch, AsyncConnection], Awaitable[None]]
+BatchHook = Callable[[StoredBatch, "AsyncConnection"], Awaitable[None]]
 CommitHook = Callable[[StoredBatch], Awaitable[None]]
 State = state_repo.CollectorState
 

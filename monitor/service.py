@@ -22,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncEngine
 from telethon import TelegramClient, events, utils
 
 from alerts import AlertConfigError, Route, Sink
@@ -51,6 +50,8 @@ from monitor.workers import (
 from storage import create_engine, head_revision, prepare_schema, sync_entities, upgrade
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from monitor.photos.reader import OcrReader
     from monitor.simulator import Backend
 

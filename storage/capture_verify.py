@@ -13,15 +13,17 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.capture_log import GENESIS, entry_hash
 from storage.digests import version_digest
 from storage.media import MediaStore
 from storage.models import capture_log, channel, media, post, post_media, post_version
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = ["Mismatch", "VerifyReport", "file_sha256", "verify_archive"]
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.engine import dialect_insert
 from storage.models import account_peer, channel, channel_snapshot
 from storage.records import ChannelRecord
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = ["get_channel", "get_peer", "list_channels", "save_peer", "upsert_channel"]
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.digests import version_digest
 from storage.errors import StorageError
@@ -23,6 +22,9 @@ from storage.models import channel as channel_table
 from storage.models import channel_snapshot, flag, post, post_version
 from storage.photo_appearances import first_elsewhere
 from storage.review import post_link
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = [
     "CITATION_FIELDS",

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import RowMapping, func, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import FLAG_STATUSES, alert_outbox, collector_state, entity, flag, media, post
 from storage.models import channel as channel_table
 from storage.post_queries import album_posts, list_metrics, list_post_media, list_versions
 from storage.review import _filtered, _query, _view, album_flags
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = [
     "archive_figures",

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.errors import StorageError
 from storage.models import (
@@ -27,6 +26,9 @@ from storage.models import (
     post_metric,
     post_version,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = ["Evidence", "find_post", "flagged_posts", "load_evidence"]
 

@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import capture_log
 from storage.batching import chunked
@@ -23,6 +22,9 @@ from storage.errors import StorageError
 from storage.files import private_dir, process_started
 from storage.models import media, post_media
 from storage.records import MediaRecord, PostRecord
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = ["MediaStore", "StoredFile", "link_post_media", "record_media"]
 

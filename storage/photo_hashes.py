@@ -17,15 +17,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import combinations
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select, union_all
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.batching import chunked
 from storage.engine import dialect_insert
 from storage.errors import StorageError
 from storage.models import media, photo_hash, post_media
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = [
     "BANDS",

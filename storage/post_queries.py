@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import RowMapping, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import post, post_media, post_metric, post_version
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = [
     "album_posts",

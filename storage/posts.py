@@ -10,10 +10,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import capture_log
 from storage.batching import chunked, id_runs
@@ -24,6 +23,9 @@ from storage.models import channel, post, post_metric, post_version
 from storage.provenance import Provenance, imported_record, known_versions
 from storage.records import PostRecord
 from storage.search_index import IndexText, index_versions
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = [
     "PostKey",

@@ -28,13 +28,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.batching import chunked
 from storage.models import post, post_version, search_pending
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = [
     "DOC_TABLE",

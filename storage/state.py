@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, case, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.engine import dialect_insert
 from storage.models import collector_state
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = [
     "CollectorState",

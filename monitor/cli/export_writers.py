@@ -13,14 +13,16 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from monitor.cli.app import err_console
 from monitor.search import ParsedQuery
 from storage.search import PostFilters, count_posts, export_pages
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = ["COLUMNS", "export", "export_row"]
 

@@ -16,11 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.importers import ExportError
 from monitor.importers.desktop_format import (
@@ -39,6 +38,9 @@ from storage.models import account_peer
 from storage.posts import upsert_posts
 from storage.provenance import IMPORTED, Provenance
 from storage.records import ChannelRecord, ForwardedFrom, MediaRecord, PostRecord
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = ["BATCH_SIZE", "ChannelImport", "ImportReport", "import_desktop_export", "locate"]
 

@@ -20,9 +20,9 @@ import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from monitor.flagging import Flagger
 from monitor.photos.ocr import ENGINE, OcrEngine, OcrError
@@ -31,6 +31,9 @@ from monitor.search.text import index_text
 from storage import media_text as text_repo
 from storage.media import MediaStore
 from storage.search_index import index_media_text
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = ["OcrJob", "OcrReader"]
 

@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncConnection
+from typing import TYPE_CHECKING, Any
 
 from storage.photo_appearances import (
     NEAR_DISTANCE,
@@ -27,6 +25,9 @@ from storage.photo_appearances import (
     post_id_for,
 )
 from storage.photo_hashes import band_probes, get_hashes, hamming, split_bands
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = [
     "PhotoTrace",

@@ -4,8 +4,9 @@ entry point in a fresh interpreter against the simulator over TCP, then ``sys.mo
 Every module loaded costs each cron run its import time and its memory (the README's peers
 table: `monitor collect` against other archivers, peak RSS included). A pass that renders no
 alert needs no Jinja; no route means no Apprise; the schema is checked, not migrated, so no
-Alembic; logs are plain or JSON, so no Rich tracebacks or Pygments (structlog loads them when
-it can); SQLite needs no PostgreSQL dialect; one pass needs no APScheduler, file watch or web desk.
+Alembic; logs are plain or JSON, so no Rich tracebacks, Pygments or Rich's pretty-printer
+(structlog loads them when it can); the async engine comes without SQLAlchemy's ORM, which
+nothing here uses (8 MB); SQLite needs no PostgreSQL dialect; one pass needs no APScheduler, file watch or web desk.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ NOT_FOR_COLLECTING = (
     "apscheduler",
     "rich.traceback",
     "pygments",
+    "rich.pretty",
+    "attr",
+    "sqlalchemy.orm",
     "sqlalchemy.dialects.postgresql",
     "asyncpg",
     "ruamel",
@@ -35,7 +39,7 @@ NOT_FOR_COLLECTING = (
     "starlette",
 )
 # Loaded for sure by a pass: the check reads sys.modules of the process that collected.
-USED = ("telethon", "sqlalchemy", "structlog", "monitor.pipeline")
+USED = ("telethon", "sqlalchemy", "sqlalchemy.ext.asyncio.engine", "structlog", "monitor.pipeline")
 
 
 async def loaded_by_collect(env: Env, tmp: Path) -> tuple[dict[str, object], list[str]]:
