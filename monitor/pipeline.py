@@ -38,9 +38,12 @@ from storage import state as state_repo
 from storage.media import MediaStore, record_media
 from storage.photo_hashes import save_hashes
 from storage.records import PostRecord
+from storage.writing import in_transaction
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+    from storage.posts import UpsertResult
 
 log = structlog.get_logger(__name__)
 _stdlib_log = logging.getLogger(__name__)  # level check before paying for an idle pass's event
@@ -565,50 +568,12 @@ class Pipeline:
         if not labelled and (self.detect_languages is not None or self.detect_language is not None):
             records = self._with_language(records)
         captured_at = self.now()
-        async with self.engine.begin() as conn:
-            for record in records:
-                for item in record.media:
-                    if item.sha256:
-                        await record_media(item, conn=conn, seen_at=captured_at)
-            await save_hashes(  # photos' perceptual hashes, computed by the collector's thread
-                {
-                    i.sha256: i.phash
-                    for r in records
-                    for i in r.media
-                    if i.sha256 and i.phash is not None
-                },
-                conn=conn,
-                at=captured_at,
-            )
-            # New posts (ids above the cursor) are inserted without a lookup first.
-            result = await post_repo.upsert_posts(
-                records,
-                conn=conn,
-                captured_at=captured_at,
-                expect_new=advance,
-                index_text=index_text,  # full-text search, in this same transaction
-            )
-            batch = StoredBatch(
-                channel_id=channel_id,
-                records=records,
-                new=[key.post_id for key in result.new],
-                changed=[key.post_id for key in result.changed],
-                captured_at=captured_at,
-                post_ids={
-                    (key.channel_id, key.message_id): key.post_id
-                    for key in (*result.new, *result.changed, *result.unchanged)
-                },
-            )
-            for hook in self.on_batch:
-                await hook(batch, conn)
-            if advance:
-                await state_repo.advance_cursor(
-                    self.account,
-                    channel_id,
-                    max(r.message_id for r in records),
-                    conn=conn,
-                    polled_at=captured_at,
-                )
+
+        async def write(conn: AsyncConnection) -> tuple[UpsertResult, StoredBatch]:
+            return await self._write_batch(conn, channel_id, records, captured_at, advance)
+
+        # On SQLite the whole transaction is one hop to a worker thread (storage.writing).
+        result, batch = await in_transaction(self.engine, write)
         report.batches += 1
         report.new += len(batch.new)
         report.changed += len(batch.changed)
@@ -622,6 +587,63 @@ class Pipeline:
         )
         for committed in self.after_commit:
             await committed(batch)
+
+    async def _write_batch(
+        self,
+        conn: AsyncConnection,
+        channel_id: int,
+        records: Sequence[PostRecord],
+        captured_at: datetime,
+        advance: bool,
+    ) -> tuple[UpsertResult, StoredBatch]:
+        """A batch's rows, its batch hooks' and the cursor, in the transaction of ``conn``.
+
+        May run off the event loop's thread (:func:`storage.writing.in_transaction`): only the
+        connection and pure code here, and in the hooks."""
+        for record in records:
+            for item in record.media:
+                if item.sha256:
+                    await record_media(item, conn=conn, seen_at=captured_at)
+        await save_hashes(  # photos' perceptual hashes, computed by the collector's thread
+            {
+                i.sha256: i.phash
+                for r in records
+                for i in r.media
+                if i.sha256 and i.phash is not None
+            },
+            conn=conn,
+            at=captured_at,
+        )
+        # New posts (ids above the cursor) are inserted without a lookup first.
+        result = await post_repo.upsert_posts(
+            records,
+            conn=conn,
+            captured_at=captured_at,
+            expect_new=advance,
+            index_text=index_text,  # full-text search, in this same transaction
+        )
+        batch = StoredBatch(
+            channel_id=channel_id,
+            records=records,
+            new=[key.post_id for key in result.new],
+            changed=[key.post_id for key in result.changed],
+            captured_at=captured_at,
+            post_ids={
+                (key.channel_id, key.message_id): key.post_id
+                for key in (*result.new, *result.changed, *result.unchanged)
+            },
+        )
+        for hook in self.on_batch:
+            await hook(batch, conn)
+        if advance:
+            await state_repo.advance_cursor(
+                self.account,
+                channel_id,
+                max(r.message_id for r in records),
+                conn=conn,
+                polled_at=captured_at,
+            )
+        return result, batch
 
     def _languages(self, texts: Sequence[str]) -> list[str | None]:
         """The language of each text (None for an empty one, or without a detector)."""

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["SyncConnection", "SyncEngine", "run_reading"]
+__all__ = ["SyncConnection", "SyncEngine", "complete", "run_reading"]
 
 
 class SyncConnection:
@@ -38,6 +38,9 @@ class SyncConnection:
 
     async def execute(self, statement: Any, parameters: Any = None, **kwargs: Any) -> Result[Any]:
         return self.sync_connection.execute(statement, parameters, **kwargs)
+
+    async def exec_driver_sql(self, statement: str, parameters: Any = None, **kwargs: Any) -> Any:
+        return self.sync_connection.exec_driver_sql(statement, parameters, **kwargs)
 
     async def scalar(self, statement: Any, parameters: Any = None, **kwargs: Any) -> Any:
         return self.sync_connection.scalar(statement, parameters, **kwargs)
@@ -108,12 +111,12 @@ def run_reading(url: str, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
         return asyncio.run(on_async_engine())
     engine = SyncEngine(sync)
     try:
-        return _complete(work(cast("AsyncEngine", engine)))
+        return complete(work(cast("AsyncEngine", engine)))
     finally:
         sync.dispose()
 
 
-def _complete(awaitable: Awaitable[T]) -> T:
+def complete(awaitable: Awaitable[T]) -> T:
     """Run a coroutine that never suspends (everything it awaits is already done) to its end."""
     coroutine = cast("Coroutine[Any, Any, T]", awaitable)
     try:
@@ -122,6 +125,6 @@ def _complete(awaitable: Awaitable[T]) -> T:
         return cast("T", done.value)
     coroutine.close()
     raise RuntimeError(
-        "a reading function waited on something other than the database; "
-        "run it on the async engine instead"
+        "a function run on the synchronous engine waited on something other than the "
+        "database; run it on the async engine instead"
     )

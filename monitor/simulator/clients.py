@@ -6,7 +6,7 @@ import contextlib
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telethon import TelegramClient
 from telethon.crypto import AuthKey
@@ -14,9 +14,10 @@ from telethon.network.connection import ConnectionTcpFull
 from telethon.sessions import MemorySession, SQLiteSession
 from telethon.sessions.abstract import Session
 
-from monitor.simulator.connection import make_connection
-from monitor.simulator.model import Backend, SimulatorError, account_auth_key
-from monitor.simulator.render import DC_ID
+from monitor.simulator.keys import DC_ID, account_auth_key
+
+if TYPE_CHECKING:
+    from monitor.simulator.model import Backend
 
 __all__ = [
     "API_HASH",
@@ -72,6 +73,8 @@ def write_session_file(
     target = Path(name if name.endswith(".session") else name + ".session")
     key = account_auth_key(account)
     if target.exists() and _auth_key_in(target) not in (None, key):
+        from monitor.simulator.entities import SimulatorError
+
         raise SimulatorError(
             f"{target} holds another auth key (a real Telegram login?); not overwriting it: "
             "choose another file"
@@ -110,6 +113,8 @@ def client_for(
     **client_kwargs: Any,
 ) -> TelegramClient:
     """An unmodified ``TelegramClient`` connected in-process to ``backend`` (not yet connected)."""
+    from monitor.simulator.connection import make_connection
+
     session = prepare_session(session, backend, account=account)
     client_kwargs.setdefault("receive_updates", True)
     return TelegramClient(

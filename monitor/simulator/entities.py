@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, overload
 
+from monitor.simulator.keys import account_auth_key
+
 __all__ = [
     "ChangeEvent",
     "SimAccount",
@@ -218,15 +220,6 @@ class SimAccount:
     phone: str
     first_name: str
     authorized: bool = True
-
-
-def account_auth_key(account: str) -> bytes:
-    """The 256-byte auth key of a simulated account. It depends only on the account name, so a
-    client in another process can connect to a ``SimulatorServer`` without sharing state."""
-    out = b""
-    for i in range(8):
-        out += hashlib.sha256(f"monitor-simulator:auth_key:{account}:{i}".encode()).digest()
-    return out
 
 
 def auth_key_id(auth_key: bytes) -> int:

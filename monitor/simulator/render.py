@@ -7,6 +7,7 @@ from typing import Any
 
 from telethon.tl import types
 
+from monitor.simulator.keys import DC_ID
 from monitor.simulator.model import (
     ChangeEvent,
     SimAccount,
@@ -26,7 +27,6 @@ __all__ = [
     "user_tl",
 ]
 
-DC_ID = 2
 
 # ``types.Message`` is Telethon's client-side message (telethon.tl.patched), whose constructor
 # does client bookkeeping that costs more than the rest of rendering. The server only needs the

@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import get_state
+from storage.writing import statement_engines
 from tests.telegram_fixtures import START, fill, spec
 
 
@@ -21,11 +22,14 @@ def statements(engine: AsyncEngine) -> Iterator[list[str]]:
     def record(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
         seen.append(statement.split(None, 1)[0].upper())
 
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    engines = statement_engines(engine)  # a batch is written on SQLite by a threaded engine
+    for sync in engines:
+        event.listen(sync, "before_cursor_execute", record)
     try:
         yield seen
     finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
+        for sync in engines:
+            event.remove(sync, "before_cursor_execute", record)
 
 
 class Clock:
