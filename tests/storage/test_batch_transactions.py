@@ -117,3 +117,28 @@ async def test_the_threaded_engine_is_disposed_of_with_its_engine(engine: AsyncE
         a is not t for a, t in zip(after, threaded, strict=True)
     )
     assert await in_transaction(engine, lambda conn: write_posts(conn, 2)) == 1  # one new
+
+
+async def test_concurrent_batches_all_land_and_queue_for_one_writer_on_sqlite(
+    engine: AsyncEngine, backend: str
+):
+    threads: list[int] = []
+
+    def batch(channel_id: int):  # noqa: ANN202
+        async def work(conn: AsyncConnection) -> int:
+            threads.append(threading.get_ident())
+            channel = make_channel(channel_id=channel_id, username=f"channel_{channel_id}")
+            await upsert_channel(channel, conn=conn, seen_at=BASE_TIME)
+            records = [
+                make_post(f"c{channel_id} post {m}", channel_id=channel_id, message_id=m)
+                for m in range(1, 51)
+            ]
+            return len((await upsert_posts(records, conn=conn, captured_at=BASE_TIME)).new)
+
+        return work
+
+    done = await asyncio.gather(*(in_transaction(engine, batch(c)) for c in (11, 12, 13, 14)))
+
+    assert done == [50, 50, 50, 50] and await stored(engine) == (200, 200)
+    if backend == "sqlite":  # SQLite has one writer at a time: one thread writes them in turn
+        assert len(set(threads)) == 1 and threads[0] != threading.get_ident()
