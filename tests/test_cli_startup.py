@@ -122,6 +122,7 @@ def run_sequence(
         [sys.executable, "-c", RUNNER, entry_point(), json.dumps(argvs), json.dumps(watched), out],
         capture_output=True,
         text=True,
+        stdin=subprocess.DEVNULL,
         cwd=tmp,
         env=env if env is not None else clean_env(tmp),
         timeout=60,
@@ -236,6 +237,16 @@ def listing_steps(archive: Path) -> list[dict[str, Any]]:
 def test_listing_flags_loads_no_pydantic(listing_steps):
     assert listing_steps[1]["code"] == 0, listing_steps[1]
     assert_not_loaded(listing_steps, 1)
+
+
+def test_matching_to_json_loads_no_rich_console_database_or_telegram(tmp_path):
+    """`monitor match --json` prints JSON lines: no Rich console (made on first use), and
+    nothing of collection."""
+    watched = ("rich.console", "telethon", "sqlalchemy", "structlog", "pydantic_settings")
+    argv = ["match", "--watchlist", str(ROOT / "channels.yaml"), "--json"]
+    steps = run_sequence([argv], watched, tmp_path)
+    assert steps[1]["code"] == 0, steps[1]
+    assert_not_loaded(steps, 1)
 
 
 def test_the_check_can_fail(tmp_path):

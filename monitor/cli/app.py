@@ -12,10 +12,9 @@ import inspect
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
-from rich.console import Console
 from typer.core import TyperGroup
 
 from alerts.errors import AlertError
@@ -23,6 +22,8 @@ from monitor.errors import MonitorError
 from storage.errors import StorageError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from monitor.settings import Settings
 
 
@@ -85,8 +86,25 @@ def _skip_coercing_plain_defaults() -> None:
 
 _skip_coercing_plain_defaults()
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+
+class _LazyConsole:
+    """A Rich console made on first use: a command that prints only JSON or plain lines
+    (``monitor match --json``) never loads ``rich.console`` (about 40 ms)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+console = cast("Console", _LazyConsole(highlight=False))
+err_console = cast("Console", _LazyConsole(stderr=True, highlight=False))
 
 REPORTED_ERRORS = (MonitorError, StorageError, AlertError)
 

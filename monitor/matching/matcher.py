@@ -217,10 +217,10 @@ class Matcher:
         phonetic = ""
         phonetic_hits: list[tuple[int, int]] = []
         if names:
-            words = norm.split(" ")
+            keys = list(map(key_of, norm.split(" ")))
             # No word of a phonetic key in the post: no key can match, skip the search.
-            if not self._vocabulary.isdisjoint(map(key_of, words)):
-                phonetic = f" {' '.join(map(key_of, words))} "
+            if not self._vocabulary.isdisjoint(keys):
+                phonetic = f" {' '.join(keys)} "
                 phonetic_hits = list(self._phonetic.iter(phonetic))
         if not hits and not phonetic_hits:
             return []
