@@ -259,5 +259,11 @@ async def test_monitor_alerts_retry_wakes_a_running_sender(
 
     assert code == 0, err
     await until(lambda: len(receiver.accepted) == 1, "the retried alert", context=sender.log_tail)
+
+    async def settled() -> bool:  # the sender marks the row once the webhook has answered
+        return [r.status for r in await list_outbox(engine)] != ["sending"]
+
+    await until(settled, "the retried alert settled", context=sender.log_tail)
     assert [r.status for r in await list_outbox(engine)] == ["delivered"]
+    assert len(receiver.accepted) == 1  # sent once
     assert await sender.stop(signal.SIGTERM) == 0, sender.log_tail()
