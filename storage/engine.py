@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "check_schema",
     "prepare_schema",
+    "sqlite_file",
     "create_engine",
     "create_sync_sqlite_engine",
     "current_revision",
@@ -133,11 +134,20 @@ def _parse(url: str) -> tuple[URL, str]:
     return parsed, backend
 
 
+def sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite ``url``; ``None`` for another database, an in-memory one or a
+    ``file:`` URI (left to SQLite)."""
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return None if database.startswith("file:") else Path(database)
+
+
 def _create_sqlite_file(parsed: URL) -> None:
-    database = parsed.database or ""
-    if database and database != ":memory:" and not database.startswith("file:"):
+    path = sqlite_file(parsed)
+    if path is not None:
         # Created here, 0600 in a 0700 folder: SQLite gives -wal and -shm the same mode.
-        private_file(Path(database))
+        private_file(path)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

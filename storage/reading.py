@@ -7,7 +7,8 @@ SQLAlchemy's synchronous engine (the standard ``sqlite3`` driver, the one aiosql
 nothing they await ever suspends and :func:`run_reading` drives the coroutine to its end
 without an event loop. That spares a reading command the import of
 ``sqlalchemy.ext.asyncio`` (which loads the ORM), aiosqlite's thread and the loop itself.
-There is one set of queries: only the connection under them differs. PostgreSQL is read
+There is one set of queries: only the connection under them differs (:mod:`storage.writing`
+runs a SQLite write transaction the same way, on a thread of its own). PostgreSQL is read
 through the usual async engine (asyncpg).
 """
 

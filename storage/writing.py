@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import event
 
+from storage.engine import create_sync_sqlite_engine, sqlite_file
 from storage.reading import SyncEngine, complete
 
 if TYPE_CHECKING:
@@ -87,17 +88,12 @@ def _threaded_engine(engine: AsyncEngine) -> _Threaded | None:
     """The synchronous engine for ``engine``'s SQLite file; ``None`` for PostgreSQL or an
     in-memory database (another connection to ``:memory:`` is another database)."""
     url = engine.url
-    if url.get_backend_name() != "sqlite":
-        return None
-    database = url.database or ""
-    if not database or database == ":memory:" or database.startswith("file:"):
+    if sqlite_file(url) is None:
         return None
     owner = engine.sync_engine
     with _lock:
         threaded = _threaded.get(owner)
         if threaded is None:
-            from storage.engine import create_sync_sqlite_engine
-
             sync = create_sync_sqlite_engine(url.render_as_string(hide_password=False))
             assert sync is not None
             thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")

@@ -91,7 +91,7 @@ _MODULE_OF = {
     "SimulatedConnection": "monitor.simulator.connection",
     "SimulatorError": "monitor.simulator.model",
     "SimulatorServer": "monitor.simulator.tcp",
-    "account_auth_key": "monitor.simulator.model",
+    "account_auth_key": "monitor.simulator.keys",
     "client_for": "monitor.simulator.clients",
     "make_connection": "monitor.simulator.connection",
     "parse_address": "monitor.simulator.clients",
