@@ -170,15 +170,34 @@ class Collector:
         short is the newest (Telethon's own iterator asks once more to be sure, which costs a
         call per poll). Should Telegram hold back a message it does not display, the page is
         short early: the rest is read by the next poll, which starts after the newest seen.
+
+        The next page is asked for as soon as a full page arrives, before this one is
+        converted and stored: Telegram's answer travels while we work (the same calls, in the
+        same order, one at a time).
         """
-        while True:
-            messages = await self.history(peer, offset_id=min_id + 1, add_offset=-PAGE_SIZE)
-            fresh = sorted((m for m in messages if m.id > min_id), key=lambda m: m.id)
-            async for batch in self.posts_of(peer, fresh):
-                yield batch
-            if len(messages) < PAGE_SIZE or not fresh:
-                return
-            min_id = fresh[-1].id
+
+        def page(after: int) -> asyncio.Task[list[Any]]:
+            return asyncio.ensure_future(
+                self.history(peer, offset_id=after + 1, add_offset=-PAGE_SIZE)
+            )
+
+        ahead = page(min_id)
+        try:
+            while ahead is not None:
+                messages = await ahead
+                fresh = sorted((m for m in messages if m.id > min_id), key=lambda m: m.id)
+                ahead = None
+                if len(messages) >= PAGE_SIZE and fresh:
+                    min_id = fresh[-1].id
+                    ahead = page(min_id)
+                async for batch in self.posts_of(peer, fresh):
+                    yield batch
+        finally:
+            if ahead is not None:  # closed early: no page asked for in vain stays running
+                ahead.cancel()
+                await asyncio.wait({ahead})  # our own cancellation still propagates
+                if not ahead.cancelled():
+                    ahead.exception()  # retrieved: an error of a page nobody wants is moot
 
     async def posts_of(
         self, peer: types.InputPeerChannel, messages: Sequence[Any]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from monitor.collector import Collector, resolve_channel
 from monitor.simulator import client_for
 from monitor.simulator.photos import generate_jpeg
 from monitor.telegram import FLOOD_SLEEP_THRESHOLD
@@ -358,3 +360,43 @@ async def test_logging_in_as_another_account_keeps_collecting_with_the_stored_cu
     assert report.error is None and report.new == 4  # resumed from the stored cursor
     assert telegram.requests.count("ResolveUsernameRequest") == 1  # once, then cached again
     assert again.ok and again.new == 0
+
+
+async def test_the_next_page_is_asked_for_while_this_one_is_stored(telegram, connect, media_store):
+    # Telegram's round trip overlaps our work on the page before: the next GetHistory is in
+    # flight while the caller still holds this page (over a real network that hides one round
+    # trip per page of a backfill).
+    channel = telegram.add_channel("chan_a", "Channel A")
+    fill(telegram, channel.id, 250)
+    client = await connect()
+    peer = (await resolve_channel(client, "chan_a")).peer
+    first, second = (telegram.faults.hold("GetHistoryRequest") for _ in range(2))
+    first.release()  # page one is answered at once; page two's call waits on ``second``
+
+    pages = Collector(client, media_store).new_posts(peer, min_id=0)
+    page = await anext(pages)
+    assert [r.message_id for r in page] == list(range(1, 101))
+    # The caller has not asked for more, and page two's request has reached Telegram already.
+    await asyncio.wait_for(second.arrived.wait(), timeout=10)
+    second.release()
+    rest = [r.message_id async for batch in pages for r in batch]
+    assert rest == list(range(101, 251))
+    assert telegram.requests.count("GetHistoryRequest") == 3
+
+
+async def test_a_pass_closed_early_leaves_no_page_request_running(telegram, connect, media_store):
+    channel = telegram.add_channel("chan_a", "Channel A")
+    fill(telegram, channel.id, 250)
+    client = await connect()
+    peer = (await resolve_channel(client, "chan_a")).peer
+    first, second = (telegram.faults.hold("GetHistoryRequest") for _ in range(2))
+    first.release()
+
+    pages = Collector(client, media_store).new_posts(peer, min_id=0)
+    await anext(pages)
+    await asyncio.wait_for(second.arrived.wait(), timeout=10)
+    # E.g. the collector is stopping: the page asked for ahead is dropped, not waited for.
+    await asyncio.wait_for(pages.aclose(), timeout=10)
+
+    reading = [t for t in asyncio.all_tasks() if "history" in repr(t.get_coro())]
+    assert reading == []
