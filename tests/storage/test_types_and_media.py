@@ -39,6 +39,35 @@ async def test_datetimes_come_back_aware_utc(conn: AsyncConnection):
         assert (await conn.execute(query)).scalar_one() == expected, since
 
 
+async def test_sqlite_stores_the_text_sqlalchemys_datetime_wrote(conn: AsyncConnection):
+    # SQLite compares and sorts the stored text: rows written now must match rows written by
+    # earlier versions (through SQLAlchemy's DATETIME), to the character, or ranges break.
+    if conn.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL stores timestamptz, not text")
+    from sqlalchemy.dialects.sqlite import DATETIME
+
+    legacy = DATETIME().bind_processor(conn.dialect)
+    tehran = timezone(timedelta(hours=3, minutes=30))
+    await upsert_channel(make_channel(), conn=conn, seen_at=BASE_TIME)
+    values = [
+        datetime(2026, 3, 1, 9, 15, 30, tzinfo=tehran),  # no microseconds: still six zeros
+        datetime(2026, 3, 1, 9, 15, 30, 7, tzinfo=UTC),
+        datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-5))),
+    ]
+    for i, value in enumerate(values):
+        await upsert_posts(
+            [make_post(f"t{i}", message_id=900 + i, posted_at=value)],
+            conn=conn,
+            captured_at=BASE_TIME,
+        )
+    rows = await conn.exec_driver_sql(
+        "SELECT posted_at FROM post WHERE message_id >= 900 ORDER BY message_id"
+    )
+    expected = [legacy(v.astimezone(UTC).replace(tzinfo=None)) for v in values]
+    assert [r[0] for r in rows] == expected
+    assert expected[0] == "2026-03-01 05:45:30.000000"
+
+
 async def test_naive_datetime_is_rejected(conn: AsyncConnection):
     await upsert_channel(make_channel(), conn=conn, seen_at=BASE_TIME)
     naive = datetime(2026, 3, 1, 9, 15)
