@@ -48,21 +48,31 @@ def timestamp(value: datetime) -> str:
     """A capture time as hashed: UTC, always with microseconds (``2024-05-13T09:12:00.000000Z``)."""
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value.isoformat()} in the capture log; pass UTC")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat: the characters of strftime("%Y-%m-%dT%H:%M:%S.%fZ") (years from 1000 on), at a
+    # quarter of its cost.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat("T", "microseconds") + "Z"
 
 
 def entry_hash(prev_hash: str, content_sha256: str, captured_at: datetime) -> str:
     """``sha256(prev || content || captured_at)`` (see the module docstring)."""
+    return _entry_hash(prev_hash, content_sha256, timestamp(captured_at).encode())
+
+
+def _entry_hash(prev_hash: str, content_sha256: str, stamp: bytes) -> str:
     material = bytes.fromhex(prev_hash) + bytes.fromhex(content_sha256)
-    return hashlib.sha256(material + timestamp(captured_at).encode()).hexdigest()
+    return hashlib.sha256(material + stamp).hexdigest()
 
 
 def chain(prev_hash: str, items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows for ``items`` (dicts with kind, version_id, media_sha256, channel_id, message_id,
     content_sha256, captured_at) chained after ``prev_hash``, in order."""
     rows = []
+    stamps: dict[datetime, bytes] = {}  # a batch's entries share one capture time
     for item in items:
-        digest = entry_hash(prev_hash, item["content_sha256"], item["captured_at"])
+        at = item["captured_at"]
+        if (stamp := stamps.get(at)) is None:
+            stamp = stamps[at] = timestamp(at).encode()
+        digest = _entry_hash(prev_hash, item["content_sha256"], stamp)
         rows.append({**item, "prev_hash": prev_hash, "entry_hash": digest})
         prev_hash = digest
     return rows
