@@ -66,7 +66,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: Any) -> str | None:
             if value is None:
                 return None
-            return _utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
+            if getattr(value, "tzinfo", None) is not UTC:  # most values are UTC already
+                value = _utc(value)
+            return value.isoformat(" ", "microseconds")[:26]  # without "+00:00"
 
         return process
 
