@@ -21,9 +21,10 @@ sender:    the daemon's alert latency (as above, ``--sender-channels`` channels)
            SQLite (the sender polls every second) and PostgreSQL (woken by NOTIFY), side by side.
            On PostgreSQL the daemon is a worker whose first passes are paced to its account's
            budget (8 channels per 33 s): keep ``--sender-channels`` small (20).
-firstpass: ``storage.upsert_posts`` in batches of 100 (each looked up before it is stored) into
-           an empty archive, seconds per 10,000 posts for each tenth of ``--posts``, and of
-           them the time in the statements looking the batch's posts up.
+firstpass: ``storage.upsert_posts`` in batches of 100 (each looked up before it is stored, and
+           indexed for search as a pass does) into an empty archive, seconds per 10,000 posts
+           for each tenth of ``--posts``, and of them the time in the statements looking the
+           batch's posts up.
 flags:     `flags list` queries (storage.review.flag_views_query) on a generated archive of
            ``--archive-posts`` posts (one flag per 10), with and without migration 0002's indexes.
 """
@@ -347,6 +348,7 @@ async def firstpass(url: str, posts: int) -> tuple[list[float], list[float]]:
     seconds spent in the statements that look a batch's posts up (``SELECT post.id, ...``)."""
     from sqlalchemy import event
 
+    from monitor.search.text import index_text
     from storage import create_engine, upgrade, upsert_channel, upsert_posts
     from storage.records import ChannelRecord, PostRecord
 
@@ -392,7 +394,12 @@ async def firstpass(url: str, posts: int) -> tuple[list[float], list[float]]:
         ]
         began = time.perf_counter()
         async with engine.begin() as conn:
-            await upsert_posts(records, conn=conn, captured_at=start + timedelta(days=400))
+            await upsert_posts(
+                records,
+                conn=conn,
+                captured_at=start + timedelta(days=400),
+                index_text=index_text,  # the search index, as a pass fills it
+            )
         elapsed += time.perf_counter() - began
         if records[-1].message_id % decile == 0:
             per_decile.append(elapsed * 10_000 / decile)
