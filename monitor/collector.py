@@ -280,9 +280,14 @@ class Collector:
         self, peer: types.InputPeerChannel, messages: Sequence[Message], *, download: bool = True
     ) -> list[PostRecord]:
         """Records for ``messages``, downloading wanted media concurrently."""
-        media = await asyncio.gather(
-            *(self._media_of(peer, m, download=download) for m in messages)
-        )
+        media: list[tuple[MediaRecord, ...]] = [() for _ in messages]
+        with_media = [i for i, m in enumerate(messages) if m.media is not None]
+        if with_media:  # a task each only for these (most posts are text)
+            fetched = await asyncio.gather(
+                *(self._media_of(peer, messages[i], download=download) for i in with_media)
+            )
+            for i, items in zip(with_media, fetched, strict=True):
+                media[i] = items
         if self.languages is None:
             return [to_record(m, items) for m, items in zip(messages, media, strict=True)]
         found = self.languages([_storable(m.message or "") for m in messages])
