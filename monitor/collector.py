@@ -181,7 +181,7 @@ class Collector:
                 self.history(peer, offset_id=after + 1, add_offset=-PAGE_SIZE)
             )
 
-        ahead = page(min_id)
+        ahead: asyncio.Task[list[Any]] | None = page(min_id)
         try:
             while ahead is not None:
                 messages = await ahead
