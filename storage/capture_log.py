@@ -9,7 +9,11 @@ text and edit date: what a citation quotes); of a media file, the SHA-256 of its
 Entries are appended in the transaction that stores the version or media row, never updated.
 On PostgreSQL writers append under one transaction-scoped advisory lock (so the chain stays
 linear with several collectors); on SQLite the transaction already holds the database's write
-lock. ``UNIQUE (prev_hash)`` makes a fork impossible whatever happens.
+lock. Each entry's ``seq`` is the one after the entry it chains to (read in the same
+transaction), so the primary key makes a fork impossible whatever happens: two entries chained
+after the same one would share a ``seq``. (Until migration 0015 the hashes themselves were
+unique keys; two indexes of random keys made every append touch pages all over them, and a first
+pass on SQLite grew slower as the log grew.)
 """
 
 from __future__ import annotations
@@ -63,9 +67,12 @@ def _entry_hash(prev_hash: str, content_sha256: str, stamp: bytes) -> str:
     return hashlib.sha256(material + stamp).hexdigest()
 
 
-def chain(prev_hash: str, items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def chain(
+    prev_hash: str, items: Iterable[dict[str, Any]], *, after_seq: int | None = None
+) -> list[dict[str, Any]]:
     """Rows for ``items`` (dicts with kind, version_id, media_sha256, channel_id, message_id,
-    content_sha256, captured_at) chained after ``prev_hash``, in order."""
+    content_sha256, captured_at) chained after ``prev_hash``, in order; numbered from
+    ``after_seq + 1`` when given (the seq of the entry ``prev_hash`` is, 0 for none)."""
     rows = []
     stamps: dict[datetime, bytes] = {}  # a batch's entries share one capture time
     for item in items:
@@ -75,12 +82,21 @@ def chain(prev_hash: str, items: Iterable[dict[str, Any]]) -> list[dict[str, Any
         digest = _entry_hash(prev_hash, item["content_sha256"], stamp)
         rows.append({**item, "prev_hash": prev_hash, "entry_hash": digest})
         prev_hash = digest
+    if after_seq is not None:
+        for seq, row in enumerate(rows, after_seq + 1):
+            row["seq"] = seq
     return rows
 
 
-async def _tail(conn: AsyncConnection) -> str:
-    query = select(capture_log.c.entry_hash).order_by(capture_log.c.seq.desc()).limit(1)
-    return (await conn.execute(query)).scalar() or GENESIS
+async def _tail(conn: AsyncConnection) -> tuple[int, str]:
+    """The log's last entry: (seq, entry hash), or (0, :data:`GENESIS`) while it is empty."""
+    query = (
+        select(capture_log.c.seq, capture_log.c.entry_hash)
+        .order_by(capture_log.c.seq.desc())
+        .limit(1)
+    )
+    last = (await conn.execute(query)).first()
+    return (last.seq, last.entry_hash) if last is not None else (0, GENESIS)
 
 
 async def _append(conn: AsyncConnection, find: Any, *, probe: bool) -> int:
@@ -96,7 +112,8 @@ async def _append(conn: AsyncConnection, find: Any, *, probe: bool) -> int:
         await conn.execute(_LOCK_SQL)
     items = await find()
     if items:
-        await conn.execute(capture_log.insert(), chain(await _tail(conn), items))
+        seq, prev_hash = await _tail(conn)
+        await conn.execute(capture_log.insert(), chain(prev_hash, items, after_seq=seq))
     return len(items)
 
 

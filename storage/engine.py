@@ -42,7 +42,7 @@ __all__ = [
 _MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest revision in storage/migrations/versions. Add a migration, update this: a test
 # (tests/storage/test_schema.py) compares it with what Alembic finds there.
-HEAD_REVISION = "0014"
+HEAD_REVISION = "0015"
 VERSION_TABLE = "alembic_version"  # Alembic's default, which env.py keeps
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 SQLITE_BUSY_TIMEOUT_MS = 10_000

@@ -438,6 +438,7 @@ capture_log = Table(
     Column("message_id", BigInteger),
     Column("content_sha256", String(64), nullable=False),
     Column("captured_at", UTCDateTime, nullable=False),
-    Column("prev_hash", String(64), nullable=False, unique=True),  # one successor per entry
-    Column("entry_hash", String(64), nullable=False, unique=True),
+    # One successor per entry: an entry's seq is its predecessor's plus one (the primary key).
+    Column("prev_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False),
 )
