@@ -233,25 +233,44 @@ class _Pass:
             log.info("alert_delivered", route=route, key=key, rows=len(rows))
         return not errors
 
+    async def claim_head(self, name: str) -> Any:
+        """The route's oldest unfinished alert (digests aside), claimed, in one statement; None
+        when there is none, it is not due yet (later ones wait behind it: a route's alerts leave
+        in order), or another worker holds it."""
+        head = (
+            select(alert_outbox.c.id)
+            .where(
+                alert_outbox.c.route == name,
+                alert_outbox.c.status.in_(UNFINISHED),
+                alert_outbox.c.kind != "digest",
+            )
+            .order_by(alert_outbox.c.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        due = or_(
+            alert_outbox.c.next_attempt_at.is_(None), alert_outbox.c.next_attempt_at <= self.now
+        )
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(alert_outbox)
+                # Rechecked on the row itself: a worker that claimed it first leaves it
+                # "sending" with its lease in the future, so this matches nothing.
+                .where(alert_outbox.c.id == head, alert_outbox.c.status.in_(UNFINISHED), due)
+                .values(
+                    status="sending",
+                    attempts=alert_outbox.c.attempts + 1,
+                    next_attempt_at=self.now + self.policy.lease,
+                    lease_owner=self.owner,
+                )
+                .returning(*alert_outbox.c)
+            )
+            return result.first()
+
     async def route(self, name: str, batch: int) -> None:
         handled = 0
         while handled < batch:
-            async with self.engine.connect() as conn:
-                head = (
-                    await conn.execute(
-                        select(alert_outbox)
-                        .where(
-                            alert_outbox.c.route == name,
-                            alert_outbox.c.status.in_(UNFINISHED),
-                            alert_outbox.c.kind != "digest",
-                        )
-                        .order_by(alert_outbox.c.id)
-                        .limit(1)
-                    )
-                ).first()
-            if head is None or (head.next_attempt_at or self.now) > self.now:
-                break
-            head = await self.claim(head)
+            head = await self.claim_head(name)
             if head is None:
                 break
             handled += 1
