@@ -362,19 +362,23 @@ async def test_logging_in_as_another_account_keeps_collecting_with_the_stored_cu
     assert again.ok and again.new == 0
 
 
-async def test_the_next_page_is_asked_for_while_this_one_is_stored(telegram, connect, media_store):
-    # Telegram's round trip overlaps our work on the page before: the next GetHistory is in
-    # flight while the caller still holds this page (over a real network that hides one round
-    # trip per page of a backfill).
+async def _page_one_with_page_two_held(telegram, connect, media_store):  # noqa: ANN001, ANN202
+    """A 250-post channel's pages from the start, page one taken; page two's call is held."""
     channel = telegram.add_channel("chan_a", "Channel A")
     fill(telegram, channel.id, 250)
     client = await connect()
     peer = (await resolve_channel(client, "chan_a")).peer
     first, second = (telegram.faults.hold("GetHistoryRequest") for _ in range(2))
     first.release()  # page one is answered at once; page two's call waits on ``second``
-
     pages = Collector(client, media_store).new_posts(peer, min_id=0)
-    page = await anext(pages)
+    return pages, await anext(pages), second
+
+
+async def test_the_next_page_is_asked_for_while_this_one_is_stored(telegram, connect, media_store):
+    # Telegram's round trip overlaps our work on the page before: the next GetHistory is in
+    # flight while the caller still holds this page (over a real network that hides one round
+    # trip per page of a backfill).
+    pages, page, second = await _page_one_with_page_two_held(telegram, connect, media_store)
     assert [r.message_id for r in page] == list(range(1, 101))
     # The caller has not asked for more, and page two's request has reached Telegram already.
     await asyncio.wait_for(second.arrived.wait(), timeout=10)
@@ -385,15 +389,7 @@ async def test_the_next_page_is_asked_for_while_this_one_is_stored(telegram, con
 
 
 async def test_a_pass_closed_early_leaves_no_page_request_running(telegram, connect, media_store):
-    channel = telegram.add_channel("chan_a", "Channel A")
-    fill(telegram, channel.id, 250)
-    client = await connect()
-    peer = (await resolve_channel(client, "chan_a")).peer
-    first, second = (telegram.faults.hold("GetHistoryRequest") for _ in range(2))
-    first.release()
-
-    pages = Collector(client, media_store).new_posts(peer, min_id=0)
-    await anext(pages)
+    pages, _, second = await _page_one_with_page_two_held(telegram, connect, media_store)
     await asyncio.wait_for(second.arrived.wait(), timeout=10)
     # E.g. the collector is stopping: the page asked for ahead is dropped, not waited for.
     await asyncio.wait_for(pages.aclose(), timeout=10)
