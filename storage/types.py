@@ -66,7 +66,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: Any) -> str | None:
             if value is None:
                 return None
-            if getattr(value, "tzinfo", None) is not UTC:  # most values are UTC already
+            if type(value) is not datetime or value.tzinfo is not UTC:  # most are UTC already
                 value = _utc(value)
             return value.isoformat(" ", "microseconds")[:26]  # without "+00:00"
 
