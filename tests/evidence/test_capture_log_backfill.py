@@ -6,26 +6,18 @@ from __future__ import annotations
 import asyncio
 import json
 
-from alembic import command
 from typer.testing import CliRunner
 
 from monitor.cli import app
 from storage import create_engine, upgrade
-from storage.engine import alembic_config
 from tests.evidence.conftest import sql
+from tests.migrations import downgrade
 
 
 async def _downgrade(url: str, revision: str) -> None:
     engine = create_engine(url)
     try:
-        async with engine.begin() as conn:
-
-            def run(sync_conn):
-                config = alembic_config()
-                config.attributes["connection"] = sync_conn
-                command.downgrade(config, revision)
-
-            await conn.run_sync(run)
+        await downgrade(engine, revision)
     finally:
         await engine.dispose()
 

@@ -5,7 +5,7 @@ the hashes' unique indexes) keeps every entry of an existing log and its chain v
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -16,6 +16,20 @@ from storage.capture_log import _tail, chain
 from storage.capture_verify import verify_archive
 from storage.models import capture_log
 from tests.factories import BASE_TIME, make_channel, make_post
+from tests.migrations import downgrade
+
+
+def _item(at: datetime) -> dict[str, object]:
+    """An entry's fields for a made-up version (no row behind it)."""
+    return {
+        "kind": "version",
+        "version_id": None,
+        "media_sha256": None,
+        "channel_id": 1,
+        "message_id": 1,
+        "content_sha256": "ab" * 32,
+        "captured_at": at,
+    }
 
 
 async def test_an_entry_chained_after_a_stale_tail_is_refused(engine, media_store: MediaStore):
@@ -27,17 +41,7 @@ async def test_an_entry_chained_after_a_stale_tail_is_refused(engine, media_stor
     seq, prev = stale
     fork = chain(
         prev,
-        [
-            {
-                "kind": "version",
-                "version_id": None,
-                "media_sha256": None,
-                "channel_id": 1,
-                "message_id": 1,
-                "content_sha256": "ab" * 32,
-                "captured_at": BASE_TIME,
-            }
-        ],
+        [_item(BASE_TIME)],
         after_seq=seq,
     )
     with pytest.raises(IntegrityError):
@@ -78,5 +82,19 @@ async def test_migration_0015_keeps_the_log_and_appends_continue_it(
             seqs = list((await conn.execute(select(capture_log.c.seq))).scalars())
         assert report.ok and report.entries == 5
         assert sorted(seqs) == [1, 2, 3, 4, 5]
+
+        # Back to 0014: its code lets the database number an entry, after the last one.
+        await downgrade(engine, "0014")
+        async with engine.begin() as conn:
+            await conn.execute(
+                capture_log.insert(),
+                chain(
+                    (await _tail(conn))[1],
+                    [_item(BASE_TIME + timedelta(hours=3))],
+                ),
+            )
+            seqs = list((await conn.execute(select(capture_log.c.seq))).scalars())
+        assert sorted(seqs) == [1, 2, 3, 4, 5, 6]
+        await upgrade(engine)
     finally:
         await engine.dispose()

@@ -5,24 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from alembic import command
 from sqlalchemy import text
 
 from storage import create_engine, upgrade
-from storage.engine import alembic_config
+from tests.migrations import downgrade
 
 T0 = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
-
-
-async def _downgrade(engine, revision: str) -> None:  # noqa: ANN001
-    async with engine.begin() as conn:
-
-        def run(sync_conn):  # noqa: ANN001, ANN202
-            config = alembic_config()
-            config.attributes["connection"] = sync_conn
-            command.downgrade(config, revision)
-
-        await conn.run_sync(run)
 
 
 async def test_joins_survive_0014_up_and_down(db_url: str) -> None:
@@ -48,7 +36,7 @@ async def test_joins_survive_0014_up_and_down(db_url: str) -> None:
             ]
             await joins.mark_left("acct_b", [2], reason="not in dialogs", conn=conn, at=T0)
             await joins.claim("acct_a", 3, "chan_c", limit=5, conn=conn, at=T0)
-        await _downgrade(engine, "0013")
+        await downgrade(engine, "0013")
         async with engine.connect() as conn:
             left = list(await conn.execute(text("SELECT handle, account FROM account_join")))
         assert [tuple(r) for r in left] == [("chan_a", "acct_a")]

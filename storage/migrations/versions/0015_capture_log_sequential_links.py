@@ -32,3 +32,10 @@ def downgrade() -> None:
     with op.batch_alter_table("capture_log") as batch:
         batch.create_unique_constraint("uq_capture_log_prev_hash", ["prev_hash"])
         batch.create_unique_constraint("uq_capture_log_entry_hash", ["entry_hash"])
+    if op.get_bind().dialect.name == "postgresql":
+        # Since 0015 appends number entries themselves, so the column's sequence fell behind;
+        # the code of 0014 takes its next value (SQLite takes the largest rowid plus one).
+        op.execute(
+            "SELECT setval(pg_get_serial_sequence('capture_log', 'seq'), "
+            "COALESCE((SELECT max(seq) FROM capture_log), 0) + 1, false)"
+        )
