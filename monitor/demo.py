@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -22,7 +23,7 @@ from monitor.alerting import demo_route
 from monitor.config import load_watchlist
 from monitor.pipeline import ChannelReport
 from monitor.service import open_runtime, run_daemon
-from monitor.settings import Settings
+from monitor.settings import Settings, is_set
 from monitor.simulator.scenario import load_scenario
 from storage.models import alert_outbox, flag, media, post
 from storage.models import channel as channel_table
@@ -34,6 +35,7 @@ log = structlog.get_logger(__name__)
 
 ALERT_DRAIN_SECONDS = 15.0  # the demo waits this long at most for alerts to go out
 CONSOLE_FILE = "alerts-console.txt"  # where a console route's alerts go during `monitor demo`
+DEMO_OCR_WORKERS = 4  # at most: Tesseract processes reading the seed's photos at once
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,20 @@ class DemoSummary:
     console_file: str | None = None  # where the console route's full alerts went
 
 
+def demo_settings(settings: Settings) -> Settings:
+    """``settings`` for a one-shot demo: its photos are read (OCR) with a Tesseract per core, up
+    to :data:`DEMO_OCR_WORKERS`, unless ``MONITOR_OCR_WORKERS`` says otherwise. The daemon's
+    default of one leaves the other cores to collection; a demo waits for the photos' text
+    instead (on two cores it finishes in about three quarters of the time)."""
+    if is_set("ocr_workers"):
+        return settings
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return settings.replace(ocr_workers=max(1, min(DEMO_OCR_WORKERS, cores or 1)))
+
+
 async def run_demo(settings: Settings, *, scenario: str = "seed") -> DemoSummary:
     """Collect ``scenario`` into ``settings``' data directory once and summarise the archive."""
+    settings = demo_settings(settings)
     loaded = load_scenario(scenario)
     loaded.apply_history()
     watchlist = load_watchlist(settings.channels_file)

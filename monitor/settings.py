@@ -344,6 +344,11 @@ def _restore(values: tuple[Any, ...]) -> Settings:
     return settings
 
 
+def is_set(name: str) -> bool:
+    """Whether ``MONITOR_<NAME>`` is in the environment (the name in any case)."""
+    return name in _environment()
+
+
 def _environment() -> dict[str, str]:
     """``{field: value}`` from ``MONITOR_<FIELD>`` variables, the name in any case."""
     found: dict[str, str] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -144,3 +145,19 @@ def test_settings_are_frozen_and_survive_pickling_with_their_secrets():
     assert again.telegram_api_hash.get_secret_value() == SECRET_HASH
     assert SECRET_HASH not in repr(again) and SECRET_HASH not in str(again.telegram_api_hash)
     assert again.masked()["telegram_api_hash"] == "**********"
+
+
+def test_the_demo_reads_photos_with_a_tesseract_per_core_unless_told(monkeypatch, tmp_path: Path):
+    from monitor.demo import DEMO_OCR_WORKERS, demo_settings
+
+    monkeypatch.delenv("MONITOR_OCR_WORKERS", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1, 2}, raising=False)
+    base = load_settings(data_dir=tmp_path)
+    assert base.ocr_workers == 1  # the daemon's default leaves the other cores to collection
+    assert demo_settings(base).ocr_workers == 3
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(64)), raising=False)
+    assert demo_settings(base).ocr_workers == DEMO_OCR_WORKERS  # not 64 Tesseracts at once
+
+    monkeypatch.setenv("monitor_ocr_workers", "1")  # set, in any case: it wins
+    told = load_settings(data_dir=tmp_path)
+    assert demo_settings(told).ocr_workers == 1
