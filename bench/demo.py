@@ -58,10 +58,8 @@ def main() -> None:
         for name, extra in variants.items():
             results[name].append(run_once(extra))
     summaries = {r[2] for runs in results.values() for r in runs}
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(
-        f"\n{args.runs} runs each, {cores} CPUs, load average {os.getloadavg()[0]:.2f} at the end\n"
-    )
+    load = os.getloadavg()[0]
+    print(f"\n{args.runs} runs each, {os.cpu_count()} CPUs, load average {load:.2f} at the end\n")
     print("| command | min wall s | median wall s | CPU s (median, with Tesseract) |")
     print("| --- | --- | --- | --- |")
     for name, runs in results.items():

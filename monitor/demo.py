@@ -62,6 +62,8 @@ class DemoSummary:
     routes: list[str] = field(default_factory=list)
     sent: list[DemoAlert] = field(default_factory=list)
     console_file: str | None = None  # where the console route's full alerts went
+    photos_read: int = 0  # photos whose text Tesseract read
+    ocr_workers: int = 0  # Tesseract processes at a time (0: OCR off)
 
 
 def demo_settings(settings: Settings) -> Settings:
@@ -104,10 +106,14 @@ async def run_demo(settings: Settings, *, scenario: str = "seed") -> DemoSummary
                 await runtime.pipeline.collect(runtime.client, spec)
                 for spec in runtime.watchlist.enabled_channels()
             ]
+            photos_read = ocr_workers = 0
             if runtime.ocr is not None:  # the photos' text may flag their posts too
                 from monitor.photos.reader import FINISH_SECONDS
 
                 await runtime.ocr.finish(FINISH_SECONDS)
+                if runtime.ocr.ocr.available:
+                    photos_read = runtime.ocr.totals.read
+                    ocr_workers = runtime.ocr.ocr.workers
             delivery = await runtime.alerting.worker.drain(ALERT_DRAIN_SECONDS)
             summary = DemoSummary(
                 reports,
@@ -115,6 +121,8 @@ async def run_demo(settings: Settings, *, scenario: str = "seed") -> DemoSummary
                 alerts_left=delivery.remaining,
                 routes=[route.name for route in runtime.alerting.routes],
                 console_file=str(console_path) if consoles else None,
+                photos_read=photos_read,
+                ocr_workers=ocr_workers,
             )
             async with runtime.engine.connect() as conn:
                 await _summarise(summary, conn)

@@ -48,6 +48,11 @@ def demo(
         f"Archive in [bold]{settings.data_dir}[/]: {summary.posts} posts, {summary.photos} media "
         f"files ({summary.photo_bytes / 1_048_576:.1f} MiB), {summary.flagged_posts} flagged posts."
     )
+    if summary.photos_read:
+        console.print(
+            f"Text read in {summary.photos_read} photos by Tesseract, "
+            f"{summary.ocr_workers} at a time."
+        )
     if summary.flags_by_entity:
         table = Table("watched entity", "flags")
         for entity, count in sorted(summary.flags_by_entity.items()):

@@ -4,6 +4,7 @@ printing every alert in full."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -34,3 +35,14 @@ def test_demo_prints_one_line_per_alert_and_names_the_full_alerts(seed):
     assert console_file.read_text(encoding="utf-8").count("╭") == sum(
         a["route"] == "console" for a in alerts
     )
+
+
+def test_demo_reads_the_photos_text_with_a_tesseract_per_core(seed):
+    # The daemon reads one photo at a time (MONITOR_OCR_WORKERS=1); the demo, which only waits
+    # for the text, one per core, up to four. (The setting wins: tests/test_settings.py.)
+    _, output = seed
+    told = [v for k, v in os.environ.items() if k.upper() == "MONITOR_OCR_WORKERS"]
+    expected = int(told[0]) if told else min(len(os.sched_getaffinity(0)), 4)
+    found = re.search(r"Text read in (\d+) photos by Tesseract, (\d+) at a time", output)
+    assert found, output
+    assert int(found[1]) > 0 and int(found[2]) == expected
