@@ -105,27 +105,33 @@ class _Pass:
     media: MediaStore | None = None
     report: DeliveryReport = field(default_factory=DeliveryReport)
 
-    async def claim(self, row: Any, *, ignore_due: bool = False) -> Any:
-        """The row as claimed (fresh payload, ``attempts`` counted), or None if not ours."""
-        due = or_(
+    def _due(self) -> Any:
+        return or_(
             alert_outbox.c.next_attempt_at.is_(None), alert_outbox.c.next_attempt_at <= self.now
         )
+
+    def _claiming(self) -> Any:
+        """An UPDATE that claims the rows it matches: "sending", under a lease, one more try."""
+        return update(alert_outbox).values(
+            status="sending",
+            attempts=alert_outbox.c.attempts + 1,
+            next_attempt_at=self.now + self.policy.lease,
+            lease_owner=self.owner,
+        )
+
+    async def claim(self, row: Any, *, ignore_due: bool = False) -> Any:
+        """The row as claimed (fresh payload, ``attempts`` counted), or None if not ours."""
+        due = self._due()
         if ignore_due:  # flushing a digest early: only rows nobody has tried yet
             due = and_(alert_outbox.c.status == "pending", alert_outbox.c.attempts == 0)
         async with self.engine.begin() as conn:
             result = await conn.execute(
-                update(alert_outbox)
+                self._claiming()
                 .where(
                     alert_outbox.c.id == row.id,
                     alert_outbox.c.attempts == row.attempts,
                     alert_outbox.c.status.in_(UNFINISHED),
                     due,
-                )
-                .values(
-                    status="sending",
-                    attempts=row.attempts + 1,
-                    next_attempt_at=self.now + self.policy.lease,
-                    lease_owner=self.owner,
                 )
                 .returning(*alert_outbox.c)
             )
@@ -248,20 +254,15 @@ class _Pass:
             .limit(1)
             .scalar_subquery()
         )
-        due = or_(
-            alert_outbox.c.next_attempt_at.is_(None), alert_outbox.c.next_attempt_at <= self.now
-        )
         async with self.engine.begin() as conn:
             result = await conn.execute(
-                update(alert_outbox)
+                self._claiming()
                 # Rechecked on the row itself: a worker that claimed it first leaves it
                 # "sending" with its lease in the future, so this matches nothing.
-                .where(alert_outbox.c.id == head, alert_outbox.c.status.in_(UNFINISHED), due)
-                .values(
-                    status="sending",
-                    attempts=alert_outbox.c.attempts + 1,
-                    next_attempt_at=self.now + self.policy.lease,
-                    lease_owner=self.owner,
+                .where(
+                    alert_outbox.c.id == head,
+                    alert_outbox.c.status.in_(UNFINISHED),
+                    self._due(),
                 )
                 .returning(*alert_outbox.c)
             )
